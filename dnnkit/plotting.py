@@ -1,0 +1,219 @@
+"""Figures shared by the scripts: training curves, image grids, confusion matrix.
+
+Every figure is built with ``fig, ax = plt.subplots()`` and returned; the
+script saves it with :func:`save_figure` and calls :func:`show` once at the
+end.  When there is no display (ssh without X forwarding, CI), matplotlib
+draws with the headless Agg backend and :func:`show` does nothing, so no
+script ever blocks or crashes for want of a window.
+"""
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import matplotlib
+
+from dnnkit.errors import UserError
+
+
+def _has_display():
+    """True when a window can be opened (always on macOS and Windows)."""
+    if sys.platform in ("darwin", "win32"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def _choose_backend():
+    """Use the headless Agg backend when no display exists and none was chosen.
+
+    A backend chosen from outside (``MPLBACKEND``, matplotlibrc) always wins.
+    """
+    if "MPLBACKEND" not in os.environ and not _has_display():
+        matplotlib.use("Agg")
+
+
+_choose_backend()
+
+import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
+
+
+# ---------------------------------------------------------------------------
+# Saving and showing
+# ---------------------------------------------------------------------------
+def save_figure(fig, name, outdir="figures", dpi=100):
+    """Save ``fig`` as ``outdir/name.png`` and return the path.
+
+    The PNG is written to a temporary file in the same folder and renamed into
+    place when complete, so an interrupted run or two scripts writing at the
+    same time never leave a half-written figure.
+    """
+    outdir = Path(outdir)
+    path = outdir / f"{name}.png"
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=outdir, prefix=f".{name}.", suffix=".png.tmp")
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                fig.savefig(stream, format="png", dpi=dpi, bbox_inches="tight")
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    except OSError as error:
+        raise UserError(f"cannot write figure {path} ({error.strerror or error}): "
+                        f"choose another folder with --outdir") from None
+    return path
+
+
+def can_show():
+    """True when the current backend opens windows."""
+    backend = matplotlib.get_backend().lower()
+    return backend not in ("agg", "pdf", "ps", "svg", "cairo", "template") and \
+        not backend.startswith("module://matplotlib_inline")
+
+
+def show(no_show=False):
+    """Show all open figures once, if a display exists and ``--no-show`` was not given."""
+    if not no_show and can_show():
+        plt.show()
+
+
+def close_all():
+    """Close every figure (between runs in one process, e.g. in tests)."""
+    plt.close("all")
+
+
+# ---------------------------------------------------------------------------
+# Training curves
+# ---------------------------------------------------------------------------
+def plot_training_curves(history, title=None):
+    """Loss and accuracy per epoch, training and validation, side by side.
+
+    ``history`` is ``keras.callbacks.History.history`` (a dict of lists).  The
+    final train/validation accuracy gap is written on the figure: a large gap
+    is the sign of overtraining.
+    """
+    epochs = range(1, len(history["loss"]) + 1)
+    fig, (ax_loss, ax_accuracy) = plt.subplots(1, 2, figsize=(10, 4))
+    for ax, key, label in ((ax_loss, "loss", "loss"), (ax_accuracy, "accuracy", "accuracy")):
+        if key in history:
+            ax.plot(epochs, history[key], "o-", label=f"training {label}")
+        if f"val_{key}" in history:
+            ax.plot(epochs, history[f"val_{key}"], "s--", label=f"validation {label}")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(label)
+        ax.grid(True, alpha=0.3)
+        ax.legend()
+    if "accuracy" in history and "val_accuracy" in history:
+        gap = history["accuracy"][-1] - history["val_accuracy"][-1]
+        ax_accuracy.text(0.98, 0.04, f"final train - validation gap: {gap:+.3f}",
+                         transform=ax_accuracy.transAxes, ha="right", va="bottom",
+                         bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "grey"})
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# Images
+# ---------------------------------------------------------------------------
+def plot_image_grid(images, labels, class_names=None, predicted=None, columns=8, title=None):
+    """A grid of images with their labels.
+
+    With ``predicted`` given, each title reads ``true / predicted`` and the
+    wrong predictions are drawn in red.
+    """
+    count = len(images)
+    columns = max(1, min(columns, count))
+    rows = max(1, -(-count // columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(1.5 * columns, 1.7 * rows + 0.4),
+                             squeeze=False)
+
+    def name(label):
+        return class_names[int(label)] if class_names is not None else str(int(label))
+
+    for index, ax in enumerate(axes.flat):
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if index >= count:
+            ax.axis("off")
+            continue
+        ax.imshow(images[index], cmap="gray_r")
+        if predicted is None:
+            ax.set_title(name(labels[index]), fontsize=9)
+        else:
+            wrong = int(predicted[index]) != int(labels[index])
+            ax.set_title(f"{name(labels[index])}\n/ {name(predicted[index])}", fontsize=8,
+                         color="red" if wrong else "black")
+            if wrong:
+                for spine in ax.spines.values():
+                    spine.set_color("red")
+                    spine.set_linewidth(2)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_pixel_values(image, label=None, annotate=True):
+    """One image as a heat map of its grey values (0-255) with a colour bar.
+
+    With ``annotate`` every pixel's value is written in its cell, as on the
+    slide "28 x 28 array with greyscale values".
+    """
+    fig, ax = plt.subplots(figsize=(9, 8))
+    mesh = ax.imshow(image, cmap="gray_r", vmin=0, vmax=255)
+    fig.colorbar(mesh, ax=ax, label="grey value (0-255); divide by 255 for [0, 1]")
+    if annotate:
+        for row in range(image.shape[0]):
+            for column in range(image.shape[1]):
+                value = int(image[row, column])
+                if value:
+                    ax.text(column, row, str(value), ha="center", va="center", fontsize=4,
+                            color="white" if value > 128 else "black")
+    ax.set_xlabel("column")
+    ax.set_ylabel("row")
+    ax.set_title(f"{image.shape[0]} x {image.shape[1]} grey values"
+                 + (f" (label: {label})" if label is not None else ""))
+    fig.tight_layout()
+    return fig
+
+
+def plot_class_counts(labels, class_names, title="Images per class in the training set"):
+    """Bar chart of how many images each class has."""
+    import numpy as np
+
+    counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=len(class_names))
+    fig, ax = plt.subplots(figsize=(8, 4))
+    bars = ax.bar(range(len(class_names)), counts)
+    ax.bar_label(bars, fontsize=8)
+    ax.set_xticks(range(len(class_names)), class_names, rotation=30, ha="right")
+    ax.set_ylabel("images")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# Confusion matrix
+# ---------------------------------------------------------------------------
+def plot_confusion_matrix(matrix, class_names, title="Confusion matrix (test set)"):
+    """The confusion matrix as a heat map: rows true class, columns predicted."""
+    fig, ax = plt.subplots(figsize=(7, 6))
+    mesh = ax.imshow(matrix, cmap="Blues")
+    fig.colorbar(mesh, ax=ax, label="images")
+    ticks = range(len(class_names))
+    ax.set_xticks(ticks, class_names, rotation=45, ha="right")
+    ax.set_yticks(ticks, class_names)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    threshold = matrix.max() / 2 if matrix.size else 0
+    for row in ticks:
+        for column in ticks:
+            ax.text(column, row, int(matrix[row, column]), ha="center", va="center", fontsize=7,
+                    color="white" if matrix[row, column] > threshold else "black")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,258 @@
+"""Command line, seeds, device set-up and exit codes shared by the scripts.
+
+Nothing here imports TensorFlow at import time: ``python script.py --help``
+must answer at once, and the display scripts never need TensorFlow at all.
+TensorFlow is imported by :func:`setup_tensorflow`, after the arguments are
+parsed.
+"""
+
+import argparse
+import os
+import random
+import sys
+import tempfile
+from pathlib import Path
+
+from dnnkit.errors import UserError
+
+#: Exit codes of every script.
+EXIT_OK = 0
+EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+DEFAULT_SEED = 42
+DEFAULT_OUTDIR = "figures"
+
+
+# ---------------------------------------------------------------------------
+# Command line
+# ---------------------------------------------------------------------------
+def positive_int(text):
+    """argparse type: a whole number of at least 1 (``--epochs 0`` is an error)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def positive_float(text):
+    """argparse type: a number greater than 0 (a learning rate, a noise level)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
+    return value
+
+
+def make_parser(doc, *, epochs=None, batch_size=None, data=False, seed=DEFAULT_SEED):
+    """Build the argument parser every script starts from.
+
+    ``doc`` is the script's docstring: its first line becomes the description.
+    Every script gets ``--seed``, ``--outdir`` and ``--no-show``.  Scripts that
+    train a model (``epochs`` given) also get ``--epochs``, ``--batch-size``
+    and ``--cpu``; scripts that read MNIST or Fashion-MNIST (``data=True``)
+    get ``--data-dir``, ``--max-samples`` and ``--no-sample``.  The defaults are
+    the lecture's settings, so that running a script with no arguments
+    reproduces the slide.
+    """
+    description = (doc or "").strip().splitlines()[0] if doc else None
+    parser = argparse.ArgumentParser(
+        description=description,
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    if epochs is not None:
+        parser.add_argument("--epochs", type=positive_int, default=epochs,
+                            help="number of passes over the training data")
+        if batch_size is not None:
+            parser.add_argument("--batch-size", type=positive_int, default=batch_size,
+                                help="samples per gradient step")
+        parser.add_argument("--cpu", action="store_true",
+                            help="train on the CPU even when a GPU is visible")
+    parser.add_argument("--seed", type=int, default=seed,
+                        help="random seed for Python, numpy and TensorFlow")
+    if data:
+        parser.add_argument("--max-samples", type=positive_int, default=None, metavar="N",
+                            help="train on a stratified subset of N images (quick runs)")
+        parser.add_argument("--data-dir", default=None, metavar="DIR",
+                            help="folder holding mnist/ and fashion-mnist/ "
+                                 "(default: $DNN_DATA_DIR, then the Keras cache)")
+        parser.add_argument("--no-sample", action="store_true",
+                            help="fail instead of falling back to the small sample "
+                                 "shipped with the repository")
+    parser.add_argument("--outdir", default=DEFAULT_OUTDIR, metavar="DIR",
+                        help="folder for the saved figures")
+    parser.add_argument("--no-show", action="store_true",
+                        help="only save the figures, do not open a window")
+    return parser
+
+
+def parse_args(parser, argv=None):
+    """Parse ``argv`` and check the output folder before any work starts.
+
+    An output folder that cannot be written is reported now, not after ten
+    minutes of training.
+    """
+    args = parser.parse_args(argv)
+    if hasattr(args, "outdir"):
+        args.outdir = ensure_writable_dir(args.outdir)
+    return args
+
+
+def ensure_writable_dir(path):
+    """Create ``path`` if needed and check that files can be written into it.
+
+    Raises :class:`UserError` with a one-line message otherwise.
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise UserError(f"output folder {path} is a file, not a folder: "
+                        f"choose another one with --outdir")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".write-test-"):
+            pass
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise UserError(f"cannot write into output folder {path} ({reason}): "
+                        f"choose another one with --outdir") from None
+    return path
+
+
+# ---------------------------------------------------------------------------
+# Running a script: exit codes
+# ---------------------------------------------------------------------------
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during training; carries how many epochs had finished."""
+
+    def __init__(self, epochs_completed):
+        super().__init__(f"Interrupted after epoch {epochs_completed}")
+        self.epochs_completed = epochs_completed
+
+
+def run(main, argv=None):
+    """Call ``main(argv)`` and turn its outcome into an exit code.
+
+    0 on success, 2 for a user error (one line on stderr, no traceback),
+    130 when interrupted with Ctrl-C.  Use as
+    ``sys.exit(runtime.run(main))`` under ``if __name__ == "__main__":``.
+    """
+    try:
+        main(argv)
+    except UserError as error:
+        print(f"Error: {error}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt as interrupt:
+        message = str(interrupt) or "Interrupted"
+        print(f"\n{message}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------
+# Seeds, TensorFlow and the device
+# ---------------------------------------------------------------------------
+def set_seed(seed):
+    """Seed Python, numpy and (if it is loaded) TensorFlow with one call.
+
+    With the same seed, two runs on the CPU give the same numbers.
+    """
+    import numpy as np
+
+    random.seed(seed)
+    np.random.seed(seed)
+    if "tensorflow" in sys.modules:
+        import keras
+
+        keras.utils.set_random_seed(seed)
+
+
+def quiet_tensorflow():
+    """Hide TensorFlow's C++ log lines (CUDA probing on CPU-only machines, oneDNN notice).
+
+    Must run before TensorFlow is imported; a value the user set wins.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def setup_tensorflow(args):
+    """Import TensorFlow, choose the device and seed everything.
+
+    Prints the device line and returns the ``tensorflow`` module.
+    """
+    quiet_tensorflow()
+    import tensorflow as tf
+
+    print(setup_device(force_cpu=getattr(args, "cpu", False), tf_config=tf.config))
+    set_seed(args.seed)
+    return tf
+
+
+def setup_device(force_cpu=False, tf_config=None):
+    """Pick the device for training and describe it in one line.
+
+    On a GPU, memory growth is switched on before first use, so that
+    TensorFlow takes memory as needed instead of the whole card at once
+    (the lab's Quadro P1000 has 4 GB).  ``force_cpu`` hides the GPUs.
+    ``tf_config`` is ``tf.config`` (the tests pass a fake one).
+
+    Returns a line such as ``Device: GPU 0 (NVIDIA Quadro P1000)`` or
+    ``Device: CPU (no GPU visible)``.
+    """
+    if tf_config is None:
+        quiet_tensorflow()
+        import tensorflow as tf
+
+        tf_config = tf.config
+    gpus = tf_config.list_physical_devices("GPU")
+    if not gpus:
+        return "Device: CPU (no GPU visible)"
+    if force_cpu:
+        tf_config.set_visible_devices([], "GPU")
+        return f"Device: CPU (--cpu given; {len(gpus)} GPU(s) hidden)"
+    names = []
+    for index, gpu in enumerate(gpus):
+        try:
+            tf_config.experimental.set_memory_growth(gpu, True)
+        except RuntimeError:
+            # Memory growth must be set before the GPU is first used; when a
+            # second script runs in the same process, it already was.
+            pass
+        details = tf_config.experimental.get_device_details(gpu) or {}
+        names.append(f"GPU {index} ({details.get('device_name', gpu.name)})")
+    return "Device: " + ", ".join(names)
+
+
+def running_under_test_or_ci():
+    """True under pytest or CI, or when stdout is not a terminal."""
+    return ("PYTEST_CURRENT_TEST" in os.environ or os.environ.get("CI")
+            or not sys.stdout.isatty())
+
+
+# ---------------------------------------------------------------------------
+# Data for a script
+# ---------------------------------------------------------------------------
+def load_data(args, dataset):
+    """Load ``dataset`` ("mnist" or "fashion_mnist") as the command line asks.
+
+    Honours ``--data-dir`` and ``--no-sample``, and with ``--max-samples N``
+    keeps a stratified subset of N training images (the test set stays
+    whole, so that test accuracies remain comparable).
+    """
+    from dnnkit import data, preprocessing
+
+    (x_train, y_train), (x_test, y_test) = data.load_dataset(
+        dataset, data_dir=args.data_dir, allow_sample=False if args.no_sample else None)
+    if args.max_samples is not None:
+        if args.max_samples >= len(x_train):
+            print(f"Note: --max-samples {args.max_samples} is more than the {len(x_train)} "
+                  f"training images; using all of them.")
+        else:
+            x_train, y_train = preprocessing.stratified_subset(
+                x_train, y_train, args.max_samples, seed=args.seed)
+            print(f"Training on a stratified subset of {len(x_train)} images (--max-samples).")
+    return (x_train, y_train), (x_test, y_test)

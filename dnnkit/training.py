@@ -1,0 +1,222 @@
+"""Training, evaluation and the result lines shared by the model scripts.
+
+The lesson (the model, its loss, optimizer, epochs and batch size) is written
+out in each script; this module only does the plumbing around ``model.fit``:
+
+- :func:`fit` trains with a validation split and measures the time; it feeds
+  the data through an input pipeline built once (see :func:`make_dataset`)
+  and turns Ctrl-C into a clean "Interrupted after epoch k";
+- :func:`evaluate` measures the test accuracy, prints the per-class report
+  and the three result lines that ``reproduce.py`` and the tests parse;
+- :func:`save_result_figures` saves the training curves, a grid of test
+  predictions and the confusion matrix.
+
+TensorFlow is imported inside the functions, never at import time.
+"""
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from dnnkit import metrics, runtime
+
+#: Share of the training images held out for validation (as Keras's validation_split).
+VALIDATION_SPLIT = 0.1
+
+#: A train/validation accuracy gap above this is called overtraining in the output.
+OVERTRAINING_GAP = 0.015
+
+
+@dataclass
+class TrainingResult:
+    """What :func:`fit` measured: the per-epoch history and the time taken."""
+
+    history: dict
+    seconds: float
+    epochs: int
+    batch_size: int
+    validation_size: int = 0
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def seconds_per_epoch(self):
+        return self.seconds / max(self.epochs, 1)
+
+    @property
+    def train_validation_gap(self):
+        """Final-epoch training accuracy minus validation accuracy."""
+        return self.history["accuracy"][-1] - self.history["val_accuracy"][-1]
+
+
+def split_validation(x, y, validation_split=VALIDATION_SPLIT):
+    """Hold out the last ``validation_split`` of the samples, as Keras does."""
+    if not 0 < validation_split < 1:
+        raise ValueError(f"validation_split must be between 0 and 1, got {validation_split}")
+    split_at = int(round(len(x) * (1 - validation_split)))
+    if split_at < 1 or split_at >= len(x):
+        raise ValueError(f"{len(x)} samples are too few to hold out {validation_split:.0%} "
+                         f"for validation; use more samples")
+    return (x[:split_at], y[:split_at]), (x[split_at:], y[split_at:])
+
+
+def make_dataset(x, y, batch_size, shuffle=False, seed=None):
+    """An input pipeline over ``(x, y)`` built once and reused every epoch.
+
+    The arrays are put into TensorFlow once; each epoch then only shuffles
+    the sample indices and gathers whole batches, instead of slicing numpy
+    arrays batch by batch in Python.
+    """
+    import tensorflow as tf
+
+    features = tf.constant(x)
+    labels = tf.constant(y)
+    indices = tf.data.Dataset.range(len(x))
+    if shuffle:
+        indices = indices.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    batches = indices.batch(batch_size).map(
+        lambda batch: (tf.gather(features, batch), tf.gather(labels, batch)),
+        num_parallel_calls=tf.data.AUTOTUNE)
+    return batches.prefetch(tf.data.AUTOTUNE)
+
+
+class _EpochCounter:
+    """Keras callback that counts finished epochs (for the Ctrl-C message)."""
+
+    def __new__(cls):
+        import keras
+
+        class EpochCounter(keras.callbacks.Callback):
+            completed = 0
+
+            def on_epoch_end(self, epoch, logs=None):
+                self.completed = epoch + 1
+
+        return EpochCounter()
+
+
+def fit(model, x_train, y_train, *, epochs, batch_size, validation_split=VALIDATION_SPLIT,
+        seed=runtime.DEFAULT_SEED, verbose=None, callbacks=()):
+    """Train ``model`` and return a :class:`TrainingResult`.
+
+    Same behaviour as ``model.fit(x, y, epochs=..., batch_size=...,
+    validation_split=...)``: the last ``validation_split`` of the data is held
+    out for validation, the rest is shuffled every epoch.  A progress bar is
+    shown in a terminal, one line per epoch under pytest, CI or a pipe.
+    """
+    (x_fit, y_fit), (x_val, y_val) = split_validation(x_train, y_train, validation_split)
+    training_data = make_dataset(x_fit, y_fit, batch_size, shuffle=True, seed=seed)
+    validation_data = make_dataset(x_val, y_val, batch_size)
+    if verbose is None:
+        verbose = 2 if runtime.running_under_test_or_ci() else 1
+    counter = _EpochCounter()
+    start = time.perf_counter()
+    try:
+        # shuffle=False: the input pipeline already reshuffles every epoch.
+        history = model.fit(training_data, validation_data=validation_data, epochs=epochs,
+                            shuffle=False, verbose=verbose, callbacks=[counter, *callbacks])
+    except KeyboardInterrupt:
+        raise runtime.TrainingInterrupted(counter.completed) from None
+    seconds = time.perf_counter() - start
+    return TrainingResult(history=dict(history.history), seconds=seconds, epochs=epochs,
+                          batch_size=batch_size, validation_size=len(x_val))
+
+
+def predict_classes(model, x, batch_size=1024):
+    """Predicted class of each sample (the arg-max of the softmax output)."""
+    probabilities = model.predict(x, batch_size=batch_size, verbose=0)
+    return np.argmax(probabilities, axis=1)
+
+
+def describe_gap(gap):
+    """A sentence on what the train/validation gap says about overtraining."""
+    if gap > OVERTRAINING_GAP:
+        return (f"Training accuracy is {gap:.3f} above validation accuracy: the network "
+                f"has started to learn the training images by heart (overtraining).")
+    if gap < -OVERTRAINING_GAP:
+        return (f"Validation accuracy is {-gap:.3f} above training accuracy: dropout "
+                f"(active only in training) makes the training task harder; no overtraining.")
+    return f"Training and validation accuracy agree within {OVERTRAINING_GAP}: no overtraining."
+
+
+def evaluate(model, x_test, y_test, training_result, class_names):
+    """Evaluate on the held-out test set and print the report and result lines.
+
+    Prints per-class precision, recall and F1 with their macro average, a
+    sentence on overtraining, and these lines, which ``reproduce.py`` and the
+    tests parse::
+
+        Test accuracy: 0.9812
+        Train/validation gap: 0.0123
+        Training time: 23.1 s (2.31 s/epoch)
+
+    Returns a dict of the numbers and the predicted classes.
+    """
+    predicted = predict_classes(model, x_test)
+    test_accuracy = metrics.accuracy(y_test, predicted)
+    gap = training_result.train_validation_gap
+    print()
+    print(metrics.classification_report(y_test, predicted, class_names=class_names))
+    print()
+    print(f"Final training accuracy {training_result.history['accuracy'][-1]:.4f}, "
+          f"validation accuracy {training_result.history['val_accuracy'][-1]:.4f}.")
+    print(describe_gap(gap))
+    print(f"Test accuracy: {test_accuracy:.4f}")
+    print(f"Train/validation gap: {gap:.4f}")
+    print(f"Training time: {training_result.seconds:.1f} s "
+          f"({training_result.seconds_per_epoch:.2f} s/epoch)")
+    return {
+        "test_accuracy": test_accuracy,
+        "train_validation_gap": gap,
+        "train_accuracy": training_result.history["accuracy"][-1],
+        "validation_accuracy": training_result.history["val_accuracy"][-1],
+        "training_seconds": training_result.seconds,
+        "seconds_per_epoch": training_result.seconds_per_epoch,
+        "epochs": training_result.epochs,
+        "predicted": predicted,
+    }
+
+
+def save_result_figures(prefix, training_result, x_test_images, y_test, predicted, class_names,
+                        outdir, title, grid_size=32):
+    """Save the three figures of a model script and return ``{name: path}``.
+
+    ``x_test_images`` are the test images as 28x28 arrays (for display).
+    """
+    from dnnkit import plotting
+
+    figures = {
+        "training_curves": plotting.plot_training_curves(
+            training_result.history, title=f"{title}: training curves"),
+        "predictions": plotting.plot_image_grid(
+            x_test_images[:grid_size], y_test[:grid_size], class_names=class_names,
+            predicted=predicted[:grid_size],
+            title=f"{title}: test images, true / predicted (wrong in red)"),
+        "confusion_matrix": plotting.plot_confusion_matrix(
+            metrics.confusion_matrix(y_test, predicted, num_classes=len(class_names)),
+            class_names, title=f"{title}: confusion matrix (test set)"),
+    }
+    return {name: plotting.save_figure(figure, f"{prefix}_{name}", outdir)
+            for name, figure in figures.items()}
+
+
+def report(model, training_result, x_test, y_test, test_images, dataset, args, *, name, title):
+    """Evaluate, save the three figures, show them, and return the results.
+
+    The last step of every model script: prints the report and result lines
+    (:func:`evaluate`), saves the figures as ``<name>_*.png`` in
+    ``args.outdir`` (:func:`save_result_figures`) and shows them once, unless
+    ``--no-show`` was given or there is no display.  Returns the dict of
+    :func:`evaluate` with the figure paths under ``"figures"``.
+    """
+    from dnnkit import data, plotting
+
+    class_names = data.class_names(dataset)
+    results = evaluate(model, x_test, y_test, training_result, class_names)
+    results["figures"] = save_result_figures(
+        name, training_result, test_images, y_test, results["predicted"], class_names,
+        args.outdir, title)
+    print(f"Figures saved in {args.outdir}/: "
+          + ", ".join(path.name for path in results["figures"].values()))
+    plotting.show(args.no_show)
+    return results

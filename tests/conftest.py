@@ -1,0 +1,31 @@
+"""Shared test set-up: headless figures, no downloads, a clean state per test."""
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+# Headless plotting and quiet TensorFlow for the whole run, set before any import.
+os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# Tests never touch the network: the loaders skip their download step.
+os.environ["DNN_NO_DOWNLOAD"] = "1"
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+@pytest.fixture(autouse=True)
+def _clean_state():
+    """Close all figures and clear the Keras session after every test."""
+    yield
+    if "matplotlib.pyplot" in sys.modules:
+        import matplotlib.pyplot as plt
+
+        plt.close("all")
+    if "keras" in sys.modules:
+        import keras
+
+        keras.backend.clear_session()
