@@ -76,8 +76,9 @@ def make_parser(doc, *, epochs=None, batch_size=None, data=False, seed=DEFAULT_S
     parser.add_argument("--seed", type=int, default=seed,
                         help="random seed for Python, numpy and TensorFlow")
     if data:
-        parser.add_argument("--max-samples", type=positive_int, default=None, metavar="N",
-                            help="train on a stratified subset of N images (quick runs)")
+        if epochs is not None:
+            parser.add_argument("--max-samples", type=positive_int, default=None, metavar="N",
+                                help="train on a stratified subset of N images (quick runs)")
         parser.add_argument("--data-dir", default=None, metavar="DIR",
                             help="folder holding mnist/ and fashion-mnist/ "
                                  "(default: $DNN_DATA_DIR, then the Keras cache)")
@@ -247,12 +248,13 @@ def load_data(args, dataset):
 
     (x_train, y_train), (x_test, y_test) = data.load_dataset(
         dataset, data_dir=args.data_dir, allow_sample=False if args.no_sample else None)
-    if args.max_samples is not None:
-        if args.max_samples >= len(x_train):
-            print(f"Note: --max-samples {args.max_samples} is more than the {len(x_train)} "
+    max_samples = getattr(args, "max_samples", None)
+    if max_samples is not None:
+        if max_samples >= len(x_train):
+            print(f"Note: --max-samples {max_samples} is more than the {len(x_train)} "
                   f"training images; using all of them.")
         else:
             x_train, y_train = preprocessing.stratified_subset(
-                x_train, y_train, args.max_samples, seed=args.seed)
+                x_train, y_train, max_samples, seed=args.seed)
             print(f"Training on a stratified subset of {len(x_train)} images (--max-samples).")
     return (x_train, y_train), (x_test, y_test)

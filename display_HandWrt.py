@@ -1,0 +1,36 @@
+"""Display handwritten digits from MNIST: images, grey values and class counts.
+
+Lecture slide "MNIST: handwritten digits": 60000 training and 10000 test
+images of 28x28 pixels, each a 28 x 28 array of grey values from 0 to 255
+(preprocessing for the networks: divide by 255).  This script shows
+
+1. a grid of digits with their labels (``--count``, ``--start``, ``--random``),
+2. the 28 x 28 grey values of one image (``--index``) as a heat map with a
+   colour bar and the numbers written in,
+3. how many training images each digit has.
+
+It does not need TensorFlow, so it starts fast.  Result: DISPLAY_RESULT_PLACEHOLDER
+"""
+
+# %% Set-up
+# The figures are made by dnnkit.plotting (plot_image_grid, plot_pixel_values,
+# plot_class_counts); display_Clothing.py shows Fashion-MNIST the same way.
+import sys
+
+from dnnkit import plotting, runtime
+
+DATASET = "mnist"
+TITLE = "MNIST handwritten digits"
+
+
+# %% Data and figures
+def main(argv=None):
+    parser = runtime.make_parser(__doc__, data=True)
+    plotting.add_display_options(parser)
+    args = runtime.parse_args(parser, argv)
+    (x_train, y_train), (x_test, y_test) = runtime.load_data(args, DATASET)
+    return plotting.display_dataset(args, x_train, y_train, DATASET, TITLE)
+
+
+if __name__ == "__main__":
+    sys.exit(runtime.run(main))
