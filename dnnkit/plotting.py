@@ -16,6 +16,11 @@ import matplotlib
 
 from dnnkit.errors import UserError
 
+# The user's umask, for the permissions of saved figures (os.umask can only be
+# read by setting it, so it is set straight back).
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 
 def _has_display():
     """True when a window can be opened (always on macOS and Windows)."""
@@ -56,6 +61,9 @@ def save_figure(fig, name, outdir="figures", dpi=100):
         try:
             with os.fdopen(handle, "wb") as stream:
                 fig.savefig(stream, format="png", dpi=dpi, bbox_inches="tight")
+            # mkstemp creates the file readable by its owner only; give the
+            # figure the usual permissions of a new file.
+            os.chmod(temporary, 0o666 & ~_UMASK)
             os.replace(temporary, path)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)

@@ -7,6 +7,7 @@ parsed.
 """
 
 import argparse
+import math
 import os
 import random
 import sys
@@ -44,8 +45,8 @@ def positive_float(text):
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"must be a finite number greater than 0, got {text}")
     return value
 
 
@@ -60,7 +61,8 @@ def make_parser(doc, *, epochs=None, batch_size=None, data=False, seed=DEFAULT_S
     the lecture's settings, so that running a script with no arguments
     reproduces the slide.
     """
-    description = (doc or "").strip().splitlines()[0] if doc else None
+    lines = (doc or "").strip().splitlines()
+    description = lines[0] if lines else None
     parser = argparse.ArgumentParser(
         description=description,
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
@@ -172,12 +174,37 @@ def set_seed(seed):
         keras.utils.set_random_seed(seed)
 
 
-def quiet_tensorflow():
-    """Hide TensorFlow's C++ log lines (CUDA probing on CPU-only machines, oneDNN notice).
+def import_tensorflow():
+    """Import TensorFlow without its C++ start-up noise, and return the module.
 
-    Must run before TensorFlow is imported; a value the user set wins.
+    On a machine without NVIDIA drivers TensorFlow prints several lines about
+    CUDA it could not find, which alarm students for no reason.  Unless the
+    user set ``TF_CPP_MIN_LOG_LEVEL`` (to see TensorFlow's own log), the log
+    level is raised and the lines written during the import are held back; if
+    the import fails, they are shown with the error.
     """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if "tensorflow" in sys.modules:
+        return sys.modules["tensorflow"]
+    if "TF_CPP_MIN_LOG_LEVEL" in os.environ:
+        import tensorflow
+
+        return tensorflow
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    sys.stderr.flush()
+    saved_stderr = os.dup(2)
+    with tempfile.TemporaryFile() as held_back:
+        os.dup2(held_back.fileno(), 2)
+        try:
+            import tensorflow
+        except BaseException:
+            os.dup2(saved_stderr, 2)
+            held_back.seek(0)
+            sys.stderr.write(held_back.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved_stderr, 2)
+            os.close(saved_stderr)
+    return tensorflow
 
 
 def setup_tensorflow(args):
@@ -185,9 +212,7 @@ def setup_tensorflow(args):
 
     Prints the device line and returns the ``tensorflow`` module.
     """
-    quiet_tensorflow()
-    import tensorflow as tf
-
+    tf = import_tensorflow()
     print(setup_device(force_cpu=getattr(args, "cpu", False), tf_config=tf.config))
     set_seed(args.seed)
     return tf
@@ -205,15 +230,17 @@ def setup_device(force_cpu=False, tf_config=None):
     ``Device: CPU (no GPU visible)``.
     """
     if tf_config is None:
-        quiet_tensorflow()
-        import tensorflow as tf
-
-        tf_config = tf.config
+        tf_config = import_tensorflow().config
     gpus = tf_config.list_physical_devices("GPU")
     if not gpus:
         return "Device: CPU (no GPU visible)"
     if force_cpu:
-        tf_config.set_visible_devices([], "GPU")
+        try:
+            tf_config.set_visible_devices([], "GPU")
+        except RuntimeError:
+            # The GPU was already in use in this process (a second script run
+            # in the same process); devices cannot be hidden any more.
+            return "Device: GPU (--cpu came too late: the GPU was already in use in this process)"
         return f"Device: CPU (--cpu given; {len(gpus)} GPU(s) hidden)"
     names = []
     for index, gpu in enumerate(gpus):
@@ -230,8 +257,8 @@ def setup_device(force_cpu=False, tf_config=None):
 
 def running_under_test_or_ci():
     """True under pytest or CI, or when stdout is not a terminal."""
-    return ("PYTEST_CURRENT_TEST" in os.environ or os.environ.get("CI")
-            or not sys.stdout.isatty())
+    in_ci = os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
+    return "PYTEST_CURRENT_TEST" in os.environ or in_ci or not sys.stdout.isatty()
 
 
 # ---------------------------------------------------------------------------
@@ -251,7 +278,7 @@ def load_data(args, dataset):
     max_samples = getattr(args, "max_samples", None)
     if max_samples is not None:
         if max_samples >= len(x_train):
-            print(f"Note: --max-samples {max_samples} is more than the {len(x_train)} "
+            print(f"Note: --max-samples {max_samples} is not less than the {len(x_train)} "
                   f"training images; using all of them.")
         else:
             x_train, y_train = preprocessing.stratified_subset(

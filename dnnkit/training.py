@@ -53,7 +53,7 @@ def split_validation(x, y, validation_split=VALIDATION_SPLIT):
     """Hold out the last ``validation_split`` of the samples, as Keras does."""
     if not 0 < validation_split < 1:
         raise ValueError(f"validation_split must be between 0 and 1, got {validation_split}")
-    split_at = int(round(len(x) * (1 - validation_split)))
+    split_at = int(len(x) * (1 - validation_split))  # floor, as Keras's train_validation_split
     if split_at < 1 or split_at >= len(x):
         raise ValueError(f"{len(x)} samples are too few to hold out {validation_split:.0%} "
                          f"for validation; use more samples")
@@ -118,7 +118,8 @@ def fit(model, x_train, y_train, *, epochs, batch_size, validation_split=VALIDAT
     except KeyboardInterrupt:
         raise runtime.TrainingInterrupted(counter.completed) from None
     seconds = time.perf_counter() - start
-    return TrainingResult(history=dict(history.history), seconds=seconds, epochs=epochs,
+    epochs_run = len(history.history.get("loss", ())) or epochs  # fewer if a callback stopped it
+    return TrainingResult(history=dict(history.history), seconds=seconds, epochs=epochs_run,
                           batch_size=batch_size, validation_size=len(x_val))
 
 

@@ -1,0 +1,292 @@
+"""Tests of dnnkit.plotting: saving figures safely, the figure contents, showing."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import matplotlib
+import matplotlib.colors
+import numpy as np
+import pytest
+
+from dnnkit import plotting
+from dnnkit.errors import UserError
+
+import matplotlib.pyplot as plt  # noqa: E402  (after dnnkit.plotting chose the backend)
+
+ROOT = Path(__file__).resolve().parent.parent
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _small_figure():
+    fig, ax = plt.subplots(figsize=(2, 2))
+    ax.plot([0, 1, 2], [1, 0, 1])
+    return fig
+
+
+def _is_red(color):
+    return matplotlib.colors.to_rgba(color) == matplotlib.colors.to_rgba("red")
+
+
+# ---------------------------------------------------------------------------
+# save_figure
+# ---------------------------------------------------------------------------
+def test_save_figure_writes_a_png_and_creates_the_folder(tmp_path):
+    outdir = tmp_path / "new" / "figures"
+    path = plotting.save_figure(_small_figure(), "curve", outdir)
+    assert Path(path) == outdir / "curve.png"
+    assert path.read_bytes()[:8] == PNG_SIGNATURE
+    assert path.stat().st_size > 100
+    # Nothing else in the folder: no temporary file is left behind.
+    assert sorted(os.listdir(outdir)) == ["curve.png"]
+
+
+def test_save_figure_replaces_an_older_figure(tmp_path):
+    (tmp_path / "curve.png").write_bytes(b"old")
+    plotting.save_figure(_small_figure(), "curve", tmp_path)
+    assert (tmp_path / "curve.png").read_bytes()[:8] == PNG_SIGNATURE
+    assert sorted(os.listdir(tmp_path)) == ["curve.png"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are a POSIX notion")
+def test_save_figure_gives_the_usual_file_permissions(tmp_path):
+    umask = os.umask(0o022)
+    os.umask(umask)
+    path = plotting.save_figure(_small_figure(), "curve", tmp_path)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+@pytest.mark.parametrize("older_figure", [False, True])
+def test_save_figure_interrupted_midway_leaves_no_trace(tmp_path, monkeypatch, older_figure):
+    old_bytes = PNG_SIGNATURE + b"an older figure"
+    if older_figure:
+        (tmp_path / "curve.png").write_bytes(old_bytes)
+    fig = _small_figure()
+    written = []
+
+    def interrupted_savefig(stream, **kwargs):
+        stream.write(PNG_SIGNATURE + b"half a figure")
+        stream.flush()
+        written.append(True)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(fig, "savefig", interrupted_savefig)
+    with pytest.raises(KeyboardInterrupt):
+        plotting.save_figure(fig, "curve", tmp_path)
+    assert written, "the fake savefig was not called"
+    if older_figure:
+        assert sorted(os.listdir(tmp_path)) == ["curve.png"]
+        assert (tmp_path / "curve.png").read_bytes() == old_bytes
+    else:
+        assert os.listdir(tmp_path) == []
+
+
+def test_save_figure_into_a_file_is_a_user_error(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    for outdir in (blocker, blocker / "sub"):
+        with pytest.raises(UserError) as error:
+            plotting.save_figure(_small_figure(), "curve", outdir)
+        assert "--outdir" in str(error.value)
+        assert "\n" not in str(error.value)
+    assert blocker.read_text() == "x"
+
+
+def test_save_figure_onto_a_folder_is_a_user_error_and_cleans_up(tmp_path):
+    # The target name is taken by a folder: os.replace fails after the PNG was written.
+    (tmp_path / "curve.png").mkdir()
+    with pytest.raises(UserError):
+        plotting.save_figure(_small_figure(), "curve", tmp_path)
+    assert os.listdir(tmp_path) == ["curve.png"]
+    assert (tmp_path / "curve.png").is_dir()
+
+
+# ---------------------------------------------------------------------------
+# Training curves
+# ---------------------------------------------------------------------------
+def _lines_by_label(ax):
+    return {line.get_label(): list(line.get_ydata()) for line in ax.get_lines()}
+
+
+def _texts(fig):
+    return [text.get_text() for ax in fig.axes for text in ax.texts]
+
+
+def test_plot_training_curves_has_both_curves_and_the_gap():
+    history = {"loss": [0.9, 0.5, 0.3], "val_loss": [0.8, 0.6, 0.5],
+               "accuracy": [0.60, 0.80, 0.90], "val_accuracy": [0.62, 0.79, 0.85]}
+    fig = plotting.plot_training_curves(history, title="Demo")
+    assert len(fig.axes) == 2
+    ax_loss, ax_accuracy = fig.axes
+    assert _lines_by_label(ax_loss) == {"training loss": history["loss"],
+                                        "validation loss": history["val_loss"]}
+    assert _lines_by_label(ax_accuracy) == {"training accuracy": history["accuracy"],
+                                            "validation accuracy": history["val_accuracy"]}
+    assert list(ax_loss.get_lines()[0].get_xdata()) == [1, 2, 3]
+    assert ax_loss.get_xlabel() == "epoch"
+    assert fig._suptitle.get_text() == "Demo"
+    gap_texts = [text for text in _texts(fig) if "gap" in text]
+    assert len(gap_texts) == 1
+    assert gap_texts[0].endswith("+0.050")
+
+
+def test_plot_training_curves_negative_gap_has_a_minus_sign():
+    history = {"loss": [0.5, 0.4], "val_loss": [0.45, 0.35],
+               "accuracy": [0.70, 0.80], "val_accuracy": [0.75, 0.83]}
+    fig = plotting.plot_training_curves(history)
+    gap_texts = [text for text in _texts(fig) if "gap" in text]
+    assert len(gap_texts) == 1 and gap_texts[0].endswith("-0.030")
+
+
+def test_plot_training_curves_without_validation_has_no_gap():
+    fig = plotting.plot_training_curves({"loss": [1.0, 0.5], "accuracy": [0.5, 0.7]})
+    assert list(_lines_by_label(fig.axes[0])) == ["training loss"]
+    assert not [text for text in _texts(fig) if "gap" in text]
+
+
+# ---------------------------------------------------------------------------
+# Images
+# ---------------------------------------------------------------------------
+def test_plot_image_grid_marks_exactly_the_wrong_predictions_red():
+    images = np.random.default_rng(0).integers(0, 256, size=(10, 28, 28))
+    labels = np.array([0, 1, 2, 0, 1, 2, 0, 1, 2, 0])
+    predicted = np.array([0, 2, 2, 0, 0, 2, 0, 1, 1, 0])
+    wrong = set(np.flatnonzero(labels != predicted).tolist())
+    assert wrong == {1, 4, 8}
+    names = ["cat", "dog", "bird"]
+    fig = plotting.plot_image_grid(images, labels, class_names=names, predicted=predicted,
+                                   columns=4, title="Grid")
+    axes = fig.axes
+    assert len(axes) == 12  # 3 rows of 4
+    for index, ax in enumerate(axes[:10]):
+        title = ax.title
+        assert title.get_text() == f"{names[labels[index]]}\n/ {names[predicted[index]]}"
+        assert _is_red(title.get_color()) == (index in wrong), index
+        assert len(ax.images) == 1
+        assert ax.axison
+    # The two unused cells are hidden and empty.
+    for ax in axes[10:]:
+        assert not ax.axison
+        assert not ax.images
+
+
+def test_plot_image_grid_without_predictions_shows_the_labels():
+    images = np.zeros((3, 28, 28))
+    fig = plotting.plot_image_grid(images, np.array([4, 7, 1]))
+    assert [ax.title.get_text() for ax in fig.axes] == ["4", "7", "1"]
+    assert not any(_is_red(ax.title.get_color()) for ax in fig.axes)
+
+
+def test_plot_pixel_values_writes_every_nonzero_value():
+    image = np.zeros((4, 5), dtype=np.uint8)
+    image[1, 2] = 200
+    image[3, 0] = 17
+    fig = plotting.plot_pixel_values(image, label=7)
+    ax = fig.axes[0]
+    assert len(fig.axes) == 2  # the image and its colour bar
+    assert ax.get_title() == "4 x 5 grey values (label: 7)"
+    assert sorted(text.get_text() for text in ax.texts) == ["17", "200"]
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("column", "row")
+    assert not plotting.plot_pixel_values(image, annotate=False).axes[0].texts
+
+
+def test_plot_class_counts_bars_and_labels():
+    names = ["zero", "one", "two", "three"]
+    labels = np.array([0, 0, 0, 1, 3, 3])
+    fig = plotting.plot_class_counts(labels, names, title="Counts")
+    ax = fig.axes[0]
+    assert [patch.get_height() for patch in ax.patches] == [3, 1, 0, 2]
+    assert [label.get_text() for label in ax.get_xticklabels()] == names
+    assert [text.get_text() for text in ax.texts] == ["3", "1", "0", "2"]
+    assert ax.get_title() == "Counts"
+    assert ax.get_ylabel() == "images"
+
+
+def test_plot_confusion_matrix_labels_and_cells():
+    names = ["cat", "dog", "bird"]
+    matrix = np.array([[5, 1, 0], [2, 7, 0], [0, 3, 9]])
+    fig = plotting.plot_confusion_matrix(matrix, names, title="CM")
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "predicted class"
+    assert ax.get_ylabel() == "true class"
+    assert ax.get_title() == "CM"
+    assert [label.get_text() for label in ax.get_xticklabels()] == names
+    assert [label.get_text() for label in ax.get_yticklabels()] == names
+    cells = {(round(text.get_position()[1]), round(text.get_position()[0])): text
+             for text in ax.texts}
+    assert len(cells) == 9
+    for (row, column), text in cells.items():
+        assert text.get_text() == str(matrix[row, column])
+        # Dark cells (above half the maximum) get white text.
+        dark = matrix[row, column] > matrix.max() / 2
+        assert (matplotlib.colors.to_rgba(text.get_color())
+                == matplotlib.colors.to_rgba("white" if dark else "black"))
+
+
+# ---------------------------------------------------------------------------
+# Showing and the backend
+# ---------------------------------------------------------------------------
+@pytest.fixture
+def show_calls(monkeypatch):
+    calls = []
+    monkeypatch.setattr(plotting.plt, "show", lambda *args, **kwargs: calls.append(args))
+    return calls
+
+
+def test_show_with_no_show_never_calls_plt_show(monkeypatch, show_calls):
+    monkeypatch.setattr(plotting, "can_show", lambda: True)
+    plotting.show(no_show=True)
+    assert show_calls == []
+    # The spy works: without --no-show, on a display, plt.show is called once.
+    plotting.show(no_show=False)
+    assert len(show_calls) == 1
+
+
+def test_agg_backend_cannot_show(monkeypatch, show_calls):
+    monkeypatch.setattr(matplotlib, "get_backend", lambda: "agg")
+    assert plotting.can_show() is False
+    plotting.show(no_show=False)
+    assert show_calls == []
+    monkeypatch.setattr(matplotlib, "get_backend", lambda: "TkAgg")
+    assert plotting.can_show() is True
+
+
+def test_can_show_is_false_with_the_real_agg_backend():
+    if matplotlib.get_backend().lower() != "agg":
+        pytest.skip("the tests run with another backend (MPLBACKEND set from outside)")
+    assert plotting.can_show() is False
+
+
+# Prints the backend and, where matplotlib can tell, the backend chosen before
+# matplotlib's own automatic resolution: without a display matplotlib falls
+# back to Agg by itself, so only the second line shows that dnnkit chose it.
+_BACKEND_CODE = """
+import dnnkit.plotting, matplotlib
+explicit = getattr(matplotlib.rcParams, "_get_backend_or_none", lambda: "unknown")()
+print(explicit)
+print(matplotlib.get_backend())
+"""
+
+
+def _backend_in_subprocess(extra_env):
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("DISPLAY", "WAYLAND_DISPLAY", "MPLBACKEND")}
+    env.update(extra_env)
+    completed = subprocess.run([sys.executable, "-c", _BACKEND_CODE], cwd=ROOT, env=env,
+                               capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 0, completed.stderr
+    explicit, backend = completed.stdout.lower().split()
+    return explicit, backend
+
+
+@pytest.mark.skipif(sys.platform in ("darwin", "win32"),
+                    reason="macOS and Windows always have a display")
+def test_without_a_display_the_agg_backend_is_chosen():
+    explicit, backend = _backend_in_subprocess({})
+    assert backend == "agg"
+    assert explicit in ("agg", "unknown")
+
+
+def test_a_backend_chosen_from_outside_wins():
+    assert _backend_in_subprocess({"MPLBACKEND": "svg"}) == ("svg", "svg")

@@ -1,0 +1,466 @@
+"""Tests of dnnkit.runtime: command line, exit codes, device set-up, seeds, data.
+
+TensorFlow is imported only by the few tests that need it (seeds and the
+reproducibility of a tiny training); everything else runs without it.
+"""
+
+import argparse
+import os
+import random
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import dnnkit
+from dnnkit import runtime
+from dnnkit.errors import UserError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+DOC = """Train a tiny example network.
+
+More text that must not end up in the description.
+"""
+
+
+@pytest.fixture
+def parser():
+    return runtime.make_parser(DOC, epochs=3, batch_size=8, data=True)
+
+
+# ---------------------------------------------------------------------------
+# argparse types and the parser
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("text", ["0", "-1", "abc", "1.5", ""])
+def test_positive_int_rejects(text):
+    with pytest.raises(argparse.ArgumentTypeError):
+        runtime.positive_int(text)
+
+
+def test_positive_int_accepts():
+    assert runtime.positive_int("1") == 1
+    assert runtime.positive_int("250") == 250
+
+
+@pytest.mark.parametrize("text", ["0", "-1", "abc", "-0.5", "0.0", "nan"])
+def test_positive_float_rejects(text):
+    with pytest.raises(argparse.ArgumentTypeError):
+        runtime.positive_float(text)
+
+
+def test_positive_float_accepts():
+    assert runtime.positive_float("0.001") == pytest.approx(0.001)
+    assert runtime.positive_float("2") == 2.0
+
+
+def test_parser_defaults_are_the_values_passed(parser, tmp_path):
+    args = parser.parse_args([])
+    assert args.epochs == 3
+    assert args.batch_size == 8
+    assert args.seed == runtime.DEFAULT_SEED
+    assert args.max_samples is None
+    assert args.data_dir is None
+    assert args.no_sample is False
+    assert args.cpu is False
+    assert args.no_show is False
+    assert args.outdir == runtime.DEFAULT_OUTDIR
+
+    other = runtime.make_parser(DOC, epochs=12, batch_size=64, seed=7)
+    args = other.parse_args([])
+    assert (args.epochs, args.batch_size, args.seed) == (12, 64, 7)
+    # Without data=True there are no data options.
+    assert not hasattr(args, "max_samples")
+
+
+def test_parser_without_epochs_has_no_training_options():
+    args = runtime.make_parser(DOC).parse_args([])
+    for name in ("epochs", "batch_size", "cpu"):
+        assert not hasattr(args, name)
+    assert hasattr(args, "outdir") and hasattr(args, "no_show") and hasattr(args, "seed")
+
+
+def test_parser_description_is_the_first_docstring_line(parser):
+    assert parser.description == "Train a tiny example network."
+
+
+def test_parser_accepts_valid_options(parser):
+    args = parser.parse_args(["--epochs", "5", "--batch-size", "32", "--max-samples", "100",
+                              "--cpu", "--no-show", "--seed", "1", "--data-dir", "d"])
+    assert (args.epochs, args.batch_size, args.max_samples) == (5, 32, 100)
+    assert args.cpu and args.no_show and args.seed == 1 and args.data_dir == "d"
+
+
+@pytest.mark.parametrize("argv", [
+    ["--epochs", "0"],
+    ["--epochs", "abc"],
+    ["--batch-size", "-1"],
+    ["--max-samples", "0"],
+    ["--no-such-option"],
+])
+def test_parser_rejects_bad_options_with_exit_code_2(parser, argv, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        parser.parse_args(argv)
+    assert exit_info.value.code == 2
+    assert "error" in capsys.readouterr().err
+
+
+def test_help_exits_0(parser, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        parser.parse_args(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert "--epochs" in out and "--max-samples" in out and "--outdir" in out
+
+
+# ---------------------------------------------------------------------------
+# parse_args and the output folder
+# ---------------------------------------------------------------------------
+def _assert_one_line_outdir_error(error):
+    message = str(error.value)
+    assert "\n" not in message
+    assert "--outdir" in message
+
+
+def test_parse_args_outdir_is_a_file(parser, tmp_path):
+    target = tmp_path / "a_file"
+    target.write_text("not a folder")
+    with pytest.raises(UserError) as error:
+        runtime.parse_args(parser, ["--outdir", str(target)])
+    _assert_one_line_outdir_error(error)
+    assert target.read_text() == "not a folder"
+
+
+def test_parse_args_outdir_below_a_file(parser, tmp_path):
+    # Fails for root too (unlike a read-only folder): a file cannot hold a folder.
+    target = tmp_path / "a_file"
+    target.write_text("not a folder")
+    with pytest.raises(UserError) as error:
+        runtime.parse_args(parser, ["--outdir", str(target / "sub")])
+    _assert_one_line_outdir_error(error)
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0,
+                    reason="root writes into read-only folders, so chmod cannot provoke the error")
+def test_parse_args_outdir_read_only(parser, tmp_path):
+    folder = tmp_path / "read_only"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        with pytest.raises(UserError) as error:
+            runtime.parse_args(parser, ["--outdir", str(folder)])
+    finally:
+        folder.chmod(0o700)
+    _assert_one_line_outdir_error(error)
+
+
+def test_parse_args_creates_missing_nested_outdir(parser, tmp_path):
+    target = tmp_path / "one" / "two" / "three"
+    args = runtime.parse_args(parser, ["--outdir", str(target)])
+    assert target.is_dir()
+    assert Path(args.outdir) == target
+    # The write test leaves nothing behind.
+    assert list(target.iterdir()) == []
+
+
+# ---------------------------------------------------------------------------
+# run(): exit codes
+# ---------------------------------------------------------------------------
+def test_run_returns_0_and_passes_argv():
+    received = []
+    assert runtime.run(received.append, ["--epochs", "1"]) == runtime.EXIT_OK == 0
+    assert received == [["--epochs", "1"]]
+
+
+def test_run_user_error_is_one_line_and_exit_code_2(capsys):
+    def main(argv):
+        raise UserError("the data folder x holds no MNIST files")
+
+    assert runtime.run(main) == runtime.EXIT_USER_ERROR == 2
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert lines == ["Error: the data folder x holds no MNIST files"]
+    assert "Traceback" not in err
+
+
+def test_run_keyboard_interrupt_gives_130(capsys):
+    def main(argv):
+        raise KeyboardInterrupt
+
+    assert runtime.run(main) == runtime.EXIT_INTERRUPTED == 130
+    err = capsys.readouterr().err
+    assert "Interrupted" in err
+    assert "Traceback" not in err
+
+
+def test_run_training_interrupted_names_the_epoch(capsys):
+    def main(argv):
+        raise runtime.TrainingInterrupted(3)
+
+    assert runtime.run(main) == 130
+    assert "Interrupted after epoch 3" in capsys.readouterr().err
+
+
+def test_training_interrupted_is_a_keyboard_interrupt():
+    interrupt = runtime.TrainingInterrupted(5)
+    assert isinstance(interrupt, KeyboardInterrupt)
+    assert interrupt.epochs_completed == 5
+    assert str(interrupt) == "Interrupted after epoch 5"
+
+
+def test_run_lets_other_errors_through():
+    def main(argv):
+        raise ValueError("a bug, not a user error")
+
+    with pytest.raises(ValueError):
+        runtime.run(main)
+
+
+# ---------------------------------------------------------------------------
+# setup_device with a fake tf.config
+# ---------------------------------------------------------------------------
+class FakeDevice:
+    def __init__(self, name):
+        self.name = name
+
+
+class FakeConfig:
+    """Stands in for ``tf.config``; records every call in order."""
+
+    def __init__(self, gpus=(), details=None, growth_error=None):
+        self.calls = []
+        self._gpus = [FakeDevice(f"/physical_device:GPU:{i}") for i in range(len(gpus))]
+        self._details = details
+        self._growth_error = growth_error
+        self.experimental = types.SimpleNamespace(
+            set_memory_growth=self._set_memory_growth,
+            get_device_details=self._get_device_details,
+        )
+
+    def list_physical_devices(self, kind=None):
+        self.calls.append(("list_physical_devices", kind))
+        return list(self._gpus) if kind == "GPU" else []
+
+    def set_visible_devices(self, devices, kind=None):
+        self.calls.append(("set_visible_devices", list(devices), kind))
+
+    def _set_memory_growth(self, device, enable):
+        self.calls.append(("set_memory_growth", device.name, enable))
+        if self._growth_error is not None:
+            raise self._growth_error
+
+    def _get_device_details(self, device):
+        self.calls.append(("get_device_details", device.name))
+        return self._details
+
+    def names(self):
+        return [call[0] for call in self.calls]
+
+
+def test_setup_device_without_gpu():
+    config = FakeConfig()
+    assert runtime.setup_device(tf_config=config) == "Device: CPU (no GPU visible)"
+    assert "set_memory_growth" not in config.names()
+    assert "set_visible_devices" not in config.names()
+
+
+def test_setup_device_with_one_gpu_switches_on_memory_growth_first():
+    config = FakeConfig(gpus=[1], details={"device_name": "NVIDIA Quadro P1000"})
+    line = runtime.setup_device(tf_config=config)
+    assert line == "Device: GPU 0 (NVIDIA Quadro P1000)"
+    names = config.names()
+    assert ("set_memory_growth", "/physical_device:GPU:0", True) in config.calls
+    # Memory growth comes before anything else is done with the GPU.
+    after_listing = [name for name in names if name != "list_physical_devices"]
+    assert after_listing[0] == "set_memory_growth"
+    assert names.index("set_memory_growth") < names.index("get_device_details")
+    assert "set_visible_devices" not in names
+
+
+def test_setup_device_gpu_without_details_uses_the_device_name():
+    config = FakeConfig(gpus=[1], details=None)
+    assert runtime.setup_device(tf_config=config) == "Device: GPU 0 (/physical_device:GPU:0)"
+
+
+def test_setup_device_force_cpu_hides_the_gpus():
+    config = FakeConfig(gpus=[1], details={"device_name": "NVIDIA Quadro P1000"})
+    line = runtime.setup_device(force_cpu=True, tf_config=config)
+    assert ("set_visible_devices", [], "GPU") in config.calls
+    assert line.startswith("Device: CPU")
+    assert "GPU 0" not in line
+    assert "set_memory_growth" not in config.names()
+
+
+def test_setup_device_tolerates_memory_growth_error():
+    config = FakeConfig(gpus=[1], details={"device_name": "NVIDIA Quadro P1000"},
+                        growth_error=RuntimeError("Physical devices cannot be modified "
+                                                  "after being initialized"))
+    assert runtime.setup_device(tf_config=config) == "Device: GPU 0 (NVIDIA Quadro P1000)"
+    assert "set_memory_growth" in config.names()
+
+
+# ---------------------------------------------------------------------------
+# Seeds
+# ---------------------------------------------------------------------------
+def _python_and_numpy_draws():
+    return [random.random() for _ in range(5)], np.random.rand(5), np.random.randint(0, 1000, 5)
+
+
+def test_set_seed_repeats_python_and_numpy_draws():
+    runtime.set_seed(123)
+    first = _python_and_numpy_draws()
+    runtime.set_seed(123)
+    second = _python_and_numpy_draws()
+    assert first[0] == second[0]
+    np.testing.assert_array_equal(first[1], second[1])
+    np.testing.assert_array_equal(first[2], second[2])
+    runtime.set_seed(124)
+    other = _python_and_numpy_draws()
+    assert other[0] != first[0]
+
+
+def _import_keras():
+    runtime.import_tensorflow()
+    import keras
+
+    return keras
+
+
+def _tiny_model(keras):
+    return keras.Sequential([keras.Input(shape=(4,)),
+                             keras.layers.Dense(3, activation="relu"),
+                             keras.layers.Dense(2, activation="softmax")])
+
+
+def test_set_seed_repeats_tensorflow_draws_and_initial_weights():
+    keras = _import_keras()
+    import tensorflow as tf
+
+    def draws():
+        runtime.set_seed(7)
+        uniform = tf.random.uniform((6,)).numpy()
+        weights = [w.copy() for w in _tiny_model(keras).get_weights()]
+        return uniform, weights
+
+    uniform_1, weights_1 = draws()
+    uniform_2, weights_2 = draws()
+    np.testing.assert_array_equal(uniform_1, uniform_2)
+    assert len(weights_1) == len(weights_2) == 4
+    for w1, w2 in zip(weights_1, weights_2):
+        np.testing.assert_array_equal(w1, w2)
+    # Without re-seeding, the next draw differs (the check above is not vacuous).
+    assert not np.array_equal(tf.random.uniform((6,)).numpy(), uniform_1)
+
+
+def test_two_tiny_trainings_with_the_same_seed_give_the_same_losses():
+    """With the same seed, training on the CPU is reproducible (set_seed's promise)."""
+    keras = _import_keras()
+    from dnnkit import training
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(120, 4)).astype("float32")
+    y = (x[:, 0] + x[:, 1] > 0).astype("int64")
+
+    def train():
+        runtime.set_seed(11)
+        model = _tiny_model(keras)
+        model.compile(optimizer=keras.optimizers.SGD(0.1),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        result = training.fit(model, x, y, epochs=3, batch_size=16, seed=11, verbose=0)
+        return result.history
+
+    first = train()
+    keras.backend.clear_session()
+    second = train()
+    assert len(first["loss"]) == 3
+    assert first["loss"] == second["loss"]
+    assert first["val_loss"] == second["val_loss"]
+
+
+# ---------------------------------------------------------------------------
+# load_data and --max-samples
+# ---------------------------------------------------------------------------
+@pytest.fixture
+def fake_data(monkeypatch):
+    """Replace ``dnnkit.data.load_dataset`` by 200 synthetic images of 4 classes."""
+    rng = np.random.default_rng(1)
+    x_train = rng.integers(0, 256, size=(200, 28, 28), dtype=np.uint8)
+    y_train = np.repeat(np.arange(4, dtype=np.uint8), 50)
+    rng.shuffle(y_train)
+    x_test = rng.integers(0, 256, size=(30, 28, 28), dtype=np.uint8)
+    y_test = np.arange(30, dtype=np.uint8) % 4
+    calls = []
+
+    def load_dataset(name, data_dir=None, allow_sample=None, verbose=True):
+        calls.append({"name": name, "data_dir": data_dir, "allow_sample": allow_sample})
+        return (x_train, y_train), (x_test, y_test)
+
+    try:
+        import dnnkit.data as data_module
+    except ImportError:  # dnnkit/data.py not written yet: a stand-in module.
+        data_module = types.ModuleType("dnnkit.data")
+        monkeypatch.setitem(sys.modules, "dnnkit.data", data_module)
+        monkeypatch.setattr(dnnkit, "data", data_module, raising=False)
+    monkeypatch.setattr(data_module, "load_dataset", load_dataset, raising=False)
+    return types.SimpleNamespace(x_train=x_train, y_train=y_train, x_test=x_test,
+                                 y_test=y_test, calls=calls)
+
+
+def test_load_data_max_samples_keeps_a_stratified_subset(parser, fake_data, tmp_path, capsys):
+    args = runtime.parse_args(parser, ["--max-samples", "40", "--data-dir", "somewhere",
+                                       "--outdir", str(tmp_path)])
+    (x_train, y_train), (x_test, y_test) = runtime.load_data(args, "mnist")
+    assert len(x_train) == len(y_train) == 40
+    # Stratified: the 4 equally common classes keep 10 images each.
+    assert np.bincount(y_train, minlength=4).tolist() == [10, 10, 10, 10]
+    # Each kept image still carries its own label.
+    for image, label in zip(x_train, y_train):
+        matches = np.flatnonzero((fake_data.x_train == image).all(axis=(1, 2)))
+        assert fake_data.y_train[matches[0]] == label
+    # The test set stays whole.
+    assert x_test is fake_data.x_test and y_test is fake_data.y_test
+    assert fake_data.calls == [{"name": "mnist", "data_dir": "somewhere", "allow_sample": None}]
+    assert "subset of 40 images" in capsys.readouterr().out
+
+
+def test_load_data_max_samples_larger_than_the_data(parser, fake_data, tmp_path, capsys):
+    args = runtime.parse_args(parser, ["--max-samples", "5000", "--no-sample",
+                                       "--outdir", str(tmp_path)])
+    (x_train, y_train), _ = runtime.load_data(args, "fashion_mnist")
+    assert len(x_train) == 200
+    assert x_train is fake_data.x_train
+    out = capsys.readouterr().out
+    assert "Note:" in out and "5000" in out and "200" in out
+    assert fake_data.calls[0]["allow_sample"] is False
+    assert fake_data.calls[0]["name"] == "fashion_mnist"
+
+
+def test_load_data_without_max_samples_returns_everything(parser, fake_data, tmp_path, capsys):
+    args = runtime.parse_args(parser, ["--outdir", str(tmp_path)])
+    (x_train, _), _ = runtime.load_data(args, "mnist")
+    assert x_train is fake_data.x_train
+    assert capsys.readouterr().out == ""
+
+
+def test_load_data_for_a_script_without_training(fake_data, tmp_path, capsys):
+    # The display scripts have the data options but no --epochs (and maybe no --max-samples).
+    display_parser = runtime.make_parser(DOC, data=True)
+    args = runtime.parse_args(display_parser, ["--data-dir", "d", "--outdir", str(tmp_path)])
+    (x_train, _), (x_test, _) = runtime.load_data(args, "mnist")
+    assert x_train is fake_data.x_train and x_test is fake_data.x_test
+    assert fake_data.calls[0]["data_dir"] == "d"
+
+
+# ---------------------------------------------------------------------------
+# No TensorFlow at import time
+# ---------------------------------------------------------------------------
+def test_importing_the_helpers_does_not_import_tensorflow():
+    code = ("import dnnkit.runtime, dnnkit.plotting, dnnkit.training, sys; "
+            "assert 'tensorflow' not in sys.modules, 'tensorflow was imported'")
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    completed = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
+                               capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 0, completed.stderr
