@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 import matplotlib
+import matplotlib.ticker
 
 from dnnkit.errors import UserError
 
@@ -110,6 +111,7 @@ def plot_training_curves(history, title=None):
         if f"val_{key}" in history:
             ax.plot(epochs, history[f"val_{key}"], "s--", label=f"validation {label}")
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         ax.set_ylabel(label)
         ax.grid(True, alpha=0.3)
         ax.legend()

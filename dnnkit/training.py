@@ -135,8 +135,9 @@ def describe_gap(gap):
         return (f"Training accuracy is {gap:.3f} above validation accuracy: the network "
                 f"has started to learn the training images by heart (overtraining).")
     if gap < -OVERTRAINING_GAP:
-        return (f"Validation accuracy is {-gap:.3f} above training accuracy: dropout "
-                f"(active only in training) makes the training task harder; no overtraining.")
+        return (f"Validation accuracy is {-gap:.3f} above training accuracy: no overtraining. "
+                f"(The training accuracy is averaged over an epoch in which the network was "
+                f"still improving, and dropout, where used, is active in training only.)")
     return f"Training and validation accuracy agree within {OVERTRAINING_GAP}: no overtraining."
 
 
