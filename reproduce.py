@@ -1,0 +1,262 @@
+"""Reproduce the lecture's results table with one command.
+
+Runs every example script at its default (lecture) settings, each in its own
+process, and writes ``results/RESULTS.md``: per script the lecture's figure,
+the measured test accuracy, the train/validation gap, epochs, seconds per
+epoch, total time, peak memory, device, TensorFlow version and date.  The
+scripts' figures go beside it in ``results/figures/``.
+
+    python reproduce.py                      # everything, full data (takes a while)
+    python reproduce.py --quick              # a demo-sized run: 2 epochs, 5000 images
+    python reproduce.py --only clothingCNN clothingCNNDropout
+
+A failed script does not stop the others; the summary reports it.  Use real
+data (``--data-dir`` or ``DNN_DATA_DIR``): on the small shipped sample the
+accuracies are lower than the lecture's.
+"""
+
+import argparse
+import datetime
+import importlib.metadata
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+
+
+@dataclass
+class Example:
+    """One script of the lecture and the result its slide shows."""
+
+    name: str
+    lecture: str            # the result as the slide states it
+    lecture_accuracy: float = None
+    trains: bool = True     # takes --epochs and --max-samples
+    uses_data: bool = True  # takes --data-dir
+
+
+#: The lecture's examples in lecture order.
+EXAMPLES = [
+    Example("intro", "minimizers agree", trains=False, uses_data=False),
+    Example("linearRegression", "TF fit = least squares", trains=False, uses_data=False),
+    Example("tf_intro", "Bayes limit 0.921", 0.921, uses_data=False),
+    Example("display_HandWrt", "digits shown", trains=False),
+    Example("display_Clothing", "clothes shown", trains=False),
+    Example("MLP_MNIST_digits_tf", "0.98 (overtrains)", 0.98),
+    Example("CNN_MNIST_digits_tf", "at least 0.99", 0.99),
+    Example("clothingSequential", "87.7 % (overtrains)", 0.877),
+    Example("clothingSequentialDropout", "88.2 %", 0.882),
+    Example("clothingCNN", "90.6 % (overtrains)", 0.906),
+    Example("clothingCNNDropout", "91.4 % (no overtraining)", 0.914),
+]
+
+#: Measured and lecture figures may differ by this much before they are flagged.
+TOLERANCE = 0.01
+
+QUICK_SETTINGS = ["--epochs", "2", "--max-samples", "5000"]
+
+
+@dataclass
+class Outcome:
+    """What one script run gave."""
+
+    example: Example
+    exit_code: int = None
+    seconds: float = 0.0
+    peak_memory_mb: float = None
+    numbers: dict = field(default_factory=dict)
+    error: str = ""
+
+    @property
+    def ok(self):
+        return self.exit_code == 0
+
+    @property
+    def flagged(self):
+        accuracy = self.numbers.get("test_accuracy")
+        lecture = self.example.lecture_accuracy
+        return accuracy is not None and lecture is not None and abs(accuracy - lecture) > TOLERANCE
+
+
+PATTERNS = {
+    "test_accuracy": (re.compile(r"^Test accuracy: ([\d.]+)", re.MULTILINE), float),
+    "gap": (re.compile(r"^Train/validation gap: (-?[\d.]+)", re.MULTILINE), float),
+    "training_seconds": (re.compile(r"^Training time: ([\d.]+) s", re.MULTILINE), float),
+    "seconds_per_epoch": (re.compile(r"^Training time: .*\(([\d.]+) s/epoch\)", re.MULTILINE),
+                          float),
+    "device": (re.compile(r"^Device: (.*)$", re.MULTILINE), str),
+    "data": (re.compile(r"^Data: (.*)$", re.MULTILINE), str),
+}
+EPOCH_LINE = re.compile(r"^Epoch (\d+)/(\d+)", re.MULTILINE)
+
+
+def parse_output(text):
+    """The numbers a script printed in its result lines."""
+    numbers = {}
+    for key, (pattern, convert) in PATTERNS.items():
+        found = pattern.search(text)
+        if found:
+            numbers[key] = convert(found.group(1))
+    epochs = EPOCH_LINE.findall(text)
+    if epochs:
+        numbers["epochs"] = int(epochs[-1][0])
+    return numbers
+
+
+def run_example(example, arguments, log_path, index, total):
+    """Run one script in its own process, showing its progress on one line."""
+    command = [sys.executable, "-u", str(ROOT / f"{example.name}.py"), *arguments]
+    outcome = Outcome(example)
+    start = time.perf_counter()
+    lines = []
+    environment = dict(os.environ, PYTHONUNBUFFERED="1")
+    with open(log_path, "w", encoding="utf-8") as log:
+        log.write("$ " + " ".join(command) + "\n")
+        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, text=True, env=environment)
+        for line in process.stdout:
+            log.write(line)
+            lines.append(line)
+            epoch = EPOCH_LINE.match(line)
+            status = f"epoch {epoch.group(1)}/{epoch.group(2)}, " if epoch else ""
+            print(f"\r[{index}/{total}] {example.name}: {status}"
+                  f"{time.perf_counter() - start:.0f} s so far   ", end="", flush=True)
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+    outcome.seconds = time.perf_counter() - start
+    outcome.exit_code = process.returncode
+    # ru_maxrss is in kilobytes on Linux and in bytes on macOS.
+    scale = 1 / 1024 if sys.platform != "darwin" else 1 / 2**20
+    outcome.peak_memory_mb = usage.ru_maxrss * scale
+    text = "".join(lines)
+    outcome.numbers = parse_output(text)
+    if not outcome.ok:
+        error_lines = [line for line in lines if line.strip()]
+        outcome.error = error_lines[-1].strip() if error_lines else "no output"
+    state = "done" if outcome.ok else f"FAILED (exit {outcome.exit_code})"
+    print(f"\r[{index}/{total}] {example.name}: {state} in {outcome.seconds:.0f} s"
+          + " " * 20, flush=True)
+    return outcome
+
+
+def arguments_for(example, args, outdir):
+    """The command line for one script."""
+    arguments = ["--no-show", "--outdir", str(outdir)]
+    if args.data_dir and example.uses_data:
+        arguments += ["--data-dir", args.data_dir]
+    if args.quick and example.trains:
+        arguments += QUICK_SETTINGS
+    return arguments
+
+
+def format_accuracy(value):
+    return "" if value is None else f"{value:.4f}"
+
+
+def results_table(outcomes):
+    """The Markdown table of all outcomes."""
+    header = ("| script | lecture | test accuracy | train/val gap | epochs | s/epoch | total s "
+              "| peak memory MB | status |\n|---|---|---|---|---|---|---|---|---|")
+    rows = []
+    for outcome in outcomes:
+        numbers = outcome.numbers
+        status = "ok" if outcome.ok else f"failed: {outcome.error}"
+        if outcome.flagged:
+            status += f" (differs from the lecture by more than {TOLERANCE:.2f})"
+        gap = numbers.get("gap")
+        rows.append(
+            f"| {outcome.example.name} | {outcome.example.lecture} "
+            f"| {format_accuracy(numbers.get('test_accuracy'))} "
+            f"| {'' if gap is None else f'{gap:+.4f}'} "
+            f"| {numbers.get('epochs', '')} "
+            f"| {numbers.get('seconds_per_epoch', '')} "
+            f"| {outcome.seconds:.0f} | {outcome.peak_memory_mb:.0f} | {status} |")
+    return header + "\n" + "\n".join(rows)
+
+
+def write_results(outcomes, args, results_dir):
+    """Write results/RESULTS.md and return its path."""
+    devices = sorted({o.numbers["device"] for o in outcomes if "device" in o.numbers})
+    sources = sorted({o.numbers["data"] for o in outcomes if "data" in o.numbers})
+    try:
+        tensorflow_version = importlib.metadata.version("tensorflow")
+    except importlib.metadata.PackageNotFoundError:
+        tensorflow_version = "not installed"
+    lines = [
+        "# Results of `python reproduce.py" + (" " + " ".join(args.argv) if args.argv else "")
+        + "`",
+        "",
+        f"- date: {datetime.date.today().isoformat()}",
+        f"- machine: {platform.machine()}, {os.cpu_count()} CPU cores, "
+        f"{platform.system()} {platform.release()}",
+        f"- device: {'; '.join(devices) or 'not reported'}",
+        f"- TensorFlow {tensorflow_version}, Python {platform.python_version()}",
+        f"- settings: {'--quick (' + ' '.join(QUICK_SETTINGS) + ')' if args.quick else 'defaults of each script (the lecture settings)'}",
+        "- data: " + ("; ".join(sources) or "not reported"),
+        "",
+        results_table(outcomes),
+        "",
+        f"Accuracies that differ from the lecture's by more than {TOLERANCE:.2f} are flagged. "
+        "The figures of every script are in `figures/`, the full output in `logs/`.",
+        "",
+    ]
+    path = results_dir / "RESULTS.md"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def make_parser():
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    names = [example.name for example in EXAMPLES]
+    parser.add_argument("--only", nargs="+", choices=names, metavar="NAME",
+                        help="run only these scripts (" + ", ".join(names) + ")")
+    parser.add_argument("--quick", action="store_true",
+                        help="demo-sized run: " + " ".join(QUICK_SETTINGS))
+    parser.add_argument("--data-dir", default=None, metavar="DIR",
+                        help="data folder passed to every script (default: $DNN_DATA_DIR)")
+    parser.add_argument("--results-dir", default="results", metavar="DIR",
+                        help="where RESULTS.md, figures/ and logs/ are written")
+    return parser
+
+
+def main(argv=None):
+    args = make_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
+    from dnnkit.runtime import ensure_writable_dir
+
+    results_dir = ensure_writable_dir(args.results_dir)
+    logs_dir = ensure_writable_dir(results_dir / "logs")
+    examples = [e for e in EXAMPLES if not args.only or e.name in args.only]
+    outcomes = []
+    for index, example in enumerate(examples, start=1):
+        outcomes.append(run_example(example, arguments_for(example, args, results_dir / "figures"),
+                                    logs_dir / f"{example.name}.log", index, len(examples)))
+    path = write_results(outcomes, args, results_dir)
+
+    print("\nSummary (measured against the lecture):")
+    for outcome in outcomes:
+        accuracy = outcome.numbers.get("test_accuracy")
+        measured = f"{accuracy:.4f}" if accuracy is not None else "-"
+        flag = "  <-- differs by more than 0.01" if outcome.flagged else ""
+        state = "ok" if outcome.ok else f"FAILED: {outcome.error}"
+        print(f"  {outcome.example.name:<27} lecture {outcome.example.lecture:<26} "
+              f"measured {measured:<7} {outcome.seconds:6.0f} s  {state}{flag}")
+    print(f"Table written to {path}")
+    failed = [o.example.name for o in outcomes if not o.ok]
+    return {"outcomes": outcomes, "path": path, "failed": failed}
+
+
+if __name__ == "__main__":
+    from dnnkit import runtime
+
+    def _main(argv):
+        if main(argv)["failed"]:
+            raise SystemExit(1)
+
+    sys.exit(runtime.run(_main))

@@ -1,0 +1,54 @@
+"""reproduce.py: runs scripts, writes the table, survives a failing script."""
+
+import reproduce
+
+
+def test_parse_output_reads_the_result_lines():
+    text = ("Device: CPU (no GPU visible)\nData: MNIST from /data/mnist (60000 train, 10000 test "
+            "images)\nEpoch 1/2\n...\nEpoch 2/2\n...\nTest accuracy: 0.9812\n"
+            "Train/validation gap: -0.0123\nTraining time: 23.1 s (11.55 s/epoch)\n")
+    numbers = reproduce.parse_output(text)
+    assert numbers["test_accuracy"] == 0.9812
+    assert numbers["gap"] == -0.0123
+    assert numbers["training_seconds"] == 23.1
+    assert numbers["seconds_per_epoch"] == 11.55
+    assert numbers["epochs"] == 2
+    assert numbers["device"] == "CPU (no GPU visible)"
+    assert numbers["data"].startswith("MNIST from /data/mnist")
+
+
+def test_flagged_only_when_more_than_a_point_away():
+    example = reproduce.Example("x", "0.90", 0.90)
+    assert not reproduce.Outcome(example, 0, numbers={"test_accuracy": 0.909}).flagged
+    assert reproduce.Outcome(example, 0, numbers={"test_accuracy": 0.8899}).flagged
+    assert not reproduce.Outcome(reproduce.Example("y", "-"), 0,
+                                 numbers={"test_accuracy": 0.5}).flagged
+
+
+def test_a_failing_script_does_not_stop_the_others(tmp_path, monkeypatch, capsys):
+    broken = reproduce.Example("no_such_script", "-", trains=False, uses_data=False)
+    display = next(e for e in reproduce.EXAMPLES if e.name == "display_HandWrt")
+    monkeypatch.setattr(reproduce, "EXAMPLES", [broken, display])
+    results = reproduce.main(["--results-dir", str(tmp_path)])
+
+    assert results["failed"] == ["no_such_script"]
+    table = (tmp_path / "RESULTS.md").read_text()
+    assert "| no_such_script |" in table and "failed" in table
+    display_row = next(line for line in table.splitlines() if line.startswith("| display_HandWrt"))
+    assert "| ok |" in display_row
+    # The display script's figures went beside the table, its output into logs/.
+    assert len(list((tmp_path / "figures").glob("display_mnist_*.png"))) == 3
+    assert "Figures saved" in (tmp_path / "logs" / "display_HandWrt.log").read_text()
+    summary = capsys.readouterr().out
+    assert "Summary" in summary and "FAILED" in summary
+
+
+def test_quick_adds_the_short_settings_only_to_training_scripts(tmp_path):
+    parser = reproduce.make_parser()
+    args = parser.parse_args(["--quick", "--data-dir", "/data"])
+    examples = {e.name: e for e in reproduce.EXAMPLES}
+    mlp = reproduce.arguments_for(examples["MLP_MNIST_digits_tf"], args, tmp_path)
+    intro = reproduce.arguments_for(examples["intro"], args, tmp_path)
+    assert mlp[-len(reproduce.QUICK_SETTINGS):] == reproduce.QUICK_SETTINGS
+    assert "--data-dir" in mlp and "--data-dir" not in intro
+    assert not set(reproduce.QUICK_SETTINGS) & set(intro)
