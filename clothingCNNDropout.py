@@ -21,7 +21,7 @@ import sys
 
 from dnnkit import preprocessing, runtime, training
 
-EPOCHS = 10
+EPOCHS = 15
 BATCH_SIZE = 64
 
 

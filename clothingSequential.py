@@ -19,7 +19,7 @@ import sys
 
 from dnnkit import preprocessing, runtime, training
 
-EPOCHS = 20
+EPOCHS = 15
 BATCH_SIZE = 32
 
 

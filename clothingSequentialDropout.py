@@ -20,7 +20,7 @@ import sys
 
 from dnnkit import preprocessing, runtime, training
 
-EPOCHS = 20
+EPOCHS = 15
 BATCH_SIZE = 32
 DROPOUT_RATE = 0.3
 

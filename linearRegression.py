@@ -41,7 +41,7 @@ AGREEMENT_TOLERANCE = 1e-3
 
 
 def make_parser():
-    parser = runtime.make_parser(__doc__)
+    parser = runtime.make_parser(__doc__, cpu=True)
     parser.add_argument("--slope", type=float, default=SLOPE, help="true slope a of the toy data")
     parser.add_argument("--intercept", type=float, default=INTERCEPT,
                         help="true intercept b of the toy data")

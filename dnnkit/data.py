@@ -217,7 +217,7 @@ def load_dataset(name, data_dir=None, allow_sample=None, verbose=True):
         allow_sample = not _environment_flag("DNN_NO_SAMPLE")
         refused_by = "DNN_NO_SAMPLE=1"
     else:
-        refused_by = "allow_sample=False"
+        refused_by = "--no-sample (allow_sample=False)"
     if not allow_sample:
         looked.append(f"the shipped sample (refused: {refused_by})")
     elif not sample_file.is_file():
@@ -287,11 +287,26 @@ def read_npz(path):
             x_train, y_train, x_test, y_test = (
                 _read_npz_array(archive, file_size, path, key, kind) for key, _, kind in ARRAYS
             )
+    except zipfile.BadZipFile as error:
+        # A half-downloaded npz still starts like a zip file but lacks the
+        # directory at its end.
+        if _starts_with(path, b"PK\x03\x04"):
+            raise _data_error(path, "is truncated (the zip archive has no end)") from None
+        raise _data_error(path, _describe_read_error(error, "npz")) from None
     except _READ_ERRORS as error:
         raise _data_error(path, _describe_read_error(error, "npz")) from None
     _check_same_count(x_train, y_train, path, " (arrays x_train and y_train)")
     _check_same_count(x_test, y_test, path, " (arrays x_test and y_test)")
     return (x_train, y_train), (x_test, y_test)
+
+
+def _starts_with(path, prefix):
+    """True when the file at ``path`` begins with the bytes ``prefix``."""
+    try:
+        with open(path, "rb") as stream:
+            return stream.read(len(prefix)) == prefix
+    except OSError:
+        return False
 
 
 def _read_idx_stream(stream, path, kind, is_gzip):
@@ -626,10 +641,40 @@ def _download(data_set, cache_dir, verbose):
             temporary.unlink(missing_ok=True)
 
 
+def _resolve_host(url, timeout=DOWNLOAD_TIMEOUT_SECONDS):
+    """Look up the host of ``url`` within ``timeout`` seconds.
+
+    ``urlopen``'s timeout does not cover the name lookup, which can hang for
+    half a minute on a laptop whose DNS server is out of reach.  The lookup
+    runs in a helper thread that is simply left behind when it takes too long.
+    """
+    import socket
+    import threading
+    import urllib.parse
+
+    host = urllib.parse.urlsplit(url).hostname
+    outcome = []
+
+    def look_up():
+        try:
+            outcome.append(socket.getaddrinfo(host, 443))
+        except OSError as error:
+            outcome.append(error)
+
+    thread = threading.Thread(target=look_up, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if not outcome:
+        raise TimeoutError(f"looking up {host} took more than {timeout} s")
+    if isinstance(outcome[0], OSError):
+        raise outcome[0]
+
+
 def _download_file(url, target):
     """Download ``url`` to a new temporary file beside ``target``; return its path."""
     import urllib.request  # Imported here: only a download needs it.
 
+    _resolve_host(url)
     with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_SECONDS) as response:
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")

@@ -50,14 +50,15 @@ def positive_float(text):
     return value
 
 
-def make_parser(doc, *, epochs=None, batch_size=None, data=False, seed=DEFAULT_SEED):
+def make_parser(doc, *, epochs=None, batch_size=None, data=False, cpu=None, seed=DEFAULT_SEED):
     """Build the argument parser every script starts from.
 
     ``doc`` is the script's docstring: its first line becomes the description.
     Every script gets ``--seed``, ``--outdir`` and ``--no-show``.  Scripts that
     train a model (``epochs`` given) also get ``--epochs``, ``--batch-size``
-    and ``--cpu``; scripts that read MNIST or Fashion-MNIST (``data=True``)
-    get ``--data-dir``, ``--max-samples`` and ``--no-sample``.  The defaults are
+    and ``--cpu`` (``cpu=True`` gives ``--cpu`` alone to other TensorFlow
+    scripts); scripts that read MNIST or Fashion-MNIST (``data=True``) get
+    ``--data-dir`` and ``--no-sample``, and ``--max-samples`` if they train.  The defaults are
     the lecture's settings, so that running a script with no arguments
     reproduces the slide.
     """
@@ -73,8 +74,9 @@ def make_parser(doc, *, epochs=None, batch_size=None, data=False, seed=DEFAULT_S
         if batch_size is not None:
             parser.add_argument("--batch-size", type=positive_int, default=batch_size,
                                 help="samples per gradient step")
+    if cpu or (cpu is None and epochs is not None):
         parser.add_argument("--cpu", action="store_true",
-                            help="train on the CPU even when a GPU is visible")
+                            help="run on the CPU even when a GPU is visible")
     parser.add_argument("--seed", type=int, default=seed,
                         help="random seed for Python, numpy and TensorFlow")
     if data:

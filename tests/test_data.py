@@ -250,6 +250,12 @@ def test_read_npz_refuses_object_arrays(tmp_path):
     assert "(array y_train) holds Python objects" in message and "allow_pickle=False" in message
 
 
+def test_read_npz_calls_a_half_downloaded_archive_truncated(tmp_path):
+    path = write_npz(tmp_path / "mnist.npz", make_arrays(6, 4))
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    assert "is truncated (the zip archive has no end)" in read_error(data.read_npz, path)
+
+
 def test_read_npz_names_missing_arrays(tmp_path):
     arrays = make_arrays(2, 2)
     del arrays["x_test"]
@@ -415,7 +421,7 @@ def test_refused_sample_gives_one_line_listing_places_and_remedies(places, monke
     assert message.startswith("No Fashion-MNIST data found; looked at: DNN_DATA_DIR (not set)")
     for place in (places["keras"], places["system"], "DNN_NO_DOWNLOAD=1"):
         assert str(place) in message
-    assert ("allow_sample=False" if refuse_by == "argument" else "DNN_NO_SAMPLE=1") in message
+    assert ("--no-sample" if refuse_by == "argument" else "DNN_NO_SAMPLE=1") in message
     for remedy in ("go online so that Keras can download it", "apt install dataset-fashion-mnist",
                    "--data-dir DIR", "DNN_DATA_DIR=DIR"):
         assert remedy in message
@@ -521,6 +527,7 @@ def online(places, monkeypatch):
 
     def install(server):
         monkeypatch.setattr("urllib.request.urlopen", server.urlopen)
+        monkeypatch.setattr(data, "_resolve_host", lambda url: None)  # the fake server's name
         return renames
     return install
 
@@ -587,6 +594,18 @@ def test_failed_download_is_listed_when_sample_is_refused(places, online):
     online(FakeServer({}, places["keras"]))
     message = read_error(data.load_mnist, allow_sample=False)
     assert f"download from {data.DOWNLOAD_URL} (failed: URLError" in message
+
+
+def test_host_lookup_gives_up_after_the_timeout(monkeypatch):
+    """urlopen's timeout does not cover the DNS lookup; _resolve_host bounds it."""
+    import socket
+    import time
+
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *arguments: time.sleep(5))
+    start = time.perf_counter()
+    with pytest.raises(TimeoutError, match="took more than 0.2 s"):
+        data._resolve_host("https://example.invalid/x", timeout=0.2)
+    assert time.perf_counter() - start < 2
 
 
 def test_no_download_when_switched_off(places, monkeypatch):
