@@ -217,7 +217,7 @@ def load_dataset(name, data_dir=None, allow_sample=None, verbose=True):
         allow_sample = not _environment_flag("DNN_NO_SAMPLE")
         refused_by = "DNN_NO_SAMPLE=1"
     else:
-        refused_by = "--no-sample (allow_sample=False)"
+        refused_by = "--no-sample"
     if not allow_sample:
         looked.append(f"the shipped sample (refused: {refused_by})")
     elif not sample_file.is_file():

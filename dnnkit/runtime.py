@@ -50,6 +50,18 @@ def positive_float(text):
     return value
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """Show an option's default in ``--help`` only where it says something."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        default = action.default
+        if "default" not in text and not any(default is value for value in
+                                             (None, False, argparse.SUPPRESS)):
+            text += " (default: %(default)s)"
+        return text
+
+
 def make_parser(doc, *, epochs=None, batch_size=None, data=False, cpu=None, seed=DEFAULT_SEED):
     """Build the argument parser every script starts from.
 
@@ -66,7 +78,7 @@ def make_parser(doc, *, epochs=None, batch_size=None, data=False, cpu=None, seed
     description = lines[0] if lines else None
     parser = argparse.ArgumentParser(
         description=description,
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_HelpFormatter,
     )
     if epochs is not None:
         parser.add_argument("--epochs", type=positive_int, default=epochs,

@@ -196,7 +196,7 @@ def save_result_figures(prefix, training_result, x_test_images, y_test, predicte
             title=f"{title}: test images, true / predicted (wrong in red)"),
         "confusion_matrix": plotting.plot_confusion_matrix(
             metrics.confusion_matrix(y_test, predicted, num_classes=len(class_names)),
-            class_names, title=f"{title}: confusion matrix (test set)"),
+            class_names, title=f"{title}:\nconfusion matrix (test set)"),
     }
     return {name: plotting.save_figure(figure, f"{prefix}_{name}", outdir)
             for name, figure in figures.items()}

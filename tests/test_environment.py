@@ -233,3 +233,94 @@ def test_setup_env_only_activates_an_up_to_date_venv():
         # well under a second.  Installing would take minutes.
         assert seconds < 10, f"run {run} took {seconds:.1f} s"
     assert stamp.read_text().strip() == _wanted_stamp()
+
+
+# ---------------------------------------------------------------------------
+# setup_env.sh with conda: conda is not installed here, so a stand-in records
+# what setup_env.sh asks of it.
+# ---------------------------------------------------------------------------
+FAKE_CONDA = r'''#!/usr/bin/env bash
+echo "conda $*" >> "$FAKE_LOG"
+case "$1 $2" in
+    "shell.bash hook"|"shell.zsh hook")
+        cat <<'HOOK'
+conda() {
+    if [ "$1" = activate ]; then
+        export CONDA_PREFIX="$FAKE_ROOT/envs/$2"
+        echo "activate $2" >> "$FAKE_LOG"
+    else
+        command conda "$@"
+    fi
+}
+HOOK
+        ;;
+    "env list") [ -d "$FAKE_ROOT/envs/myML" ] && echo "myML    $FAKE_ROOT/envs/myML" ;;
+    "env create") mkdir -p "$FAKE_ROOT/envs/myML" ;;
+esac
+exit 0
+'''
+FAKE_PYTHON = '#!/usr/bin/env bash\necho "python $*" >> "$FAKE_LOG"\necho "Python 3.12.0"\n'
+
+
+@pytest.fixture()
+def conda_sandbox(tmp_path):
+    """A copy of the set-up files and a PATH with the stand-ins for conda and python."""
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in ("setup_env.sh", "environment.yml", "requirements.txt"):
+        shutil.copy(ROOT / name, project / name)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name, text in (("conda", FAKE_CONDA), ("python", FAKE_PYTHON)):
+        (bin_dir / name).write_text(text)
+        (bin_dir / name).chmod(0o755)
+    log = tmp_path / "calls.log"
+    environment = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path),
+                   "FAKE_LOG": str(log), "FAKE_ROOT": str(tmp_path / "conda")}
+
+    def source(gpu=False):
+        if gpu:
+            (bin_dir / "nvidia-smi").write_text("#!/bin/sh\nexit 0\n")
+            (bin_dir / "nvidia-smi").chmod(0o755)
+        log.write_text("")
+        completed = subprocess.run(["bash", "-c", "source setup_env.sh && echo PREFIX=$CONDA_PREFIX"],
+                                   cwd=project, env=environment, capture_output=True, text=True,
+                                   timeout=60)
+        return completed, log.read_text()
+
+    return project, source
+
+
+def test_setup_env_creates_the_conda_environment_once(conda_sandbox):
+    project, source = conda_sandbox
+    completed, calls = source()
+    assert completed.returncode == 0, completed.stderr
+    assert f"conda env create -f {project}/environment.yml" in calls
+    assert "activate myML" in calls
+    assert "PREFIX=" in completed.stdout and completed.stdout.strip().endswith("envs/myML")
+
+    # The second time it only activates: no create, no update, no pip.
+    completed, calls = source()
+    assert completed.returncode == 0, completed.stderr
+    assert "activate myML" in calls
+    assert "env create" not in calls and "env update" not in calls and "pip" not in calls
+
+
+def test_setup_env_updates_the_conda_environment_when_environment_yml_changes(conda_sandbox):
+    project, source = conda_sandbox
+    source()
+    with open(project / "environment.yml", "a") as stream:
+        stream.write("  # a new comment changes the checksum\n")
+    completed, calls = source()
+    assert completed.returncode == 0, completed.stderr
+    assert f"conda env update -n myML -f {project}/environment.yml" in calls
+    assert "env create" not in calls
+
+
+def test_setup_env_adds_the_cuda_extra_with_an_nvidia_gpu(conda_sandbox):
+    _, source = conda_sandbox
+    completed, calls = source(gpu=True)
+    assert completed.returncode == 0, completed.stderr
+    assert "NVIDIA GPU found" in completed.stdout
+    pinned = re.search(r"^tensorflow==(\S+)", (ROOT / "requirements.txt").read_text(), re.M)
+    assert f"python -m pip install tensorflow[and-cuda]=={pinned.group(1)}" in calls
