@@ -34,7 +34,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from dnnkit import plotting, runtime
-import matplotlib.pyplot as plt  # after dnnkit.plotting, which picks the backend
 
 # The toy data: a straight line with Gaussian noise of known size.
 SAMPLES = 50
@@ -340,7 +339,7 @@ COLORS = {"gradient_descent_small": "tab:blue", "gradient_descent": "tab:green",
 
 
 def plot_fit(x, y, exact):
-    fig, ax = plt.subplots(figsize=(6, 4.5))
+    fig, ax = plotting.subplots(figsize=(6, 4.5))
     ax.plot(x, y, "o", markersize=4, label="toy data")
     line_x = np.array([x.min(), x.max()])
     ax.plot(line_x, TRUE_SLOPE * line_x + TRUE_INTERCEPT, "--", color="grey",
@@ -379,7 +378,7 @@ def plot_paths(runs, loss, exact):
     points = np.array([runs["gradient_descent"].path[0], exact])
     margin = 0.4 * np.ptp(points, axis=0) + 0.3
     limits = [(points[:, i].min() - margin[i], points[:, i].max() + margin[i]) for i in range(2)]
-    fig, axes = plt.subplots(1, 2, figsize=(13, 5.5))
+    fig, axes = plotting.subplots(1, 2, figsize=(13, 5.5))
     panels = (("Gradient descent with three learning rates",
                ("gradient_descent_small", "gradient_descent", "gradient_descent_large")),
               ("Momentum, Adam and scipy (BFGS)",
@@ -411,7 +410,7 @@ def plot_loss_history(runs, loss, exact):
     iteration.
     """
     minimum = loss(exact)
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, ax = plotting.subplots(figsize=(7, 4.5))
     for key, run in runs.items():
         distance = np.maximum(np.array(run.losses) - minimum, 1e-15)
         label = f"{run.label} ({run.status})"

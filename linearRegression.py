@@ -27,7 +27,6 @@ import numpy as np
 
 from dnnkit import plotting, runtime
 from dnnkit.errors import UserError
-import matplotlib.pyplot as plt  # after dnnkit.plotting, which picks the backend
 
 SAMPLES = 100
 SLOPE = 2.0
@@ -142,7 +141,7 @@ def closed_form_fit(x, y):
 
 # %% Plots
 def plot_fit(x, y, args, fitted, exact):
-    fig, ax = plt.subplots(figsize=(6, 4.5))
+    fig, ax = plotting.subplots(figsize=(6, 4.5))
     ax.plot(x, y, "o", markersize=4, alpha=0.7, label="toy data")
     line_x = np.array([x.min(), x.max()])
     ax.plot(line_x, args.slope * line_x + args.intercept, "--", color="grey",
@@ -160,7 +159,7 @@ def plot_fit(x, y, args, fitted, exact):
 
 
 def plot_loss(history, minimum_loss, optimizer_name):
-    fig, ax = plt.subplots(figsize=(6, 4.5))
+    fig, ax = plotting.subplots(figsize=(6, 4.5))
     ax.plot(history["loss"], label=f"loss ({optimizer_name})")
     ax.axhline(minimum_loss, color="black", linestyle=":",
                label=f"minimum (closed form): {minimum_loss:.4f}")
@@ -185,7 +184,7 @@ def plot_trajectory(history, x, y, args, exact, optimizer_name):
         np.linspace(intercepts.min() - margin_intercept, intercepts.max() + margin_intercept, 150))
     loss_grid = mean_squared_error(slope_grid, intercept_grid, x, y)
     minimum = mean_squared_error(*exact, x, y)
-    fig, ax = plt.subplots(figsize=(6.5, 5))
+    fig, ax = plotting.subplots(figsize=(6.5, 5))
     levels = minimum + np.geomspace(1e-3, loss_grid.max() - minimum, 12)
     contours = ax.contour(slope_grid, intercept_grid, loss_grid, levels=levels, cmap="viridis",
                           linewidths=0.8)

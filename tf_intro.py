@@ -30,7 +30,6 @@ import sys
 import numpy as np
 
 from dnnkit import plotting, preprocessing, runtime, training
-import matplotlib.pyplot as plt  # after dnnkit.plotting, which picks the backend
 
 SAMPLES = 5000  # per class
 EPOCHS = 10
@@ -116,7 +115,7 @@ def plot_labelled_data(ax, x, y, size=6, alpha=0.5):
 
 
 def plot_sample(x, y):
-    fig, ax = plt.subplots(figsize=(6, 6))
+    fig, ax = plotting.subplots(figsize=(6, 6))
     plot_labelled_data(ax, x, y)
     ax.set_title("Toy sample: two Gaussians, coloured by label")
     ax.legend(loc="upper left", markerscale=3)
@@ -132,7 +131,7 @@ def plot_classification(model, x_test, y_test, test_accuracy):
     grid = np.column_stack([grid_x1.ravel(), grid_x2.ravel()]).astype(np.float32)
     probability = model.predict(grid, batch_size=4096, verbose=0).reshape(grid_x1.shape)
 
-    fig, ax = plt.subplots(figsize=(7, 6))
+    fig, ax = plotting.subplots(figsize=(7, 6))
     mesh = ax.pcolormesh(grid_x1, grid_x2, probability, cmap="coolwarm", vmin=0, vmax=1,
                          shading="auto")
     fig.colorbar(mesh, ax=ax, label="predicted probability of class 1")

@@ -1,6 +1,6 @@
 """Figures shared by the scripts: training curves, image grids, confusion matrix.
 
-Every figure is built with ``fig, ax = plt.subplots()`` and returned; the
+Every figure is built with ``fig, ax = subplots()`` and returned; the
 script saves it with :func:`save_figure` and calls :func:`show` once at the
 end.  When there is no display (ssh without X forwarding, CI), matplotlib
 draws with the headless Agg backend and :func:`show` does nothing, so no
@@ -11,9 +11,6 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-
-import matplotlib
-import matplotlib.ticker
 
 from dnnkit.errors import UserError
 
@@ -35,13 +32,28 @@ def _choose_backend():
 
     A backend chosen from outside (``MPLBACKEND``, matplotlibrc) always wins.
     """
+    import matplotlib
+
     if "MPLBACKEND" not in os.environ and not _has_display():
         matplotlib.use("Agg")
 
 
-_choose_backend()
+def pyplot():
+    """``matplotlib.pyplot``, imported on first use, after choosing the backend.
 
-import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
+    matplotlib takes most of a second to import, so it is imported only when
+    the first figure is made: ``--help`` and bad options answer at once.
+    """
+    if "matplotlib.pyplot" not in sys.modules:
+        _choose_backend()
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def subplots(*args, **kwargs):
+    """``plt.subplots``: a new figure and its axes (``fig, ax = plotting.subplots()``)."""
+    return pyplot().subplots(*args, **kwargs)
 
 
 # ---------------------------------------------------------------------------
@@ -61,7 +73,9 @@ def save_figure(fig, name, outdir="figures", dpi=100):
         handle, temporary = tempfile.mkstemp(dir=outdir, prefix=f".{name}.", suffix=".png.tmp")
         try:
             with os.fdopen(handle, "wb") as stream:
-                fig.savefig(stream, format="png", dpi=dpi, bbox_inches="tight")
+                # No bbox_inches="tight": the figures use tight_layout already, and
+                # a tight bounding box would draw every figure twice.
+                fig.savefig(stream, format="png", dpi=dpi)
             # mkstemp creates the file readable by its owner only; give the
             # figure the usual permissions of a new file.
             os.chmod(temporary, 0o666 & ~_UMASK)
@@ -77,6 +91,9 @@ def save_figure(fig, name, outdir="figures", dpi=100):
 
 def can_show():
     """True when the current backend opens windows."""
+    import matplotlib
+
+    pyplot()  # chooses the backend if that has not happened yet
     backend = matplotlib.get_backend().lower()
     return backend not in ("agg", "pdf", "ps", "svg", "cairo", "template") and \
         not backend.startswith("module://matplotlib_inline")
@@ -85,12 +102,13 @@ def can_show():
 def show(no_show=False):
     """Show all open figures once, if a display exists and ``--no-show`` was not given."""
     if not no_show and can_show():
-        plt.show()
+        pyplot().show()
 
 
 def close_all():
     """Close every figure (between runs in one process, e.g. in tests)."""
-    plt.close("all")
+    if "matplotlib.pyplot" in sys.modules:
+        pyplot().close("all")
 
 
 # ---------------------------------------------------------------------------
@@ -103,15 +121,17 @@ def plot_training_curves(history, title=None):
     final train/validation accuracy gap is written on the figure: a large gap
     is the sign of overtraining.
     """
+    from matplotlib.ticker import MaxNLocator
+
     epochs = range(1, len(history["loss"]) + 1)
-    fig, (ax_loss, ax_accuracy) = plt.subplots(1, 2, figsize=(10, 4))
+    fig, (ax_loss, ax_accuracy) = subplots(1, 2, figsize=(10, 4))
     for ax, key, label in ((ax_loss, "loss", "loss"), (ax_accuracy, "accuracy", "accuracy")):
         if key in history:
             ax.plot(epochs, history[key], "o-", label=f"training {label}")
         if f"val_{key}" in history:
             ax.plot(epochs, history[f"val_{key}"], "s--", label=f"validation {label}")
         ax.set_xlabel("epoch")
-        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(label)
         ax.grid(True, alpha=0.3)
         ax.legend()
@@ -138,7 +158,7 @@ def plot_image_grid(images, labels, class_names=None, predicted=None, columns=8,
     count = len(images)
     columns = max(1, min(columns, count))
     rows = max(1, -(-count // columns))
-    fig, axes = plt.subplots(rows, columns, figsize=(1.5 * columns, 1.7 * rows + 0.4),
+    fig, axes = subplots(rows, columns, figsize=(1.5 * columns, 1.7 * rows + 0.4),
                              squeeze=False)
 
     def name(label):
@@ -173,7 +193,7 @@ def plot_pixel_values(image, label=None, annotate=True):
     With ``annotate`` every pixel's value is written in its cell, as on the
     slide "28 x 28 array with greyscale values".
     """
-    fig, ax = plt.subplots(figsize=(9, 8))
+    fig, ax = subplots(figsize=(9, 8))
     mesh = ax.imshow(image, cmap="gray_r", vmin=0, vmax=255)
     fig.colorbar(mesh, ax=ax, label="grey value (0-255); divide by 255 for [0, 1]")
     if annotate:
@@ -196,7 +216,7 @@ def plot_class_counts(labels, class_names, title="Images per class in the traini
     import numpy as np
 
     counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=len(class_names))
-    fig, ax = plt.subplots(figsize=(8, 4))
+    fig, ax = subplots(figsize=(8, 4))
     bars = ax.bar(range(len(class_names)), counts)
     ax.bar_label(bars, fontsize=8)
     ax.set_xticks(range(len(class_names)), class_names, rotation=30, ha="right")
@@ -211,7 +231,7 @@ def plot_class_counts(labels, class_names, title="Images per class in the traini
 # ---------------------------------------------------------------------------
 def plot_confusion_matrix(matrix, class_names, title="Confusion matrix (test set)"):
     """The confusion matrix as a heat map: rows true class, columns predicted."""
-    fig, ax = plt.subplots(figsize=(7, 6))
+    fig, ax = subplots(figsize=(7, 6))
     mesh = ax.imshow(matrix, cmap="Blues")
     fig.colorbar(mesh, ax=ax, label="images")
     ticks = range(len(class_names))

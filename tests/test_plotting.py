@@ -230,7 +230,7 @@ def test_plot_confusion_matrix_labels_and_cells():
 @pytest.fixture
 def show_calls(monkeypatch):
     calls = []
-    monkeypatch.setattr(plotting.plt, "show", lambda *args, **kwargs: calls.append(args))
+    monkeypatch.setattr(plotting.pyplot(), "show", lambda *args, **kwargs: calls.append(args))
     return calls
 
 
@@ -263,6 +263,7 @@ def test_can_show_is_false_with_the_real_agg_backend():
 # back to Agg by itself, so only the second line shows that dnnkit chose it.
 _BACKEND_CODE = """
 import dnnkit.plotting, matplotlib
+dnnkit.plotting.pyplot()
 explicit = getattr(matplotlib.rcParams, "_get_backend_or_none", lambda: "unknown")()
 print(explicit)
 print(matplotlib.get_backend())
@@ -286,6 +287,14 @@ def test_without_a_display_the_agg_backend_is_chosen():
     explicit, backend = _backend_in_subprocess({})
     assert backend == "agg"
     assert explicit in ("agg", "unknown")
+
+
+def test_importing_plotting_does_not_import_matplotlib():
+    """matplotlib costs most of a second: --help must not pay for it."""
+    code = "import sys, dnnkit.plotting; print('matplotlib' in sys.modules)"
+    completed = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                               text=True, timeout=60)
+    assert completed.stdout.strip() == "False", completed.stderr
 
 
 def test_a_backend_chosen_from_outside_wins():
