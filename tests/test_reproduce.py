@@ -26,7 +26,7 @@ def test_flagged_only_when_more_than_a_point_away():
 
 
 def test_a_failing_script_does_not_stop_the_others(tmp_path, monkeypatch, capsys):
-    broken = reproduce.Example("no_such_script", "-", trains=False, uses_data=False)
+    broken = reproduce.Example("no_such_script", "-", uses_data=False)
     display = next(e for e in reproduce.EXAMPLES if e.name == "display_HandWrt")
     monkeypatch.setattr(reproduce, "EXAMPLES", [broken, display])
     results = reproduce.main(["--results-dir", str(tmp_path)])
@@ -49,6 +49,27 @@ def test_quick_adds_the_short_settings_only_to_training_scripts(tmp_path):
     examples = {e.name: e for e in reproduce.EXAMPLES}
     mlp = reproduce.arguments_for(examples["MLP_MNIST_digits_tf"], args, tmp_path)
     intro = reproduce.arguments_for(examples["intro"], args, tmp_path)
-    assert mlp[-len(reproduce.QUICK_SETTINGS):] == reproduce.QUICK_SETTINGS
+    assert tuple(mlp[-len(reproduce.QUICK_SETTINGS):]) == reproduce.QUICK_SETTINGS
     assert "--data-dir" in mlp and "--data-dir" not in intro
     assert not set(reproduce.QUICK_SETTINGS) & set(intro)
+
+
+def test_every_quick_setting_is_accepted_by_its_script(tmp_path):
+    """--quick passes each script only options that its parser knows.
+
+    With an output folder that is a file, a script whose parser accepts the
+    options stops with a UserError (after parsing, before any work); an
+    unknown option would end in argparse's SystemExit instead.
+    """
+    import importlib
+
+    import pytest
+
+    from dnnkit.errors import UserError
+
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("")
+    for example in reproduce.EXAMPLES:
+        script = importlib.import_module(example.name)
+        with pytest.raises(UserError):
+            script.main([*example.quick, "--outdir", str(not_a_folder)])
