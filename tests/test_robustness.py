@@ -423,6 +423,16 @@ def read_lines_into(stream, lines):
     lines.put(None)
 
 
+def restore_ctrl_c():
+    """Give the child the default Ctrl-C handling, as in a user's terminal.
+
+    A shell without job control starts background jobs (``cmd &``) with SIGINT
+    ignored, and children inherit that; Python then never raises
+    KeyboardInterrupt.  The test must not depend on how it was started.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_during_training_exits_130_and_leaves_no_figure(tmp_path, home):
     outdir = tmp_path / "figures"
     epochs = 50
@@ -432,7 +442,7 @@ def test_ctrl_c_during_training_exits_130_and_leaves_no_figure(tmp_path, home):
             [sys.executable, "MLP_MNIST_digits_tf.py", "--epochs", str(epochs),
              "--max-samples", "2000", "--outdir", str(outdir), "--no-show"],
             cwd=ROOT, env=script_env(home, tmp_path / "keras"), stdout=subprocess.PIPE,
-            stderr=stderr, text=True)
+            stderr=stderr, text=True, preexec_fn=restore_ctrl_c)
     lines = queue.Queue()
     reader = threading.Thread(target=read_lines_into, args=(process.stdout, lines), daemon=True)
     reader.start()
@@ -503,7 +513,7 @@ def test_interrupted_figure_write_keeps_the_older_figure_whole(tmp_path, home, s
     before = older.read_bytes()
     process = subprocess.Popen([sys.executable, "-c", SLOW_FIGURE_SCRIPT, str(outdir)], cwd=ROOT,
                                env=script_env(home, tmp_path / "keras"), stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+                               stderr=subprocess.PIPE, text=True, preexec_fn=restore_ctrl_c)
     try:
         assert process.stdout.readline() == "drawing\n"
         # Mid-write: the new figure goes into a temporary file; the old one is untouched.
