@@ -15,7 +15,7 @@ TensorFlow is imported inside the functions, never at import time.
 """
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -37,7 +37,6 @@ class TrainingResult:
     epochs: int
     batch_size: int
     validation_size: int = 0
-    extra: dict = field(default_factory=dict)
 
     @property
     def seconds_per_epoch(self):
