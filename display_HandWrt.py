@@ -28,7 +28,7 @@ TITLE = "MNIST handwritten digits"
 # %% Data and figures
 def main(argv=None):
     parser = runtime.make_parser(__doc__, data=True)
-    plotting.add_display_options(parser)
+    runtime.add_display_options(parser)
     args = runtime.parse_args(parser, argv)
     (x_train, y_train), (x_test, y_test) = runtime.load_data(args, DATASET)
     return plotting.display_dataset(args, x_train, y_train, DATASET, TITLE)

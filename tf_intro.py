@@ -176,15 +176,13 @@ def main(argv=None):
     test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=1024, verbose=0)
     limit = bayes_limit()
     best_on_test = float(np.mean(bayes_classifier(x_test) == y_test))
-    print(f"\nFinal training accuracy {result.history['accuracy'][-1]:.4f}, "
-          f"validation accuracy {result.history['val_accuracy'][-1]:.4f}.")
-    print(training.describe_gap(result.train_validation_gap))
+    print()
+    training.print_overtraining(result)
     print(f"Best boundary x1 + x2 = 0 on this test set: accuracy {best_on_test:.4f} "
           f"(statistical spread +- {np.sqrt(limit * (1 - limit) / len(x_test)):.4f}).")
-    print(f"Test accuracy: {test_accuracy:.4f} (Bayes limit Phi(sqrt 2) = {limit:.4f}, "
-          f"difference {test_accuracy - limit:+.4f})")
-    print(f"Train/validation gap: {result.train_validation_gap:.4f}")
-    print(f"Training time: {result.seconds:.1f} s ({result.seconds_per_epoch:.2f} s/epoch)")
+    training.print_result_lines(
+        test_accuracy, result,
+        note=f"(Bayes limit Phi(sqrt 2) = {limit:.4f}, difference {test_accuracy - limit:+.4f})")
 
     curves = plotting.plot_training_curves(result.history, title="Two Gaussians: training curves")
     accuracy_axes = curves.axes[1]

@@ -67,23 +67,14 @@ def matmul_rate_gflops(size=2048, repeats=10):
     return 2 * size**3 / min(timings) / 1e9
 
 
-class EpochTimer:
-    """Keras callback recording the wall time of every epoch."""
+def epoch_timer(seconds):
+    """A Keras callback that appends the wall time of every epoch to ``seconds``."""
+    import keras
 
-    def __new__(cls):
-        import keras
-
-        class Timer(keras.callbacks.Callback):
-            def on_train_begin(self, logs=None):
-                self.seconds = []
-
-            def on_epoch_begin(self, epoch, logs=None):
-                self.start = time.perf_counter()
-
-            def on_epoch_end(self, epoch, logs=None):
-                self.seconds.append(time.perf_counter() - self.start)
-
-        return Timer()
+    starts = []
+    return keras.callbacks.LambdaCallback(
+        on_epoch_begin=lambda epoch, logs: starts.append(time.perf_counter()),
+        on_epoch_end=lambda epoch, logs: seconds.append(time.perf_counter() - starts[-1]))
 
 
 def steady_seconds_per_epoch(seconds):
@@ -99,11 +90,11 @@ def run_baseline(script, data, args):
     runtime.set_seed(args.seed)
     model = script.build_model()
     model.compile(optimizer=keras.optimizers.Adam(), loss=model.loss, metrics=["accuracy"])
-    timer = EpochTimer()
+    seconds = []
     model.fit(x_train, y_train, batch_size=script.BATCH_SIZE, epochs=args.epochs,
-              validation_split=0.1, verbose=0, callbacks=[timer])
+              validation_split=0.1, verbose=0, callbacks=[epoch_timer(seconds)])
     _, accuracy = model.evaluate(x_test, y_test, batch_size=1024, verbose=0)
-    return model, timer.seconds, accuracy
+    return model, seconds, accuracy
 
 
 def run_ours(script, data, args):
@@ -113,11 +104,11 @@ def run_ours(script, data, args):
     (x_train, y_train), (x_test, y_test) = data
     runtime.set_seed(args.seed)
     model = script.build_model()
-    timer = EpochTimer()
+    seconds = []
     training.fit(model, x_train, y_train, epochs=args.epochs, batch_size=script.BATCH_SIZE,
-                 seed=args.seed, verbose=0, callbacks=[timer])
+                 seed=args.seed, verbose=0, callbacks=[epoch_timer(seconds)])
     accuracy = metrics.accuracy(y_test, training.predict_classes(model, x_test))
-    return model, timer.seconds, accuracy
+    return model, seconds, accuracy
 
 
 def main(argv=None):

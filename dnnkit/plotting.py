@@ -1,6 +1,7 @@
 """Figures shared by the scripts: training curves, image grids, confusion matrix.
 
-Every figure is built with ``fig, ax = subplots()`` and returned; the
+Every figure is built with ``fig, ax = plotting.subplots()`` (pyplot's
+``plt.subplots()``, with pyplot imported on first use) and returned; the
 script saves it with :func:`save_figure` and calls :func:`show` once at the
 end.  When there is no display (ssh without X forwarding, CI), matplotlib
 draws with the headless Agg backend and :func:`show` does nothing, so no
@@ -103,12 +104,6 @@ def show(no_show=False):
     """Show all open figures once, if a display exists and ``--no-show`` was not given."""
     if not no_show and can_show():
         pyplot().show()
-
-
-def close_all():
-    """Close every figure (between runs in one process, e.g. in tests)."""
-    if "matplotlib.pyplot" in sys.modules:
-        pyplot().close("all")
 
 
 # ---------------------------------------------------------------------------
@@ -252,21 +247,6 @@ def plot_confusion_matrix(matrix, class_names, title="Confusion matrix (test set
 # ---------------------------------------------------------------------------
 # A look at a data set (display_HandWrt.py, display_Clothing.py)
 # ---------------------------------------------------------------------------
-def add_display_options(parser):
-    """The options of the display scripts: which images to show."""
-    from dnnkit.runtime import positive_int
-
-    parser.add_argument("--count", type=positive_int, default=32,
-                        help="how many images to show in the grid")
-    parser.add_argument("--start", type=int, default=0,
-                        help="index of the first training image in the grid")
-    parser.add_argument("--random", action="store_true",
-                        help="show randomly chosen images (seeded by --seed) instead")
-    parser.add_argument("--index", type=int, default=None,
-                        help="training image whose grey values are shown "
-                             "(default: the first one in the grid)")
-
-
 def choose_images(args, total):
     """The indices of the images for the grid, as ``--count/--start/--random`` ask."""
     import numpy as np

@@ -108,6 +108,19 @@ def make_parser(doc, *, epochs=None, batch_size=None, data=False, cpu=None, seed
     return parser
 
 
+def add_display_options(parser):
+    """The options of the display scripts: which images to show."""
+    parser.add_argument("--count", type=positive_int, default=32,
+                        help="how many images to show in the grid")
+    parser.add_argument("--start", type=int, default=0,
+                        help="index of the first training image in the grid")
+    parser.add_argument("--random", action="store_true",
+                        help="show randomly chosen images (seeded by --seed) instead")
+    parser.add_argument("--index", type=int, default=None,
+                        help="training image whose grey values are shown "
+                             "(default: the first one in the grid)")
+
+
 def parse_args(parser, argv=None):
     """Parse ``argv`` and check the output folder before any work starts.
 

@@ -79,21 +79,6 @@ def make_dataset(x, y, batch_size, shuffle=False, seed=None):
     return batches.prefetch(tf.data.AUTOTUNE)
 
 
-class _EpochCounter:
-    """Keras callback that counts finished epochs (for the Ctrl-C message)."""
-
-    def __new__(cls):
-        import keras
-
-        class EpochCounter(keras.callbacks.Callback):
-            completed = 0
-
-            def on_epoch_end(self, epoch, logs=None):
-                self.completed = epoch + 1
-
-        return EpochCounter()
-
-
 def fit(model, x_train, y_train, *, epochs, batch_size, validation_split=VALIDATION_SPLIT,
         seed=runtime.DEFAULT_SEED, verbose=None, callbacks=()):
     """Train ``model`` and return a :class:`TrainingResult`.
@@ -108,14 +93,18 @@ def fit(model, x_train, y_train, *, epochs, batch_size, validation_split=VALIDAT
     validation_data = make_dataset(x_val, y_val, batch_size)
     if verbose is None:
         verbose = 2 if runtime.running_under_test_or_ci() else 1
-    counter = _EpochCounter()
+    import keras
+
+    completed = []  # finished epochs, for the Ctrl-C message
+    counter = keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: completed.append(epoch + 1))
     start = time.perf_counter()
     try:
         # shuffle=False: the input pipeline already reshuffles every epoch.
         history = model.fit(training_data, validation_data=validation_data, epochs=epochs,
                             shuffle=False, verbose=verbose, callbacks=[counter, *callbacks])
     except KeyboardInterrupt:
-        raise runtime.TrainingInterrupted(counter.completed) from None
+        raise runtime.TrainingInterrupted(len(completed)) from None
     seconds = time.perf_counter() - start
     epochs_run = len(history.history.get("loss", ())) or epochs  # fewer if a callback stopped it
     return TrainingResult(history=dict(history.history), seconds=seconds, epochs=epochs_run,
@@ -140,6 +129,24 @@ def describe_gap(gap):
     return f"Training and validation accuracy agree within {OVERTRAINING_GAP}: no overtraining."
 
 
+def print_overtraining(training_result):
+    """Print the final training and validation accuracy and what their gap says."""
+    print(f"Final training accuracy {training_result.history['accuracy'][-1]:.4f}, "
+          f"validation accuracy {training_result.history['val_accuracy'][-1]:.4f}.")
+    print(describe_gap(training_result.train_validation_gap))
+
+
+def print_result_lines(test_accuracy, training_result, note=""):
+    """Print the three result lines that ``reproduce.py`` and the tests parse.
+
+    ``note`` is appended to the test accuracy line (e.g. a reference value).
+    """
+    print(f"Test accuracy: {test_accuracy:.4f}" + (f" {note}" if note else ""))
+    print(f"Train/validation gap: {training_result.train_validation_gap:.4f}")
+    print(f"Training time: {training_result.seconds:.1f} s "
+          f"({training_result.seconds_per_epoch:.2f} s/epoch)")
+
+
 def evaluate(model, x_test, y_test, training_result, class_names):
     """Evaluate on the held-out test set and print the report and result lines.
 
@@ -155,20 +162,14 @@ def evaluate(model, x_test, y_test, training_result, class_names):
     """
     predicted = predict_classes(model, x_test)
     test_accuracy = metrics.accuracy(y_test, predicted)
-    gap = training_result.train_validation_gap
     print()
     print(metrics.classification_report(y_test, predicted, class_names=class_names))
     print()
-    print(f"Final training accuracy {training_result.history['accuracy'][-1]:.4f}, "
-          f"validation accuracy {training_result.history['val_accuracy'][-1]:.4f}.")
-    print(describe_gap(gap))
-    print(f"Test accuracy: {test_accuracy:.4f}")
-    print(f"Train/validation gap: {gap:.4f}")
-    print(f"Training time: {training_result.seconds:.1f} s "
-          f"({training_result.seconds_per_epoch:.2f} s/epoch)")
+    print_overtraining(training_result)
+    print_result_lines(test_accuracy, training_result)
     return {
         "test_accuracy": test_accuracy,
-        "train_validation_gap": gap,
+        "train_validation_gap": training_result.train_validation_gap,
         "train_accuracy": training_result.history["accuracy"][-1],
         "validation_accuracy": training_result.history["val_accuracy"][-1],
         "training_seconds": training_result.seconds,
