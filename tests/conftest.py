@@ -16,6 +16,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from dnnkit import runtime  # noqa: E402
+
+# The tests train with the same TensorFlow kernels as the scripts.
+runtime.enable_onednn()
+
 
 @pytest.fixture(autouse=True)
 def _clean_state():
