@@ -72,7 +72,7 @@ def main(argv=None):
     model = build_model()
     model.summary()
     result = training.fit(model, x_train, y_train, epochs=args.epochs,
-                          batch_size=args.batch_size, seed=args.seed)
+                          batch_size=args.batch_size)
     return training.report(model, result, x_test, y_test, test_images, "fashion_mnist", args,
                            name="clothingCNN", title="CNN on Fashion-MNIST")
 

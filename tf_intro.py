@@ -170,7 +170,7 @@ def main(argv=None):
     # training.fit is model.fit(x, y, epochs, batch_size, validation_split=0.1)
     # with a faster input pipeline; result.history is Keras's history dict.
     result = training.fit(model, x_train, y_train, epochs=args.epochs,
-                          batch_size=args.batch_size, seed=args.seed)
+                          batch_size=args.batch_size)
 
     # Evaluation on the held-out test set.
     test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=1024, verbose=0)
