@@ -1,41 +1,61 @@
 """Benchmark: our training path against plain Keras, same models, same seeds.
 
 For the MNIST MLP, the MNIST CNN and the Fashion-MNIST CNN with dropout,
-trains each model twice, alternately, with the same seed:
+trains each model several times, alternately on each path, on the same data;
+both runs of a pair use the same seed, each pair another one:
 
-- baseline: the model compiled with Keras defaults and trained with
+- baseline: a plain Python process that imports TensorFlow with its defaults,
+  compiles the model with Keras defaults and trains it with
   ``model.fit(x, y, batch_size=..., validation_split=0.1)`` from numpy arrays,
   as the TensorFlow tutorials do;
-- ours: the script's own ``build_model()`` (compiled with
-  ``steps_per_execution``) trained through ``dnnkit.training.fit`` (an input
-  pipeline built once).
+- ours: the script's own path: TensorFlow set up by ``dnnkit.runtime``
+  (oneDNN kernels switched on, see ``runtime.enable_onednn``), the script's
+  ``build_model()`` (compiled with ``steps_per_execution``), trained by
+  ``dnnkit.training.fit``.
 
-Prints per model the seconds per epoch of both, the ratio, the achieved
-GFLOP/s and its fraction of this machine's measured matrix-multiply rate, and
-both test accuracies.  This is a benchmark, not a test: run it on a quiet
-machine.
+Every run is a fresh process, because TensorFlow reads its kernel settings
+once, when it is imported.  Both paths see the same batches in the same order
+(``training.fit`` trains batch for batch like ``model.fit``), so their results
+differ only by floating-point round-off: oneDNN adds up in another order.
+Training amplifies such tiny differences much as a different seed would, so
+single runs can land a few tenths of a point apart; the accuracies compared
+are the means over the seeds, printed beside the seed-to-seed spread.
+
+Prints per model the seconds per epoch of both paths (the median over all
+epochs but the first of every run, which also builds the graph), the ratio,
+the achieved GFLOP/s and its fraction of this machine's measured
+matrix-multiply rate, and both test accuracies (mean over the seeds).  This is
+a benchmark, not a test: run it on a quiet machine.
 
     DNN_DATA_DIR=../shared/data python benchmarks/bench_training.py
     python benchmarks/bench_training.py --models mlp --epochs 2 --repeats 1
 """
 
 import argparse
+import importlib
+import json
+import os
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
 from dnnkit import runtime  # noqa: E402
+from dnnkit.errors import UserError  # noqa: E402
 
 MODELS = {
     "mlp": "MLP_MNIST_digits_tf",
     "cnn": "CNN_MNIST_digits_tf",
     "fashion-cnn-dropout": "clothingCNNDropout",
 }
+PATHS = ("baseline", "ours")
+RESULT_PREFIX = "BENCH-RESULT "
 
 
 def forward_flops_per_sample(model):
@@ -52,8 +72,8 @@ def forward_flops_per_sample(model):
     return flops
 
 
-def matmul_rate_gflops(size=2048, repeats=10):
-    """This machine's float32 matrix-multiply rate through TensorFlow, in GFLOP/s."""
+def matmul_rate_gflops(size=2048, repeats=5):
+    """This process's float32 matrix-multiply rate through TensorFlow, in GFLOP/s."""
     import tensorflow as tf
 
     a = tf.random.uniform((size, size))
@@ -77,9 +97,9 @@ def epoch_timer(seconds):
         on_epoch_end=lambda epoch, logs: seconds.append(time.perf_counter() - starts[-1]))
 
 
-def steady_seconds_per_epoch(seconds):
-    """Median epoch time without the first epoch (which also builds the graph)."""
-    return statistics.median(seconds[1:]) if len(seconds) > 1 else seconds[0]
+def steady_epochs(seconds):
+    """The epoch times without the first epoch (which also builds the graph)."""
+    return list(seconds[1:]) if len(seconds) > 1 else list(seconds)
 
 
 def run_baseline(script, data, args):
@@ -106,61 +126,130 @@ def run_ours(script, data, args):
     model = script.build_model()
     seconds = []
     training.fit(model, x_train, y_train, epochs=args.epochs, batch_size=script.BATCH_SIZE,
-                 seed=args.seed, verbose=0, callbacks=[epoch_timer(seconds)])
+                 verbose=0, callbacks=[epoch_timer(seconds)])
     accuracy = metrics.accuracy(y_test, training.predict_classes(model, x_test))
     return model, seconds, accuracy
+
+
+def worker(args):
+    """One training run on one path, in this process; prints one result line."""
+    if args.worker == "ours":
+        runtime.import_tensorflow()  # our set-up, oneDNN included
+    else:
+        import tensorflow  # noqa: F401  (plain: TensorFlow's own defaults)
+    script = importlib.import_module(MODELS[args.models[0]])
+    train, test, _ = script.prepare_data(args)
+    run = run_ours if args.worker == "ours" else run_baseline
+    model, seconds, accuracy = run(script, (train, test), args)
+    samples = int(len(train[0]) * 0.9)
+    result = {
+        "path": args.worker,
+        "seconds": seconds,
+        "accuracy": float(accuracy),
+        # Training costs about three forward passes (forward, two backward products).
+        "epoch_gflop": 3 * forward_flops_per_sample(model) * samples / 1e9,
+        "matmul_gflops": matmul_rate_gflops(),
+        "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "unset"),
+        "tensorflow": sys.modules["tensorflow"].__version__,
+    }
+    print(RESULT_PREFIX + json.dumps(result), flush=True)
+    return result
+
+
+def run_worker_process(path, model_key, args):
+    """Run :func:`worker` in a fresh Python process and return its result dict."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--worker", path,
+               "--models", model_key, "--epochs", str(args.epochs), "--seed", str(args.seed)]
+    if args.max_samples:
+        command += ["--max-samples", str(args.max_samples)]
+    if args.data_dir:
+        command += ["--data-dir", str(args.data_dir)]
+    environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3"))
+    completed = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True)
+    for line in completed.stdout.splitlines():
+        if line.startswith(RESULT_PREFIX):
+            return json.loads(line[len(RESULT_PREFIX):])
+    tail = (completed.stderr or completed.stdout).strip().splitlines()[-1:] or ["no output"]
+    raise UserError(f"the {path} run of {model_key} failed (exit code "
+                            f"{completed.returncode}): {tail[0]}")
+
+
+def summarize(key, results):
+    """One table row from the results of all runs of one model."""
+    row = {"model": key, "epoch_gflop": results["ours"][0]["epoch_gflop"],
+           "tensorflow": results["ours"][0]["tensorflow"]}
+    for path in PATHS:
+        epochs = [s for result in results[path] for s in steady_epochs(result["seconds"])]
+        row[path] = statistics.median(epochs)
+        row[path + "_best"] = min(epochs)
+        accuracies = [r["accuracy"] for r in results[path]]
+        row[path + "_accuracy"] = statistics.mean(accuracies)
+        row[path + "_spread"] = max(accuracies) - min(accuracies)
+    row["ratio"] = row["baseline"] / row["ours"]
+    return row
+
+
+def print_table(rows, peak):
+    print()
+    print(f"{'model':<20} {'baseline s/ep':>13} {'ours s/ep':>10} {'ratio':>6} "
+          f"{'GFLOP/ep':>9} {'GFLOP/s':>8} {'of peak':>8} {'acc base':>9} {'acc ours':>9} "
+          f"{'difference':>10}")
+    for row in rows:
+        rate = row["epoch_gflop"] / row["ours"]
+        difference = 100 * (row["ours_accuracy"] - row["baseline_accuracy"])
+        print(f"{row['model']:<20} {row['baseline']:>13.2f} {row['ours']:>10.2f} "
+              f"{row['ratio']:>5.2f}x {row['epoch_gflop']:>9.0f} {rate:>8.0f} {rate / peak:>7.0%} "
+              f"{row['baseline_accuracy']:>9.4f} {row['ours_accuracy']:>9.4f} "
+              f"{difference:>+7.2f} pt")
+    print()
+    print("s/ep: median epoch time over all runs, the first epoch of each run left out.")
+    print("Fastest epochs (baseline -> ours): " + ", ".join(
+        f"{row['model']} {row['baseline_best']:.2f} -> {row['ours_best']:.2f} s" for row in rows))
+    print("Test accuracy: mean over the seeds. Seed-to-seed spread (max - min) of the "
+          "baseline: " + ", ".join(f"{row['model']} {100 * row['baseline_spread']:.2f} pt"
+                                   for row in rows))
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("--models", nargs="+", choices=list(MODELS), default=list(MODELS))
-    parser.add_argument("--epochs", type=runtime.positive_int, default=3,
+    parser.add_argument("--epochs", type=runtime.positive_int, default=4,
                         help="epochs per run (the first one, which builds the graph, "
                              "is left out of the s/epoch figure)")
-    parser.add_argument("--repeats", type=runtime.positive_int, default=2,
-                        help="alternating baseline/ours pairs per model")
+    parser.add_argument("--repeats", type=runtime.positive_int, default=3,
+                        help="alternating baseline/ours runs per model")
     parser.add_argument("--max-samples", type=runtime.positive_int, default=None)
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--seed", type=int, default=runtime.DEFAULT_SEED)
+    parser.add_argument("--worker", choices=PATHS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.no_sample = False
+    if args.worker:
+        return worker(args)
 
-    tf = runtime.setup_tensorflow(SimpleNamespace(cpu=False, seed=args.seed))
-    import importlib
-
-    peak = matmul_rate_gflops()
-    print(f"TensorFlow {tf.__version__}; float32 matrix multiply (2048x2048): {peak:.0f} GFLOP/s")
-    rows = []
+    print(f"{args.repeats} runs of {args.epochs} epochs per model and path, "
+          f"alternating, each in a fresh process.", flush=True)
+    rows, peak = [], 0.0
     for key in args.models:
-        script = importlib.import_module(MODELS[key])
-        train, test, _ = script.prepare_data(args)
-        data = (train, test)
-        baseline_times, our_times, baseline_accuracies, our_accuracies = [], [], [], []
+        results = {path: [] for path in PATHS}
         for repeat in range(args.repeats):
-            model, seconds, accuracy = run_baseline(script, data, args)
-            baseline_times.append(steady_seconds_per_epoch(seconds))
-            baseline_accuracies.append(accuracy)
-            model, seconds, accuracy = run_ours(script, data, args)
-            our_times.append(steady_seconds_per_epoch(seconds))
-            our_accuracies.append(accuracy)
-            print(f"  {key} run {repeat + 1}: baseline {baseline_times[-1]:.2f} s/epoch "
-                  f"(accuracy {baseline_accuracies[-1]:.4f}), ours {our_times[-1]:.2f} s/epoch "
-                  f"(accuracy {our_accuracies[-1]:.4f})", flush=True)
-        samples = int(round(len(train[0]) * 0.9))
-        # Training costs about three forward passes (forward, two backward products).
-        epoch_gflop = 3 * forward_flops_per_sample(model) * samples / 1e9
-        baseline = min(baseline_times)
-        ours = min(our_times)
-        rows.append((key, baseline, ours, baseline / ours, epoch_gflop / ours,
-                     epoch_gflop / ours / peak, statistics.mean(baseline_accuracies),
-                     statistics.mean(our_accuracies), epoch_gflop))
-
-    print()
-    print(f"{'model':<20} {'baseline s/ep':>13} {'ours s/ep':>10} {'ratio':>6} "
-          f"{'GFLOP/ep':>9} {'GFLOP/s':>8} {'of peak':>8} {'acc base':>9} {'acc ours':>9}")
-    for key, baseline, ours, ratio, rate, fraction, acc_base, acc_ours, epoch_gflop in rows:
-        print(f"{key:<20} {baseline:>13.2f} {ours:>10.2f} {ratio:>5.2f}x {epoch_gflop:>9.0f} "
-              f"{rate:>8.0f} {fraction:>7.0%} {acc_base:>9.4f} {acc_ours:>9.4f}")
+            # Alternate which path goes first, so that a drift in the machine's
+            # speed does not favour one of them.
+            order = PATHS if repeat % 2 == 0 else PATHS[::-1]
+            # Both paths of a pair use the same seed; each pair another one.
+            pair_args = SimpleNamespace(**{**vars(args), "seed": args.seed + repeat})
+            for path in order:
+                result = run_worker_process(path, key, pair_args)
+                results[path].append(result)
+                peak = max(peak, result["matmul_gflops"])
+                epochs = " ".join(f"{s:.2f}" for s in result["seconds"])
+                print(f"  {key} seed {pair_args.seed} {path:<8} (TF_ENABLE_ONEDNN_OPTS "
+                      f"{result['onednn']}): epochs {epochs} s, test accuracy "
+                      f"{result['accuracy']:.4f}", flush=True)
+        rows.append(summarize(key, results))
+    print(f"\nTensorFlow {rows[0]['tensorflow']}; float32 matrix multiply (2048x2048), "
+          f"best of all runs: {peak:.0f} GFLOP/s")
+    print_table(rows, peak)
     return rows
 
 

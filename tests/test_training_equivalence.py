@@ -1,11 +1,11 @@
 """The fast training path gives the same results as plain Keras.
 
 ``benchmarks/bench_training.py`` measures the speed of our training path
-(``steps_per_execution`` and the input pipeline of ``dnnkit.training.fit``)
-against plain ``model.fit`` from numpy arrays.  This test makes sure that no
-speed trick silently changes the results: on a tiny run, both paths reach
-the same test accuracy within the spread that the different shuffling order
-alone causes.
+(``steps_per_execution`` in the scripts' ``compile``, oneDNN switched on by
+``dnnkit.runtime``, ``dnnkit.training.fit``) against plain ``model.fit`` from
+numpy arrays.  These tests make sure that no speed trick silently changes the
+results: on tiny runs, both paths see the same batches in the same order and
+reach the same test accuracy, within the 0.3 points the benchmark allows.
 """
 
 from types import SimpleNamespace
@@ -14,18 +14,29 @@ import pytest
 
 from benchmarks import bench_training
 
-# Two runs that differ only in the order of the batches land within about a
-# point of each other on 1000 test images; a broken pipeline (labels shuffled
-# apart from their images, samples dropped) costs tens of points.
-TOLERANCE = 0.03
+# The issue's bar for "the same numbers": 0.3 points of test accuracy.  Both
+# paths train on identical batches, so only floating-point round-off differs;
+# a broken data path (another split, labels shuffled apart from their images,
+# samples dropped) or a changed model costs more than that.
+TOLERANCE = 0.003
 
 
-@pytest.mark.parametrize("script_name", ["MLP_MNIST_digits_tf", "clothingSequentialDropout"])
-def test_fast_path_matches_plain_keras(script_name):
+def _tiny_args(**overrides):
+    settings = dict(data_dir=None, no_sample=False, max_samples=3000, seed=7, epochs=2)
+    settings.update(overrides)
+    return SimpleNamespace(**settings)
+
+
+def test_fast_path_matches_plain_keras_in_one_process():
+    """Same process (same kernels): steps_per_execution and training.fit change nothing.
+
+    The model with dropout is the demanding case: its random masks must come
+    out the same when 32 steps run per call.
+    """
     import importlib
 
-    script = importlib.import_module(script_name)
-    args = SimpleNamespace(data_dir=None, no_sample=False, max_samples=3000, seed=7, epochs=2)
+    script = importlib.import_module("clothingSequentialDropout")
+    args = _tiny_args()
     train, test, _ = script.prepare_data(args)
     data = (train, test)
 
@@ -36,3 +47,22 @@ def test_fast_path_matches_plain_keras(script_name):
     assert model.steps_per_execution > 1  # the fast path is really in use
     assert baseline_accuracy > 0.6 and our_accuracy > 0.6
     assert our_accuracy == pytest.approx(baseline_accuracy, abs=TOLERANCE)
+
+
+def test_fast_path_matches_plain_keras_in_fresh_processes(monkeypatch):
+    """The benchmark's real set-up: plain TensorFlow against ours, one process each.
+
+    Here the kernels differ too (oneDNN on for ours on x86-64, TensorFlow's
+    default for the baseline), exactly as in ``bench_training.py``.
+    """
+    monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)  # TensorFlow's default
+    args = _tiny_args(max_samples=2000)
+    baseline = bench_training.run_worker_process("baseline", "mlp", args)
+    ours = bench_training.run_worker_process("ours", "mlp", args)
+
+    assert len(baseline["seconds"]) == len(ours["seconds"]) == 2
+    assert baseline["onednn"] == "unset"
+    assert ours["onednn"] in ("1", "unset")  # "unset" on ARM, where nothing is switched
+    assert baseline["accuracy"] > 0.6 and ours["accuracy"] > 0.6
+    assert ours["accuracy"] == pytest.approx(baseline["accuracy"], abs=TOLERANCE)
+    assert ours["epoch_gflop"] == pytest.approx(baseline["epoch_gflop"])
