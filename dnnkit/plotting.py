@@ -52,6 +52,27 @@ def pyplot():
     return plt
 
 
+def import_pyplot_in_background():
+    """Start importing matplotlib in a background thread; return the thread at once.
+
+    A script that reads data before its first figure calls this first: the
+    import (most of a second) and the reading (mostly gzip decompression,
+    which runs outside Python's global interpreter lock) then overlap.  The
+    first :func:`pyplot` call simply waits until the import is complete.
+    """
+    import threading
+
+    def import_quietly():
+        try:
+            pyplot()
+        except Exception:  # noqa: BLE001  The main thread's own import reports it.
+            pass
+
+    thread = threading.Thread(target=import_quietly, name="import-matplotlib")
+    thread.start()
+    return thread
+
+
 def subplots(*args, **kwargs):
     """``plt.subplots``: a new figure and its axes (``fig, ax = plotting.subplots()``)."""
     return pyplot().subplots(*args, **kwargs)
@@ -147,39 +168,61 @@ def plot_training_curves(history, title=None):
 def plot_image_grid(images, labels, class_names=None, predicted=None, columns=8, title=None):
     """A grid of images with their labels.
 
-    With ``predicted`` given, each title reads ``true / predicted`` and the
-    wrong predictions are drawn in red.
+    With ``predicted`` given, each label reads ``true / predicted`` and the
+    wrong predictions are written and framed in red.
+
+    The images are put side by side into one big array (a mosaic, with a
+    grey margin and room for the label above each image) and drawn with a
+    single ``imshow``: much faster than one small plot per image, which
+    matters for a figure of 32 images.
     """
-    count = len(images)
+    import numpy as np
+    from matplotlib.patches import Rectangle
+
+    images = np.asarray(images, dtype=np.float32)
+    count, height, width = images.shape
     columns = max(1, min(columns, count))
     rows = max(1, -(-count // columns))
-    fig, axes = subplots(rows, columns, figsize=(1.5 * columns, 1.7 * rows + 0.4),
-                             squeeze=False)
+    margin, label_room = 3, 12 if predicted is None else 17  # in pixels of the mosaic
+    cell_width, cell_height = width + margin, height + margin + label_room
+    mosaic = np.full((rows * cell_height, columns * cell_width), np.nan, dtype=np.float32)
+
+    fig, ax = subplots(figsize=(1.3 * columns, 1.3 * rows * cell_height / cell_width + 0.5))
 
     def name(label):
         return class_names[int(label)] if class_names is not None else str(int(label))
 
-    for index, ax in enumerate(axes.flat):
-        ax.set_xticks([])
-        ax.set_yticks([])
-        if index >= count:
-            ax.axis("off")
-            continue
-        ax.imshow(images[index], cmap="gray_r")
+    for index in range(count):
+        row, column = divmod(index, columns)
+        top = row * cell_height + label_room  # the image's first row in the mosaic
+        left = column * cell_width + margin // 2
+        mosaic[top:top + height, left:left + width] = images[index]
         if predicted is None:
-            ax.set_title(name(labels[index]), fontsize=9)
+            text, color = name(labels[index]), "black"
         else:
             wrong = int(predicted[index]) != int(labels[index])
-            ax.set_title(f"{name(labels[index])}\n/ {name(predicted[index])}", fontsize=8,
-                         color="red" if wrong else "black")
+            text, color = f"{name(labels[index])}\n/ {name(predicted[index])}", \
+                "red" if wrong else "black"
             if wrong:
-                for spine in ax.spines.values():
-                    spine.set_color("red")
-                    spine.set_linewidth(2)
+                ax.add_patch(Rectangle((left - 0.5, top - 0.5), width, height, fill=False,
+                                       edgecolor="red", linewidth=2))
+        ax.text(left + (width - 1) / 2, top - 1.5, text, ha="center", va="bottom",
+                fontsize=9 if predicted is None else 8, color=color)
+
+    colormap = _colormap("gray_r", bad="0.85")  # the margins (NaN) in light grey
+    ax.imshow(np.ma.masked_invalid(mosaic), cmap=colormap, interpolation="nearest")
+    ax.set_axis_off()
     if title:
-        fig.suptitle(title)
-    fig.tight_layout()
+        ax.set_title(title)
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.99 - 0.45 / fig.get_figheight())
     return fig
+
+
+def _colormap(name, bad):
+    """A copy of the colormap ``name`` that draws missing values (NaN) in ``bad``."""
+    import matplotlib
+
+    return matplotlib.colormaps[name].with_extremes(bad=bad)
 
 
 def plot_pixel_values(image, label=None, annotate=True):
@@ -191,6 +234,11 @@ def plot_pixel_values(image, label=None, annotate=True):
     fig, ax = subplots(figsize=(9, 8))
     mesh = ax.imshow(image, cmap="gray_r", vmin=0, vmax=255)
     fig.colorbar(mesh, ax=ax, label="grey value (0-255); divide by 255 for [0, 1]")
+    ax.set_xlabel("column")
+    ax.set_ylabel("row")
+    ax.set_title(f"{image.shape[0]} x {image.shape[1]} grey values"
+                 + (f" (label: {label})" if label is not None else ""))
+    fig.tight_layout()  # before the numbers: they stay inside the axes anyway
     if annotate:
         for row in range(image.shape[0]):
             for column in range(image.shape[1]):
@@ -198,11 +246,6 @@ def plot_pixel_values(image, label=None, annotate=True):
                 if value:
                     ax.text(column, row, str(value), ha="center", va="center", fontsize=4,
                             color="white" if value > 128 else "black")
-    ax.set_xlabel("column")
-    ax.set_ylabel("row")
-    ax.set_title(f"{image.shape[0]} x {image.shape[1]} grey values"
-                 + (f" (label: {label})" if label is not None else ""))
-    fig.tight_layout()
     return fig
 
 
