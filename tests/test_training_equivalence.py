@@ -1,8 +1,8 @@
 """The fast training path gives the same results as plain Keras.
 
 ``benchmarks/bench_training.py`` measures the speed of our training path
-(``steps_per_execution`` in the scripts' ``compile``, oneDNN switched on by
-``dnnkit.runtime``, ``dnnkit.training.fit``) against plain ``model.fit`` from
+(``steps_per_execution`` in the scripts' ``compile``, XLA for the MLP, oneDNN
+switched on by ``dnnkit.runtime``, ``dnnkit.training.fit``) against plain ``model.fit`` from
 numpy arrays.  These tests make sure that no speed trick silently changes the
 results: on tiny runs, both paths see the same batches in the same order and
 reach the same test accuracy, within the 0.3 points the benchmark allows.
@@ -53,7 +53,7 @@ def test_fast_path_matches_plain_keras_in_fresh_processes(monkeypatch):
     """The benchmark's real set-up: plain TensorFlow against ours, one process each.
 
     Here the kernels differ too (oneDNN on for ours on x86-64, TensorFlow's
-    default for the baseline), exactly as in ``bench_training.py``.
+    default for the baseline; XLA for our MLP), exactly as in ``bench_training.py``.
     """
     monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)  # TensorFlow's default
     args = _tiny_args(max_samples=2000)
