@@ -30,7 +30,6 @@ def main(argv=None):
     parser = runtime.make_parser(__doc__, data=True)
     runtime.add_display_options(parser)
     args = runtime.parse_args(parser, argv)
-    plotting.import_pyplot_in_background()  # saves time: matplotlib loads while the data is read
     (x_train, y_train), (x_test, y_test) = runtime.load_data(args, DATASET)
     return plotting.display_dataset(args, x_train, y_train, DATASET, TITLE)
 

@@ -52,27 +52,6 @@ def pyplot():
     return plt
 
 
-def import_pyplot_in_background():
-    """Start importing matplotlib in a background thread; return the thread at once.
-
-    A script that reads data before its first figure calls this first: the
-    import (most of a second) and the reading (mostly gzip decompression,
-    which runs outside Python's global interpreter lock) then overlap.  The
-    first :func:`pyplot` call simply waits until the import is complete.
-    """
-    import threading
-
-    def import_quietly():
-        try:
-            pyplot()
-        except Exception:  # noqa: BLE001  The main thread's own import reports it.
-            pass
-
-    thread = threading.Thread(target=import_quietly, name="import-matplotlib")
-    thread.start()
-    return thread
-
-
 def subplots(*args, **kwargs):
     """``plt.subplots``: a new figure and its axes (``fig, ax = plotting.subplots()``)."""
     return pyplot().subplots(*args, **kwargs)
