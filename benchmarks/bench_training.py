@@ -137,11 +137,13 @@ def worker(args):
         runtime.import_tensorflow()  # our set-up, oneDNN included
     else:
         import tensorflow  # noqa: F401  (plain: TensorFlow's own defaults)
+    from dnnkit import training
+
     script = importlib.import_module(MODELS[args.models[0]])
     train, test, _ = script.prepare_data(args)
     run = run_ours if args.worker == "ours" else run_baseline
     model, seconds, accuracy = run(script, (train, test), args)
-    samples = int(len(train[0]) * 0.9)
+    samples = len(training.split_validation(*train)[0][0])  # the images trained on
     result = {
         "path": args.worker,
         "seconds": seconds,
@@ -171,7 +173,7 @@ def run_worker_process(path, model_key, args):
             return json.loads(line[len(RESULT_PREFIX):])
     tail = (completed.stderr or completed.stdout).strip().splitlines()[-1:] or ["no output"]
     raise UserError(f"the {path} run of {model_key} failed (exit code "
-                            f"{completed.returncode}): {tail[0]}")
+                    f"{completed.returncode}): {tail[0]}")
 
 
 def summarize(key, results):

@@ -27,7 +27,6 @@ library are used, so loading the data never pays for importing TensorFlow.
 """
 
 import gzip
-import io
 import math
 import os
 import struct
@@ -256,19 +255,16 @@ def read_idx(path, kind=None):
 
     The header is checked before the data is read, and the data is read in
     chunks, so a header that claims a huge size costs no more memory than the
-    data actually present (for a gzip file: its decompressed content).  Raises ``DataError`` for any problem.
+    data actually present.  Raises ``DataError`` for any problem.
     """
     path = Path(path)
     try:
         with open(path, "rb") as file:
             is_gzip = file.read(len(GZIP_MAGIC)) == GZIP_MAGIC
             file.seek(0)
-            # gzip.decompress works in one zlib call, outside Python's global
-            # interpreter lock, so that another thread (importing matplotlib,
-            # say) runs meanwhile; gzip.GzipFile would go through the file in
-            # small pieces of Python code.  Same checks (CRC, length, end).
-            stream = io.BytesIO(gzip.decompress(file.read())) if is_gzip else file
-            return _read_idx_stream(stream, path, kind, is_gzip)
+            stream = gzip.GzipFile(fileobj=file, mode="rb") if is_gzip else file
+            with stream:
+                return _read_idx_stream(stream, path, kind, is_gzip)
     except _READ_ERRORS as error:
         raise _data_error(path, _describe_read_error(error, "IDX")) from None
 
