@@ -14,6 +14,8 @@ from dnnkit import plotting
 from dnnkit.errors import UserError
 
 import matplotlib.pyplot as plt  # noqa: E402  (after dnnkit.plotting chose the backend)
+from matplotlib.colors import to_rgba  # noqa: E402
+from matplotlib.textpath import TextPath  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -201,9 +203,20 @@ def test_plot_pixel_values_writes_every_nonzero_value():
     ax = fig.axes[0]
     assert len(fig.axes) == 2  # the image and its colour bar
     assert ax.get_title() == "4 x 5 grey values (label: 7)"
-    assert sorted(text.get_text() for text in ax.texts) == ["17", "200"]
+    # The numbers are glyph outlines in one collection, one per non-zero pixel,
+    # placed on the pixel's cell (x = column, y = row).
+    (numbers,) = [c for c in ax.collections if c.get_label() == "pixel values"]
+    assert numbers.pixel_values == [200, 17]
+    np.testing.assert_array_equal(numbers.get_offsets(), [[2, 1], [0, 3]])
+    for path, value in zip(numbers.get_paths(), [200, 17]):
+        glyphs = TextPath((0, 0), str(value), size=4).vertices  # the outline of the digits
+        np.testing.assert_allclose(path.vertices - path.vertices[0], glyphs - glyphs[0])
+        centre = (path.vertices.min(axis=0) + path.vertices.max(axis=0)) / 2
+        np.testing.assert_allclose(centre, 0, atol=0.3)  # centred on the cell
+    white, black = to_rgba("white"), to_rgba("black")
+    np.testing.assert_allclose(numbers.get_facecolors(), [white, black])  # light on dark
     assert (ax.get_xlabel(), ax.get_ylabel()) == ("column", "row")
-    assert not plotting.plot_pixel_values(image, annotate=False).axes[0].texts
+    assert not plotting.plot_pixel_values(image, annotate=False).axes[0].collections
 
 
 def test_plot_class_counts_bars_and_labels():
