@@ -67,8 +67,14 @@ def save_figure(fig, name, outdir="figures", dpi=100):
     place when complete, so an interrupted run or two scripts writing at the
     same time never leave a half-written figure.
     """
+    from matplotlib.layout_engine import PlaceHolderLayoutEngine
+
     outdir = Path(outdir)
     path = outdir / f"{name}.png"
+    if isinstance(fig.get_layout_engine(), PlaceHolderLayoutEngine):
+        # fig.tight_layout() leaves this engine behind: it lays out nothing, but
+        # makes savefig draw the whole figure twice.  Without it, once.
+        fig.set_layout_engine(None)
     try:
         outdir.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=outdir, prefix=f".{name}.", suffix=".png.tmp")

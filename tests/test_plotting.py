@@ -51,6 +51,23 @@ def test_save_figure_replaces_an_older_figure(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["curve.png"]
 
 
+def test_save_figure_draws_a_tight_layout_figure_once_and_the_same(tmp_path):
+    def tight_figure():
+        fig = plotting.plot_class_counts([0, 1, 1, 2], ["zero", "one", "two"])  # tight_layout
+        draws = []
+        draw = fig.draw
+        fig.draw = lambda renderer: draws.append(renderer) or draw(renderer)
+        return fig, draws
+
+    fig, draws = tight_figure()
+    path = plotting.save_figure(fig, "counts", tmp_path)
+    assert len(draws) == 1  # savefig draws twice when tight_layout's engine is left behind
+    reference, reference_draws = tight_figure()
+    reference.savefig(tmp_path / "reference.png", dpi=100)
+    assert len(reference_draws) == 2
+    np.testing.assert_array_equal(plt.imread(path), plt.imread(tmp_path / "reference.png"))
+
+
 @pytest.mark.skipif(os.name != "posix", reason="file modes are a POSIX notion")
 def test_save_figure_gives_the_usual_file_permissions(tmp_path):
     umask = os.umask(0o022)
