@@ -33,7 +33,8 @@ def main(argv=None):
     parser = runtime.make_parser(__doc__, data=True)
     runtime.add_display_options(parser)
     args = runtime.parse_args(parser, argv)
-    (x_train, y_train), (x_test, y_test) = runtime.load_data(args, DATASET)
+    # matplotlib is imported (plotting.pyplot) while the data are read.
+    (x_train, y_train), _ = runtime.load_data(args, DATASET, meanwhile=plotting.pyplot)
     return plotting.display_dataset(args, x_train, y_train, DATASET, TITLE)
 
 

@@ -262,9 +262,8 @@ def read_idx(path, kind=None):
         with open(path, "rb") as file:
             is_gzip = file.read(len(GZIP_MAGIC)) == GZIP_MAGIC
             file.seek(0)
-            stream = gzip.GzipFile(fileobj=file, mode="rb") if is_gzip else file
-            with stream:
-                return _read_idx_stream(stream, path, kind, is_gzip)
+            stream = _GunzipReader(file.read()) if is_gzip else file
+            return _read_idx_stream(stream, path, kind, is_gzip)
     except _READ_ERRORS as error:
         raise _data_error(path, _describe_read_error(error, "IDX")) from None
 
@@ -393,12 +392,62 @@ def _read_npz_array(archive, file_size, path, key, kind):
     return np.ascontiguousarray(array)
 
 
+_GZIP_TRAILER_ERRORS = {
+    "incorrect data check": "CRC check failed: the data do not match their checksum",
+    "incorrect length check": "length check failed: the data do not have the length stored with them",
+}
+
+
+class _GunzipReader:
+    """Decompress gzip data held in memory: ``read(size)``, like a file.
+
+    Each ``read`` is a single call to zlib, which grows its output only as
+    data arrives (a header claiming a huge size costs no memory) and releases
+    the GIL while it works, so that another thread runs meanwhile (the display
+    scripts import matplotlib while the data are read).  ``gzip.GzipFile``
+    decompresses in small pieces and would hold the GIL between them.  Like
+    it, this reads concatenated gzip members one after the other (zero bytes
+    between them are padding) and checks each member's CRC-32 and length;
+    data that end early raise ``EOFError``, damaged data ``zlib.error``.
+    """
+
+    def __init__(self, compressed):
+        self._input = compressed
+        self._decompressor = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)  # gzip format
+
+    def read(self, size):
+        output = bytearray()
+        while len(output) < size:
+            if self._decompressor.eof:
+                rest = self._decompressor.unused_data.lstrip(b"\0")
+                if not rest:
+                    break
+                self._input = rest
+                self._decompressor = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+            try:
+                output += self._decompressor.decompress(self._input, size - len(output))
+            except zlib.error as error:
+                # zlib's words for a wrong gzip trailer; GzipFile's are plainer.
+                for zlib_words, words in _GZIP_TRAILER_ERRORS.items():
+                    if zlib_words in str(error):
+                        raise zlib.error(words) from None
+                raise
+            self._input = self._decompressor.unconsumed_tail
+            if len(output) < size and not self._input and not self._decompressor.eof:
+                # All input used, short of the size asked and of the end marker.
+                raise EOFError("the compressed data end before the end-of-stream marker")
+        return output
+
+
 def _read_bounded(stream, limit):
     """Read at most ``limit`` bytes, growing the buffer only as data arrives.
 
     A header may claim any size; reading in chunks means that a false claim
-    costs no more memory than the data that is really there.
+    costs no more memory than the data that is really there.  (zlib grows
+    its output itself, so gzip data are read in one piece.)
     """
+    if isinstance(stream, _GunzipReader):
+        return stream.read(limit)
     data = bytearray()
     while len(data) < limit:
         chunk = stream.read(min(READ_CHUNK_BYTES, limit - len(data)))

@@ -46,7 +46,11 @@ def pyplot():
     the first figure is made: ``--help`` and bad options answer at once.
     """
     if "matplotlib.pyplot" not in sys.modules:
-        _choose_backend()
+        from dnnkit import runtime
+
+        runtime.import_big_package("matplotlib")
+        _choose_backend()  # before pyplot is imported
+        runtime.import_big_package("matplotlib.pyplot")
     import matplotlib.pyplot as plt
 
     return plt
@@ -239,17 +243,29 @@ def _write_pixel_values(ax, image, fontsize):
     """
     import numpy as np
     from matplotlib.collections import PathCollection
+    from matplotlib.path import Path
     from matplotlib.textpath import TextPath
     from matplotlib.transforms import Affine2D
+
+    def points_of(path):  # its vertices without the "close the outline" markers
+        return path.vertices[path.codes != Path.CLOSEPOLY]
+
+    # The outlines of the ten digits, and how far apart digits stand (the
+    # digits of a font all have the same width, so that numbers line up).
+    digits = {digit: TextPath((0, 0), digit, size=fontsize) for digit in "0123456789"}
+    step = (points_of(TextPath((0, 0), "00", size=fontsize))[:, 0].max()
+            - points_of(digits["0"])[:, 0].max())
 
     rows, columns = np.nonzero(image)
     values = [int(value) for value in image[rows, columns]]
     outlines = {}  # one outline per distinct value, centred on (0, 0), in points
     for value in set(values):
-        path = TextPath((0, 0), str(value), size=fontsize)
-        # The centre of the glyphs' points (Path.get_extents, which solves
+        path = Path.make_compound_path(*(
+            digits[digit].transformed(Affine2D().translate(position * step, 0))
+            for position, digit in enumerate(str(value))))
+        # The centre of the outline's points (Path.get_extents, which solves
         # for the curves' extrema, is a hundred times slower).
-        points = path.vertices[path.codes != path.CLOSEPOLY]
+        points = points_of(path)
         centre = (points.min(axis=0) + points.max(axis=0)) / 2
         outlines[value] = path.transformed(Affine2D().translate(*-centre))
     numbers = PathCollection(

@@ -188,6 +188,36 @@ def test_read_idx_reports_damaged_gzip_checksum(tmp_path):
     assert "has damaged compressed data (CRC check failed" in read_error(data.read_idx, path)
 
 
+def test_read_idx_reports_damaged_gzip_length(tmp_path):
+    packed = bytearray(gzip.compress(idx_bytes(np.zeros(4, np.uint8))))
+    packed[-1] ^= 0xFF  # The length (ISIZE) in the gzip trailer.
+    path = write_file(tmp_path / "labels.gz", bytes(packed))
+    assert "has damaged compressed data (length check failed" in read_error(data.read_idx, path)
+
+
+def test_read_idx_reads_concatenated_gzip_members_like_gzipfile(tmp_path):
+    content = idx_bytes(make_arrays(10, 0)["x_train"])
+    packed = gzip.compress(content[:100]) + gzip.compress(content[100:]) + bytes(8)  # zero padding
+    assert gzip.decompress(packed) == content
+    path = write_file(tmp_path / "images.gz", packed)
+    np.testing.assert_array_equal(data.read_idx(path), make_arrays(10, 0)["x_train"])
+    # Anything else after the members is damage, as for gzip.GzipFile.
+    path = write_file(tmp_path / "garbage.gz", packed + b"garbage")
+    assert "has damaged compressed data" in read_error(data.read_idx, path)
+
+
+@pytest.mark.parametrize("piece", [1, 7, 4096, 10**9])
+def test_gunzip_reader_gives_the_same_bytes_in_pieces_of_any_size(piece):
+    content = np.random.default_rng(0).integers(0, 4, 50_000, dtype=np.uint8).tobytes()
+    reader = data._GunzipReader(gzip.compress(content, compresslevel=1) * 2)
+    pieces = iter(lambda: reader.read(piece), b"")
+    assert b"".join(pieces) == content * 2
+    cut = data._GunzipReader(gzip.compress(content)[:-100])
+    with pytest.raises(EOFError):
+        while cut.read(piece):
+            pass
+
+
 @pytest.mark.parametrize("header, expected_words", [
     (struct.pack(">I", 0x12345678), "is not an IDX file (it starts with 0x12345678"),
     (struct.pack(">BBBB", 0, 0, 0x0D, 1), "data type 0x0d, expected 0x08"),

@@ -489,3 +489,75 @@ def test_importing_the_helpers_does_not_import_tensorflow():
     completed = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
                                capture_output=True, text=True, timeout=60)
     assert completed.returncode == 0, completed.stderr
+
+
+def test_load_data_runs_meanwhile_here_while_reading_elsewhere(parser, fake_data, tmp_path,
+                                                              monkeypatch):
+    import threading
+
+    import dnnkit.data as data_module
+
+    reading_started, meanwhile_done = threading.Event(), threading.Event()
+    threads = {}
+    load_dataset = data_module.load_dataset
+
+    def slow_load_dataset(*args, **kwargs):
+        threads["read"] = threading.current_thread()
+        reading_started.set()
+        # Only returns once meanwhile() has run: both run at the same time.
+        assert meanwhile_done.wait(timeout=10)
+        return load_dataset(*args, **kwargs)
+
+    def meanwhile():
+        threads["meanwhile"] = threading.current_thread()
+        assert reading_started.wait(timeout=10)
+        meanwhile_done.set()
+
+    monkeypatch.setattr(data_module, "load_dataset", slow_load_dataset)
+    args = runtime.parse_args(parser, ["--max-samples", "40", "--outdir", str(tmp_path)])
+    (x_train, _), (x_test, _) = runtime.load_data(args, "mnist", meanwhile=meanwhile)
+    assert threads["meanwhile"] is threading.main_thread()
+    assert threads["read"] is not threading.main_thread()
+    assert len(x_train) == 40 and x_test is fake_data.x_test
+
+
+def test_load_data_error_while_reading_reaches_the_caller(parser, tmp_path, monkeypatch):
+    import dnnkit.data as data_module
+    from dnnkit.errors import UserError
+
+    def failing_load_dataset(*args, **kwargs):
+        raise data_module.DataError("mnist/train-images-idx3-ubyte.gz is truncated: fix it")
+
+    monkeypatch.setattr(data_module, "load_dataset", failing_load_dataset)
+    called = []
+    args = runtime.parse_args(parser, ["--outdir", str(tmp_path)])
+    with pytest.raises(UserError, match="is truncated: fix it"):
+        runtime.load_data(args, "mnist", meanwhile=lambda: called.append(True))
+    assert called == [True]
+
+
+def test_import_big_package_pauses_the_collector_and_freezes(tmp_path, monkeypatch):
+    import gc
+
+    package = tmp_path / "big_package_for_test.py"
+    package.write_text("import gc\nCOLLECTOR_ON_DURING_IMPORT = gc.isenabled()\nOBJECTS = [[] for _ in range(1000)]\n")
+    broken = tmp_path / "broken_package_for_test.py"
+    broken.write_text("raise ImportError('broken on purpose')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    frozen_before = gc.get_freeze_count()
+    try:
+        module = runtime.import_big_package("big_package_for_test")
+        assert module.COLLECTOR_ON_DURING_IMPORT is False
+        assert gc.isenabled()  # on again afterwards
+        assert gc.get_freeze_count() >= frozen_before + 1000  # the module's objects are frozen
+        assert runtime.import_big_package("big_package_for_test") is module  # imported once
+        with pytest.raises(ImportError, match="broken on purpose"):
+            runtime.import_big_package("broken_package_for_test")
+        assert gc.isenabled()
+        gc.disable()  # a collector switched off by the program stays off
+        sys.modules.pop("big_package_for_test")
+        runtime.import_big_package("big_package_for_test")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+        sys.modules.pop("big_package_for_test", None)
