@@ -1,14 +1,18 @@
 """Benchmark: how fast the scripts start, and how fast the display scripts finish.
 
 Prints, for every top-level script, the wall time of ``python <script> --help``
-(the arguments are parsed before TensorFlow or matplotlib is imported), and
-the wall time of a full run of each display script (``--no-show``).  The
-median of ``--repeats`` runs is printed.  Not a test: run it on a quiet machine.
+(the arguments are parsed before TensorFlow or matplotlib is imported), the
+wall time of a full run of each display script (``--no-show``), and the time
+a Python process takes to import TensorFlow (or matplotlib) and exit, plainly
+and through ``dnnkit.runtime.import_big_package`` (garbage collector paused
+during the import, objects frozen after it).  The median of ``--repeats``
+runs is printed.  Not a test: run it on a quiet machine.
 
     DNN_DATA_DIR=../shared/data python benchmarks/bench_startup.py
 """
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -20,12 +24,21 @@ ROOT = Path(__file__).resolve().parent.parent
 DISPLAY_SCRIPTS = ("display_HandWrt", "display_Clothing")
 
 
-def wall_time(arguments, repeats):
+IMPORTS = {
+    # name: (plain import, our import); both in a process of their own, exit included
+    "TensorFlow": ("import tensorflow",
+                   "from dnnkit import runtime; runtime.import_big_package('tensorflow')"),
+    "matplotlib.pyplot": ("import matplotlib.pyplot",
+                          "from dnnkit import runtime; runtime.import_big_package('matplotlib.pyplot')"),
+}
+
+
+def wall_time(arguments, repeats, environment=None):
     """Median wall time of running ``python arguments...`` ``repeats`` times."""
     timings = []
     for _ in range(repeats):
         start = time.perf_counter()
-        subprocess.run([sys.executable, *arguments], cwd=ROOT, check=True,
+        subprocess.run([sys.executable, *arguments], cwd=ROOT, check=True, env=environment,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         timings.append(time.perf_counter() - start)
     return statistics.median(timings)
@@ -45,6 +58,16 @@ def main(argv=None):
         for name in DISPLAY_SCRIPTS:
             seconds = wall_time([f"{name}.py", "--no-show", "--outdir", outdir], args.repeats)
             print(f"{name + '.py':<32} {seconds:>7.2f}s", flush=True)
+    # The same TensorFlow settings for both imports, so that only the collector differs.
+    environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", TF_ENABLE_ONEDNN_OPTS="1")
+    print(f"\n{'import and exit':<32} {'plain':>8} {'paused':>8}")
+    for name, codes in IMPORTS.items():
+        timings = {code: [] for code in codes}
+        for _ in range(args.repeats):  # alternately, so that a drift favours neither
+            for code in codes:
+                timings[code].append(wall_time(["-c", code], 1, environment))
+        plain, ours = (statistics.median(timings[code]) for code in codes)
+        print(f"{name:<32} {plain:>7.2f}s {ours:>7.2f}s", flush=True)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,10 @@ both runs of a pair use the same seed, each pair another one:
   ``dnnkit.training.fit``.
 
 Every run is a fresh process, because TensorFlow reads its kernel settings
-once, when it is imported.  Both paths see the same batches in the same order
+once, when it is imported.  The two processes of a pair run side by side but
+take turns, epoch by epoch (the waiting one sleeps): both paths then meet the
+machine in the same state, which matters on a shared virtual machine whose
+speed drifts by a factor of two within minutes.  Both paths see the same batches in the same order
 (``training.fit`` trains batch for batch like ``model.fit``), so their results
 differ only by floating-point round-off: oneDNN adds up in another order.
 Training amplifies such tiny differences much as a different seed would, so
@@ -22,7 +25,8 @@ single runs can land a few tenths of a point apart; the accuracies compared
 are the means over the seeds, printed beside the seed-to-seed spread.
 
 Prints per model the seconds per epoch of both paths (the median over all
-epochs but the first of every run, which also builds the graph), the ratio,
+epochs but the first of every run, which also builds the graph), the ratio
+(the median of the ratios of the epochs that ran back to back),
 the achieved GFLOP/s and its fraction of this machine's measured
 matrix-multiply rate, and both test accuracies (mean over the seeds).  This is
 a benchmark, not a test: run it on a quiet machine.
@@ -38,6 +42,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -56,6 +61,8 @@ MODELS = {
 }
 PATHS = ("baseline", "ours")
 RESULT_PREFIX = "BENCH-RESULT "
+TURN_PREFIX = "BENCH-WAITING"
+EPOCH_PREFIX = "BENCH-EPOCH "
 
 
 def forward_flops_per_sample(model):
@@ -87,14 +94,33 @@ def matmul_rate_gflops(size=2048, repeats=5):
     return 2 * size**3 / min(timings) / 1e9
 
 
-def epoch_timer(seconds):
-    """A Keras callback that appends the wall time of every epoch to ``seconds``."""
+def wait_for_turn(args):
+    """In a paired worker: say so and wait until the parent process says "go"."""
+    if getattr(args, "paired", False):
+        print(TURN_PREFIX, flush=True)
+        if sys.stdin.readline().strip() != "go":
+            raise SystemExit("the benchmark's parent process has gone")
+
+
+def epoch_timer(seconds, args=None):
+    """A Keras callback that appends the wall time of every epoch to ``seconds``.
+
+    In a paired worker, every epoch first waits for its turn (untimed).
+    """
     import keras
 
     starts = []
-    return keras.callbacks.LambdaCallback(
-        on_epoch_begin=lambda epoch, logs: starts.append(time.perf_counter()),
-        on_epoch_end=lambda epoch, logs: seconds.append(time.perf_counter() - starts[-1]))
+
+    def begin(epoch, logs):
+        wait_for_turn(args)
+        starts.append(time.perf_counter())
+
+    def end(epoch, logs):
+        seconds.append(time.perf_counter() - starts[-1])
+        if getattr(args, "paired", False):
+            print(f"{EPOCH_PREFIX}{seconds[-1]}", flush=True)
+
+    return keras.callbacks.LambdaCallback(on_epoch_begin=begin, on_epoch_end=end)
 
 
 def steady_epochs(seconds):
@@ -112,7 +138,8 @@ def run_baseline(script, data, args):
     model.compile(optimizer=keras.optimizers.Adam(), loss=model.loss, metrics=["accuracy"])
     seconds = []
     model.fit(x_train, y_train, batch_size=script.BATCH_SIZE, epochs=args.epochs,
-              validation_split=0.1, verbose=0, callbacks=[epoch_timer(seconds)])
+              validation_split=0.1, verbose=0, callbacks=[epoch_timer(seconds, args)])
+    wait_for_turn(args)  # the evaluation and the matmul rate, one process at a time
     _, accuracy = model.evaluate(x_test, y_test, batch_size=1024, verbose=0)
     return model, seconds, accuracy
 
@@ -126,7 +153,8 @@ def run_ours(script, data, args):
     model = script.build_model()
     seconds = []
     training.fit(model, x_train, y_train, epochs=args.epochs, batch_size=script.BATCH_SIZE,
-                 verbose=0, callbacks=[epoch_timer(seconds)])
+                 verbose=0, callbacks=[epoch_timer(seconds, args)])
+    wait_for_turn(args)
     accuracy = metrics.accuracy(y_test, training.predict_classes(model, x_test))
     return model, seconds, accuracy
 
@@ -158,22 +186,79 @@ def worker(args):
     return result
 
 
-def run_worker_process(path, model_key, args):
-    """Run :func:`worker` in a fresh Python process and return its result dict."""
+def worker_command(path, model_key, args, paired=False):
+    """The command line and environment of a worker process for one path."""
     command = [sys.executable, str(Path(__file__).resolve()), "--worker", path,
                "--models", model_key, "--epochs", str(args.epochs), "--seed", str(args.seed)]
     if args.max_samples:
         command += ["--max-samples", str(args.max_samples)]
     if args.data_dir:
         command += ["--data-dir", str(args.data_dir)]
+    if paired:
+        command.append("--paired")
     environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3"))
+    return command, environment
+
+
+def _worker_failed(path, model_key, returncode, output):
+    tail = output.strip().splitlines()[-1:] or ["no output"]
+    return UserError(f"the {path} run of {model_key} failed (exit code {returncode}): {tail[0]}")
+
+
+def run_worker_process(path, model_key, args):
+    """Run :func:`worker` in a fresh Python process and return its result dict."""
+    command, environment = worker_command(path, model_key, args)
     completed = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True)
     for line in completed.stdout.splitlines():
         if line.startswith(RESULT_PREFIX):
             return json.loads(line[len(RESULT_PREFIX):])
-    tail = (completed.stderr or completed.stdout).strip().splitlines()[-1:] or ["no output"]
-    raise UserError(f"the {path} run of {model_key} failed (exit code "
-                    f"{completed.returncode}): {tail[0]}")
+    raise _worker_failed(path, model_key, completed.returncode, completed.stderr or completed.stdout)
+
+
+def run_pair(model_key, args, order):
+    """Both paths with the same seed, side by side, taking turns epoch by epoch.
+
+    Each worker process prepares its data, then waits before every epoch (and
+    before its final evaluation) until told "go"; only one of them computes
+    at any time.  ``order`` says which path goes first in the first turn; it
+    alternates from turn to turn.  Returns ``{path: result}``.
+    """
+    processes, errors = {}, {}
+    try:
+        for path in PATHS:
+            command, environment = worker_command(path, model_key, args, paired=True)
+            errors[path] = tempfile.TemporaryFile(mode="w+")
+            processes[path] = subprocess.Popen(command, cwd=ROOT, env=environment, text=True,
+                                               stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                               stderr=errors[path])
+
+        def next_report(path):
+            """("waiting", None) or ("result", result): what the worker says next."""
+            for line in processes[path].stdout:
+                if line.startswith(TURN_PREFIX):
+                    return "waiting", None
+                if line.startswith(RESULT_PREFIX):
+                    return "result", json.loads(line[len(RESULT_PREFIX):])
+            errors[path].seek(0)
+            raise _worker_failed(path, model_key, processes[path].wait(), errors[path].read())
+
+        reports = {path: next_report(path) for path in PATHS}  # both ready for the first epoch
+        turn = 0
+        while any(state == "waiting" for state, _ in reports.values()):
+            for path in (order if turn % 2 == 0 else order[::-1]):
+                if reports[path][0] == "waiting":
+                    processes[path].stdin.write("go\n")
+                    processes[path].stdin.flush()
+                    reports[path] = next_report(path)
+            turn += 1
+        return {path: result for path, (_, result) in reports.items()}
+    finally:
+        for process in processes.values():
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+        for stream in errors.values():
+            stream.close()
 
 
 def summarize(key, results):
@@ -187,7 +272,14 @@ def summarize(key, results):
         accuracies = [r["accuracy"] for r in results[path]]
         row[path + "_accuracy"] = statistics.mean(accuracies)
         row[path + "_spread"] = max(accuracies) - min(accuracies)
-    row["ratio"] = row["baseline"] / row["ours"]
+    # Epoch e of the baseline and epoch e of ours ran back to back.
+    ratios = [baseline / ours
+              for baseline_run, our_run in zip(results["baseline"], results["ours"])
+              for baseline, ours in zip(steady_epochs(baseline_run["seconds"]),
+                                        steady_epochs(our_run["seconds"]))]
+    row["ratio"] = statistics.median(ratios)
+    row["ratio_range"] = (min(ratios), max(ratios))
+    row["ratio_of_medians"] = row["baseline"] / row["ours"]
     return row
 
 
@@ -205,6 +297,10 @@ def print_table(rows, peak):
               f"{difference:>+7.2f} pt")
     print()
     print("s/ep: median epoch time over all runs, the first epoch of each run left out.")
+    print("ratio: median of baseline/ours over the epochs that ran back to back; range and "
+          "ratio of the medians: " + ", ".join(
+              f"{row['model']} {row['ratio_range'][0]:.2f}-{row['ratio_range'][1]:.2f}, "
+              f"{row['ratio_of_medians']:.2f}x" for row in rows))
     print("Fastest epochs (baseline -> ours): " + ", ".join(
         f"{row['model']} {row['baseline_best']:.2f} -> {row['ours_best']:.2f} s" for row in rows))
     print("Test accuracy: mean over the seeds. Seed-to-seed spread (max - min) of the "
@@ -224,13 +320,14 @@ def main(argv=None):
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--seed", type=int, default=runtime.DEFAULT_SEED)
     parser.add_argument("--worker", choices=PATHS, help=argparse.SUPPRESS)
+    parser.add_argument("--paired", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.no_sample = False
     if args.worker:
         return worker(args)
 
-    print(f"{args.repeats} runs of {args.epochs} epochs per model and path, "
-          f"alternating, each in a fresh process.", flush=True)
+    print(f"{args.repeats} pairs of runs of {args.epochs} epochs per model, each run in a "
+          f"fresh process, the two of a pair taking turns epoch by epoch.", flush=True)
     rows, peak = [], 0.0
     for key in args.models:
         results = {path: [] for path in PATHS}
@@ -240,8 +337,9 @@ def main(argv=None):
             order = PATHS if repeat % 2 == 0 else PATHS[::-1]
             # Both paths of a pair use the same seed; each pair another one.
             pair_args = SimpleNamespace(**{**vars(args), "seed": args.seed + repeat})
+            pair = run_pair(key, pair_args, order)
             for path in order:
-                result = run_worker_process(path, key, pair_args)
+                result = pair[path]
                 results[path].append(result)
                 peak = max(peak, result["matmul_gflops"])
                 epochs = " ".join(f"{s:.2f}" for s in result["seconds"])
