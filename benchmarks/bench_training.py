@@ -102,10 +102,11 @@ def wait_for_turn(args):
             raise SystemExit("the benchmark's parent process has gone")
 
 
-def epoch_timer(seconds, args=None):
+def epoch_timer(seconds, args=None, spans=None):
     """A Keras callback that appends the wall time of every epoch to ``seconds``.
 
     In a paired worker, every epoch first waits for its turn (untimed).
+    ``spans``, if given, receives the (start, end) clock time of every epoch.
     """
     import keras
 
@@ -113,10 +114,12 @@ def epoch_timer(seconds, args=None):
 
     def begin(epoch, logs):
         wait_for_turn(args)
-        starts.append(time.perf_counter())
+        starts.append((time.perf_counter(), time.time()))
 
     def end(epoch, logs):
-        seconds.append(time.perf_counter() - starts[-1])
+        seconds.append(time.perf_counter() - starts[-1][0])
+        if spans is not None:
+            spans.append((starts[-1][1], time.time()))
         if getattr(args, "paired", False):
             print(f"{EPOCH_PREFIX}{seconds[-1]}", flush=True)
 
@@ -128,7 +131,7 @@ def steady_epochs(seconds):
     return list(seconds[1:]) if len(seconds) > 1 else list(seconds)
 
 
-def run_baseline(script, data, args):
+def run_baseline(script, data, args, spans=None):
     """Plain Keras: default compile, ``model.fit`` from numpy arrays."""
     import keras
 
@@ -138,13 +141,13 @@ def run_baseline(script, data, args):
     model.compile(optimizer=keras.optimizers.Adam(), loss=model.loss, metrics=["accuracy"])
     seconds = []
     model.fit(x_train, y_train, batch_size=script.BATCH_SIZE, epochs=args.epochs,
-              validation_split=0.1, verbose=0, callbacks=[epoch_timer(seconds, args)])
+              validation_split=0.1, verbose=0, callbacks=[epoch_timer(seconds, args, spans)])
     wait_for_turn(args)  # the evaluation and the matmul rate, one process at a time
     _, accuracy = model.evaluate(x_test, y_test, batch_size=1024, verbose=0)
     return model, seconds, accuracy
 
 
-def run_ours(script, data, args):
+def run_ours(script, data, args, spans=None):
     """The script's own model and compile settings, trained by dnnkit.training.fit."""
     from dnnkit import metrics, training
 
@@ -153,7 +156,7 @@ def run_ours(script, data, args):
     model = script.build_model()
     seconds = []
     training.fit(model, x_train, y_train, epochs=args.epochs, batch_size=script.BATCH_SIZE,
-                 verbose=0, callbacks=[epoch_timer(seconds, args)])
+                 verbose=0, callbacks=[epoch_timer(seconds, args, spans)])
     wait_for_turn(args)
     accuracy = metrics.accuracy(y_test, training.predict_classes(model, x_test))
     return model, seconds, accuracy
@@ -170,11 +173,13 @@ def worker(args):
     script = importlib.import_module(MODELS[args.models[0]])
     train, test, _ = script.prepare_data(args)
     run = run_ours if args.worker == "ours" else run_baseline
-    model, seconds, accuracy = run(script, (train, test), args)
+    spans = []
+    model, seconds, accuracy = run(script, (train, test), args, spans)
     samples = len(training.split_validation(*train)[0][0])  # the images trained on
     result = {
         "path": args.worker,
         "seconds": seconds,
+        "epoch_spans": spans,  # clock times: in a pair, no two epochs overlap
         "accuracy": float(accuracy),
         # Training costs about three forward passes (forward, two backward products).
         "epoch_gflop": 3 * forward_flops_per_sample(model) * samples / 1e9,

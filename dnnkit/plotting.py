@@ -85,8 +85,10 @@ def save_figure(fig, name, outdir="figures", dpi=100):
         try:
             with os.fdopen(handle, "wb") as stream:
                 # No bbox_inches="tight": the figures use tight_layout already, and
-                # a tight bounding box would draw every figure twice.
-                fig.savefig(stream, format="png", dpi=dpi)
+                # a tight bounding box would draw every figure twice.  zlib level 1
+                # compresses these flat-coloured figures almost as well as the
+                # default level 6, in half the time.
+                fig.savefig(stream, format="png", dpi=dpi, pil_kwargs={"compress_level": 1})
             # mkstemp creates the file readable by its owner only; give the
             # figure the usual permissions of a new file.
             os.chmod(temporary, 0o666 & ~_UMASK)

@@ -53,14 +53,19 @@ def test_fast_path_matches_plain_keras_in_fresh_processes(monkeypatch):
     """The benchmark's real set-up: plain TensorFlow against ours, one process each.
 
     Here the kernels differ too (oneDNN on for ours on x86-64, TensorFlow's
-    default for the baseline; XLA for our MLP), exactly as in ``bench_training.py``.
+    default for the baseline; XLA for our MLP), exactly as in ``bench_training.py``:
+    the two processes run side by side and take turns, epoch by epoch.
     """
     monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)  # TensorFlow's default
     args = _tiny_args(max_samples=2000)
-    baseline = bench_training.run_worker_process("baseline", "mlp", args)
-    ours = bench_training.run_worker_process("ours", "mlp", args)
+    pair = bench_training.run_pair("mlp", args, order=("ours", "baseline"))
+    baseline, ours = pair["baseline"], pair["ours"]
 
     assert len(baseline["seconds"]) == len(ours["seconds"]) == 2
+    # Turns: ours, baseline (first epochs), then baseline, ours; never at the same time.
+    spans = sorted([*baseline["epoch_spans"], *ours["epoch_spans"]])
+    assert all(end <= next_start for (_, end), (next_start, _) in zip(spans, spans[1:]))
+    assert [span in ours["epoch_spans"] for span in spans] == [True, False, False, True]
     assert baseline["onednn"] == "unset"
     assert ours["onednn"] in ("1", "unset")  # "unset" on ARM, where nothing is switched
     assert baseline["accuracy"] > 0.6 and ours["accuracy"] > 0.6
