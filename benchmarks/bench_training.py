@@ -225,8 +225,11 @@ def run_pair(model_key, args, order):
 
     Each worker process prepares its data, then waits before every epoch (and
     before its final evaluation) until told "go"; only one of them computes
-    at any time.  ``order`` says which path goes first in the first turn; it
-    alternates from turn to turn.  Returns ``{path: result}``.
+    at any time.  ``order`` says which path goes first in every turn, so that
+    each process waits one epoch of the other, never two in a row (on this
+    project's virtual machine a process that had paused for two long epochs
+    often took two or three times as long for its next epoch).  Returns
+    ``{path: result}``.
     """
     processes, errors = {}, {}
     try:
@@ -248,14 +251,12 @@ def run_pair(model_key, args, order):
             raise _worker_failed(path, model_key, processes[path].wait(), errors[path].read())
 
         reports = {path: next_report(path) for path in PATHS}  # both ready for the first epoch
-        turn = 0
         while any(state == "waiting" for state, _ in reports.values()):
-            for path in (order if turn % 2 == 0 else order[::-1]):
+            for path in order:
                 if reports[path][0] == "waiting":
                     processes[path].stdin.write("go\n")
                     processes[path].stdin.flush()
                     reports[path] = next_report(path)
-            turn += 1
         return {path: result for path, (_, result) in reports.items()}
     finally:
         for process in processes.values():
@@ -338,7 +339,7 @@ def main(argv=None):
     for key in args.models:
         results = {path: [] for path in PATHS}
         for repeat in range(args.repeats):
-            # Alternate which path goes first, so that a drift in the machine's
+            # Alternate which path goes first in a pair, so that a drift in the machine's
             # speed does not favour one of them.
             order = PATHS if repeat % 2 == 0 else PATHS[::-1]
             # Both paths of a pair use the same seed; each pair another one.
