@@ -11,7 +11,7 @@ images of 28x28 pixels, each a 28 x 28 array of grey values from 0 to 255
 
 It does not need TensorFlow, so it starts fast.  Result of a default run
 (``python display_HandWrt.py --no-show`` on the full data): 60000 training images, 6742 of them ones and 5421 fives (the rarest digit);
-the three figures are saved in 2.1 s on the 2-core lecture machine.
+the three figures are saved in 1.3 s on the 2-core lecture machine.
 """
 
 # %% Set-up

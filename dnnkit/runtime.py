@@ -209,8 +209,8 @@ def enable_onednn(environ=None, machine=None):
     with AVX-512 VNNI, AVX-512 BF16 or AMX, i.e. recent Intel server chips.
     On every other x86-64 CPU (AMD, most laptops) it falls back to slower
     generic kernels, although oneDNN runs there too: on this project's 2-core
-    AMD test machine it is most of the reason why the CNNs train 1.27-1.35x
-    faster than with plain Keras (median epoch, README "Performance").
+    AMD test machine it is most of the reason why the CNNs train about 1.4-1.6x
+    faster than with plain Keras (README "Performance").
     Results differ in the last digits, from another order of floating-point
     additions.
 
