@@ -82,15 +82,65 @@ def fit(model, x_train, y_train, *, epochs, batch_size, validation_split=VALIDAT
         on_epoch_end=lambda epoch, logs: completed.append(epoch + 1))
     start = time.perf_counter()
     try:
-        history = model.fit(x_fit, y_fit, batch_size=batch_size, epochs=epochs,
-                            validation_data=(x_val, y_val), shuffle=True, verbose=verbose,
-                            callbacks=[counter, *callbacks])
+        with _CtrlCBetweenBatches() as ctrl_c:
+            history = model.fit(x_fit, y_fit, batch_size=batch_size, epochs=epochs,
+                                validation_data=(x_val, y_val), shuffle=True, verbose=verbose,
+                                callbacks=[counter, ctrl_c.callback(keras), *callbacks])
     except KeyboardInterrupt:
         raise runtime.TrainingInterrupted(len(completed)) from None
     seconds = time.perf_counter() - start
     epochs_run = len(history.history.get("loss", ())) or epochs  # fewer if a callback stopped it
     return TrainingResult(history=dict(history.history), seconds=seconds, epochs=epochs_run,
                           batch_size=batch_size, validation_size=len(x_val))
+
+
+class _CtrlCBetweenBatches:
+    """During training, Ctrl-C stops at the end of the current batches.
+
+    Python raises KeyboardInterrupt wherever the program happens to be,
+    also inside a clean-up method of TensorFlow's data pipeline, where it is
+    printed as "Exception ignored" and lost, and training goes on.  So the
+    first Ctrl-C only takes note, and a callback raises KeyboardInterrupt
+    after the batches running now (a fraction of a second).  A second Ctrl-C
+    stops at once.  Only where Python's own Ctrl-C handling is in place (in
+    the main thread; not where SIGINT is ignored or handled otherwise).
+    """
+
+    def __init__(self):
+        self.requested = False
+        self._previous = None
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        if (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+            self._previous = signal.signal(signal.SIGINT, self._take_note)
+        return self
+
+    def __exit__(self, *exc_info):
+        import signal
+
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+        return False
+
+    def _take_note(self, signum, frame):
+        if self.requested:  # the second Ctrl-C
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def _raise_if_requested(self, *args, **kwargs):
+        if self.requested:
+            raise KeyboardInterrupt
+
+    def callback(self, keras):
+        """The Keras callback that raises KeyboardInterrupt once Ctrl-C was pressed."""
+        return keras.callbacks.LambdaCallback(
+            on_train_batch_end=self._raise_if_requested,
+            on_test_batch_end=self._raise_if_requested,
+            on_epoch_end=self._raise_if_requested)
 
 
 def predict_classes(model, x, batch_size=1024):

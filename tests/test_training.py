@@ -186,6 +186,41 @@ def test_fit_turns_ctrl_c_into_training_interrupted(keras, hook):
     assert str(caught) == "Interrupted after epoch 1"
 
 
+def _ctrl_c_callback(keras, presses, epoch=1):
+    """Presses Ctrl-C (sends SIGINT to this process) ``presses`` times in ``epoch``."""
+    import signal
+
+    class CtrlC(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            if self.epoch == epoch and not self.pressed:
+                self.pressed = True
+                for _ in range(presses):
+                    signal.raise_signal(signal.SIGINT)
+                self.after_signal = True  # reached only if no KeyboardInterrupt came at once
+
+        def on_epoch_begin(self, number, logs=None):
+            self.epoch = number
+
+    callback = CtrlC()
+    callback.pressed = callback.after_signal = False
+    return callback
+
+
+@pytest.mark.parametrize("presses", [1, 2])
+def test_fit_stops_after_ctrl_c_between_batches(keras, presses):
+    import signal
+
+    x, y = _separable_data(100)
+    model = _softmax_model(keras)
+    ctrl_c = _ctrl_c_callback(keras, presses)
+    with pytest.raises(runtime.TrainingInterrupted) as caught:
+        training.fit(model, x, y, epochs=5, batch_size=30, verbose=0, callbacks=[ctrl_c])
+    assert caught.value.epochs_completed == 1  # epoch 2 (number 1) was under way
+    # One press is noted and training stops after the running batches; a second one stops at once.
+    assert ctrl_c.after_signal is (presses == 1)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
+
+
 # ---------------------------------------------------------------------------
 # evaluate and describe_gap
 # ---------------------------------------------------------------------------
