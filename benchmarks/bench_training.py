@@ -227,8 +227,8 @@ def run_pair(model_key, args, order):
     before its final evaluation) until told "go"; only one of them computes
     at any time.  ``order`` says which path goes first in every turn, so that
     each process waits one epoch of the other, never two in a row (on this
-    project's virtual machine a process that had paused for two long epochs
-    often took two or three times as long for its next epoch).  Returns
+    project's virtual machine, epochs after such a double pause were often
+    two to six times as slow; shorter stalls remain).  Returns
     ``{path: result}``.
     """
     processes, errors = {}, {}
