@@ -62,7 +62,6 @@ MODELS = {
 PATHS = ("baseline", "ours")
 RESULT_PREFIX = "BENCH-RESULT "
 TURN_PREFIX = "BENCH-WAITING"
-EPOCH_PREFIX = "BENCH-EPOCH "
 
 
 def forward_flops_per_sample(model):
@@ -120,8 +119,6 @@ def epoch_timer(seconds, args=None, spans=None):
         seconds.append(time.perf_counter() - starts[-1][0])
         if spans is not None:
             spans.append((starts[-1][1], time.time()))
-        if getattr(args, "paired", False):
-            print(f"{EPOCH_PREFIX}{seconds[-1]}", flush=True)
 
     return keras.callbacks.LambdaCallback(on_epoch_begin=begin, on_epoch_end=end)
 
