@@ -119,11 +119,14 @@ class _CtrlCBetweenBatches:
             self._previous = signal.signal(signal.SIGINT, self._take_note)
         return self
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, exc_type, exc_value, traceback):
         import signal
 
         if self._previous is not None:
             signal.signal(signal.SIGINT, self._previous)
+        if self.requested and exc_type is None:
+            # Pressed after the last callback of model.fit: not lost either.
+            raise KeyboardInterrupt
         return False
 
     def _take_note(self, signum, frame):

@@ -221,6 +221,21 @@ def test_fit_stops_after_ctrl_c_between_batches(keras, presses):
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
 
 
+def test_fit_does_not_lose_ctrl_c_pressed_after_the_last_batch(keras):
+    import signal
+
+    class CtrlCAtTheEnd(keras.callbacks.Callback):
+        def on_train_end(self, logs=None):  # after every batch and epoch callback
+            signal.raise_signal(signal.SIGINT)
+
+    x, y = _separable_data(100)
+    with pytest.raises(runtime.TrainingInterrupted) as caught:
+        training.fit(_softmax_model(keras), x, y, epochs=2, batch_size=30, verbose=0,
+                     callbacks=[CtrlCAtTheEnd()])
+    assert caught.value.epochs_completed == 2
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
 # ---------------------------------------------------------------------------
 # evaluate and describe_gap
 # ---------------------------------------------------------------------------
