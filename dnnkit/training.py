@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dnnkit import metrics, runtime
+from dnnkit.errors import UserError
 
 #: Share of the training images held out for validation (as Keras's validation_split).
 VALIDATION_SPLIT = 0.1
@@ -66,16 +67,21 @@ def fit(model, x_train, y_train, *, epochs, batch_size, validation_split=VALIDAT
     The same training as ``model.fit(x, y, epochs=..., batch_size=...,
     validation_split=...)``, batch for batch: the last ``validation_split`` of
     the data is held out for validation, the rest is shuffled every epoch by
-    Keras with the seed set by :func:`dnnkit.runtime.set_seed`.  (The speed
-    comes from ``steps_per_execution`` in each script's ``compile`` and from
-    :func:`dnnkit.runtime.enable_onednn`, not from a different data path, so
-    that results stay comparable with plain Keras.)  A progress bar is shown
-    in a terminal, one line per epoch under pytest, CI or a pipe.
+    Keras with the seed set by :func:`dnnkit.runtime.set_seed`.  The speed
+    comes from ``steps_per_execution`` in each script's ``compile``, from
+    :func:`dnnkit.runtime.enable_onednn` and from :func:`input_pipeline`
+    (Keras's own batches, without tf.data's stalls between epochs), not from
+    other batches, so that results stay comparable with plain Keras.  A
+    progress bar is shown in a terminal, one line per epoch under pytest, CI
+    or a pipe.
     """
     (x_fit, y_fit), (x_val, y_val) = split_validation(x_train, y_train, validation_split)
     if verbose is None:
         verbose = 2 if runtime.running_under_test_or_ci() else 1
     import keras
+
+    training_batches = input_pipeline(x_fit, y_fit, batch_size, shuffle=True)
+    validation_batches = input_pipeline(x_val, y_val, batch_size, shuffle=False)
 
     completed = []  # finished epochs, for the Ctrl-C message
     counter = keras.callbacks.LambdaCallback(
@@ -83,8 +89,9 @@ def fit(model, x_train, y_train, *, epochs, batch_size, validation_split=VALIDAT
     start = time.perf_counter()
     try:
         with _CtrlCBetweenBatches() as ctrl_c:
-            history = model.fit(x_fit, y_fit, batch_size=batch_size, epochs=epochs,
-                                validation_data=(x_val, y_val), shuffle=True, verbose=verbose,
+            history = model.fit(training_batches, epochs=epochs,
+                                validation_data=validation_batches, verbose=verbose,
+                                shuffle=False,  # the pipeline shuffles, as model.fit would
                                 callbacks=[counter, ctrl_c.callback(keras), *callbacks])
     except KeyboardInterrupt:
         raise runtime.TrainingInterrupted(len(completed)) from None
@@ -92,6 +99,41 @@ def fit(model, x_train, y_train, *, epochs, batch_size, validation_split=VALIDAT
     epochs_run = len(history.history.get("loss", ())) or epochs  # fewer if a callback stopped it
     return TrainingResult(history=dict(history.history), seconds=seconds, epochs=epochs_run,
                           batch_size=batch_size, validation_size=len(x_val))
+
+
+def input_pipeline(x, y, batch_size, shuffle):
+    """The batches ``model.fit(x, y)`` makes from numpy arrays, without tf.data's autotuning.
+
+    ``model.fit`` turns numpy arrays into a tf.data pipeline (a new shuffle
+    every epoch, ``batch_size`` samples per batch) and lets tf.data's
+    autotuner tune it.  At the end of every epoch that pipeline is thrown
+    away, and the program waits until the autotuner's background thread
+    notices: on this project's 2-core test machine the whole program
+    often sat idle for 2-4 s at an epoch's end (12 s in one 8-epoch MLP run,
+    against none with the autotuner off; see README, "Performance").  So
+    this builds Keras's own pipeline (the very same batches in the same
+    order, shuffled with the same seed) with the autotuner switched off, and
+    ``model.fit`` is given that.
+    """
+    import tensorflow as tf
+
+    adapter = _array_data_adapter()(x, y, batch_size=batch_size, shuffle=shuffle)
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    batches = adapter.get_tf_dataset().with_options(options)
+    # Tell Keras how many batches an epoch has (for its progress bar), as for arrays.
+    return batches.apply(tf.data.experimental.assert_cardinality(adapter.num_batches))
+
+
+def _array_data_adapter():
+    """Keras's class that turns numpy arrays into batches (not public API)."""
+    try:
+        from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
+    except ImportError as error:  # another Keras than the one requirements.txt pins
+        raise UserError(f"this Keras has no array data adapter where dnnkit.training looks "
+                        f"for it ({error}); install the versions in requirements.txt: "
+                        f"source setup_env.sh") from None
+    return ArrayDataAdapter
 
 
 class _CtrlCBetweenBatches:

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from dnnkit import metrics, runtime, training
+from dnnkit.errors import UserError
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -149,6 +150,48 @@ def test_fit_trains_batch_for_batch_like_plain_model_fit(keras):
     runtime.set_seed(10)
     other = training.fit(model, x, y, epochs=3, batch_size=16, verbose=0).history
     assert other["loss"] != ours["loss"]
+
+
+def test_input_pipeline_gives_every_sample_once_per_epoch_without_autotuning(keras):
+    """Keras's batches, labels with their images, and no tf.data autotuner.
+
+    The autotuner is what made the program sit idle between epochs; were it
+    on again, the stalls would come back (README, "Performance").
+    """
+    x = np.arange(50, dtype="float32").reshape(25, 2)
+    y = np.arange(25)
+    for shuffle in (False, True):
+        batches = training.input_pipeline(x, y, batch_size=8, shuffle=shuffle)
+        assert batches.options().autotune.enabled is False
+        assert int(batches.cardinality()) == 4  # 8 + 8 + 8 + 1, known as for arrays
+        orders = []
+        for _ in range(2):  # two epochs
+            got = [(bx.numpy(), by.numpy()) for bx, by in batches]
+            assert [len(by) for _, by in got] == [8, 8, 8, 1]
+            images = np.concatenate([bx for bx, _ in got])
+            labels = np.concatenate([by for _, by in got])
+            np.testing.assert_array_equal(images, x[labels])  # each label with its image
+            assert sorted(labels) == list(range(25))
+            orders.append(list(labels))
+        if shuffle:  # a new order every epoch
+            assert orders[0] != orders[1] and orders[0] != list(range(25))
+        else:
+            assert orders == [list(range(25))] * 2
+
+
+def test_input_pipeline_names_the_fix_when_keras_moved_its_adapter(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def moved(name, *args, **kwargs):
+        if name.endswith("array_data_adapter"):
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", moved)
+    with pytest.raises(UserError, match="requirements.txt: source setup_env.sh"):
+        training.input_pipeline(np.zeros((4, 2)), np.zeros(4), batch_size=2, shuffle=False)
 
 
 def _interrupting_callback(keras, hook):
