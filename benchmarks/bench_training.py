@@ -11,7 +11,8 @@ both runs of a pair use the same seed, each pair another one:
 - ours: the script's own path: TensorFlow set up by ``dnnkit.runtime``
   (oneDNN kernels switched on, see ``runtime.enable_onednn``), the script's
   ``build_model()`` (compiled with ``steps_per_execution``), trained by
-  ``dnnkit.training.fit``.
+  ``dnnkit.training.fit`` (Keras's own batches, fed without tf.data's
+  autotuner, see ``training.input_pipeline``).
 
 Every run is a fresh process, because TensorFlow reads its kernel settings
 once, when it is imported.  The two processes of a pair run side by side but
@@ -28,8 +29,10 @@ Prints per model the seconds per epoch of both paths (the median over all
 epochs but the first of every run, which also builds the graph), the ratio
 (the median of the ratios of the epochs that ran back to back),
 the achieved GFLOP/s and its fraction of this machine's measured
-matrix-multiply rate, and both test accuracies (mean over the seeds).  This is
-a benchmark, not a test: run it on a quiet machine.
+matrix-multiply rate, and both test accuracies (mean over the seeds); per run
+also how many CPU cores each epoch kept busy (an epoch that stalled shows
+it: its CPUs sat idle).  This is a benchmark, not a test: run it on a quiet
+machine.
 
     DNN_DATA_DIR=../shared/data python benchmarks/bench_training.py
     python benchmarks/bench_training.py --models mlp --epochs 2 --repeats 1
@@ -101,11 +104,20 @@ def wait_for_turn(args):
             raise SystemExit("the benchmark's parent process has gone")
 
 
-def epoch_timer(seconds, args=None, spans=None):
+def cpu_seconds():
+    """CPU time used so far by all threads of this process (user + system)."""
+    times = os.times()
+    return times.user + times.system
+
+
+def epoch_timer(seconds, args=None, spans=None, cores=None):
     """A Keras callback that appends the wall time of every epoch to ``seconds``.
 
     In a paired worker, every epoch first waits for its turn (untimed).
-    ``spans``, if given, receives the (start, end) clock time of every epoch.
+    ``spans``, if given, receives the (start, end) clock time of every epoch;
+    ``cores`` the CPU cores kept busy on average (CPU time / wall time): on
+    2 cores, an epoch at 1.8 computed nearly all the time, one at 0.8 spent
+    more than half of it waiting.
     """
     import keras
 
@@ -113,12 +125,14 @@ def epoch_timer(seconds, args=None, spans=None):
 
     def begin(epoch, logs):
         wait_for_turn(args)
-        starts.append((time.perf_counter(), time.time()))
+        starts.append((time.perf_counter(), time.time(), cpu_seconds()))
 
     def end(epoch, logs):
         seconds.append(time.perf_counter() - starts[-1][0])
         if spans is not None:
             spans.append((starts[-1][1], time.time()))
+        if cores is not None:
+            cores.append((cpu_seconds() - starts[-1][2]) / seconds[-1])
 
     return keras.callbacks.LambdaCallback(on_epoch_begin=begin, on_epoch_end=end)
 
@@ -128,7 +142,7 @@ def steady_epochs(seconds):
     return list(seconds[1:]) if len(seconds) > 1 else list(seconds)
 
 
-def run_baseline(script, data, args, spans=None):
+def run_baseline(script, data, args, spans=None, cores=None):
     """Plain Keras: default compile, ``model.fit`` from numpy arrays."""
     import keras
 
@@ -138,13 +152,14 @@ def run_baseline(script, data, args, spans=None):
     model.compile(optimizer=keras.optimizers.Adam(), loss=model.loss, metrics=["accuracy"])
     seconds = []
     model.fit(x_train, y_train, batch_size=script.BATCH_SIZE, epochs=args.epochs,
-              validation_split=0.1, verbose=0, callbacks=[epoch_timer(seconds, args, spans)])
+              validation_split=0.1, verbose=0,
+              callbacks=[epoch_timer(seconds, args, spans, cores)])
     wait_for_turn(args)  # the evaluation and the matmul rate, one process at a time
     _, accuracy = model.evaluate(x_test, y_test, batch_size=1024, verbose=0)
     return model, seconds, accuracy
 
 
-def run_ours(script, data, args, spans=None):
+def run_ours(script, data, args, spans=None, cores=None):
     """The script's own model and compile settings, trained by dnnkit.training.fit."""
     from dnnkit import metrics, training
 
@@ -153,7 +168,7 @@ def run_ours(script, data, args, spans=None):
     model = script.build_model()
     seconds = []
     training.fit(model, x_train, y_train, epochs=args.epochs, batch_size=script.BATCH_SIZE,
-                 verbose=0, callbacks=[epoch_timer(seconds, args, spans)])
+                 verbose=0, callbacks=[epoch_timer(seconds, args, spans, cores)])
     wait_for_turn(args)
     accuracy = metrics.accuracy(y_test, training.predict_classes(model, x_test))
     return model, seconds, accuracy
@@ -170,13 +185,14 @@ def worker(args):
     script = importlib.import_module(MODELS[args.models[0]])
     train, test, _ = script.prepare_data(args)
     run = run_ours if args.worker == "ours" else run_baseline
-    spans = []
-    model, seconds, accuracy = run(script, (train, test), args, spans)
+    spans, cores = [], []
+    model, seconds, accuracy = run(script, (train, test), args, spans, cores)
     samples = len(training.split_validation(*train)[0][0])  # the images trained on
     result = {
         "path": args.worker,
         "seconds": seconds,
         "epoch_spans": spans,  # clock times: in a pair, no two epochs overlap
+        "cores_busy": cores,
         "accuracy": float(accuracy),
         # Training costs about three forward passes (forward, two backward products).
         "epoch_gflop": 3 * forward_flops_per_sample(model) * samples / 1e9,
@@ -272,6 +288,8 @@ def summarize(key, results):
         epochs = [s for result in results[path] for s in steady_epochs(result["seconds"])]
         row[path] = statistics.median(epochs)
         row[path + "_best"] = min(epochs)
+        row[path + "_cores"] = statistics.median(
+            [c for result in results[path] for c in steady_epochs(result["cores_busy"])])
         accuracies = [r["accuracy"] for r in results[path]]
         row[path + "_accuracy"] = statistics.mean(accuracies)
         row[path + "_spread"] = max(accuracies) - min(accuracies)
@@ -307,6 +325,8 @@ def print_table(rows, peak):
     print("Fastest epochs (baseline -> ours): " + ", ".join(
         f"{row['model']} {row['baseline_best']:.2f} -> {row['ours_best']:.2f} s "
         f"({row['baseline_best'] / row['ours_best']:.2f}x)" for row in rows))
+    print("Cores busy (CPU time / wall time, median over the epochs), baseline / ours: " + ", ".join(
+        f"{row['model']} {row['baseline_cores']:.2f} / {row['ours_cores']:.2f}" for row in rows))
     print("Test accuracy: mean over the seeds. Seed-to-seed spread (max - min) of the "
           "baseline: " + ", ".join(f"{row['model']} {100 * row['baseline_spread']:.2f} pt"
                                    for row in rows))
@@ -347,9 +367,10 @@ def main(argv=None):
                 results[path].append(result)
                 peak = max(peak, result["matmul_gflops"])
                 epochs = " ".join(f"{s:.2f}" for s in result["seconds"])
+                busy = " ".join(f"{c:.1f}" for c in result["cores_busy"])
                 print(f"  {key} seed {pair_args.seed} {path:<8} (TF_ENABLE_ONEDNN_OPTS "
-                      f"{result['onednn']}): epochs {epochs} s, test accuracy "
-                      f"{result['accuracy']:.4f}", flush=True)
+                      f"{result['onednn']}): epochs {epochs} s, cores busy {busy}, "
+                      f"test accuracy {result['accuracy']:.4f}", flush=True)
         rows.append(summarize(key, results))
     print(f"\nTensorFlow {rows[0]['tensorflow']}; float32 matrix multiply (2048x2048), "
           f"best of all runs: {peak:.0f} GFLOP/s")

@@ -5,8 +5,9 @@ import pytest
 from benchmarks import bench_training
 
 
-def _run(seconds, accuracy):
-    return {"seconds": seconds, "accuracy": accuracy, "epoch_gflop": 10.0, "tensorflow": "2.x"}
+def _run(seconds, accuracy, cores=None):
+    return {"seconds": seconds, "accuracy": accuracy, "epoch_gflop": 10.0, "tensorflow": "2.x",
+            "cores_busy": cores or [1.5] * len(seconds)}
 
 
 def test_steady_epochs_leave_out_the_first_epoch():
@@ -34,10 +35,11 @@ def test_summarize_compares_the_epochs_that_ran_back_to_back():
 
 def test_summarize_ratio_is_robust_to_one_slow_pair():
     results = {
-        "baseline": [_run([9.0, 4.0, 4.0, 40.0], 0.9)],
+        "baseline": [_run([9.0, 4.0, 4.0, 40.0], 0.9, cores=[1.0, 1.9, 1.8, 0.2])],
         "ours": [_run([9.0, 2.0, 2.0, 5.0], 0.9)],  # epoch 4: the machine stalled for both
     }
     row = bench_training.summarize("cnn", results)
     assert row["ratio"] == pytest.approx(2.0)  # median of 2, 2 and 8
     assert row["ratio_range"] == pytest.approx((2.0, 8.0))
     assert row["ratio_of_medians"] == pytest.approx(4.0 / 2.0)
+    assert row["baseline_cores"] == pytest.approx(1.8)  # median of the epochs after the first
