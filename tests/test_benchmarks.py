@@ -1,4 +1,4 @@
-"""The benchmarks' arithmetic: which epochs count and how the ratio is formed."""
+"""The benchmarks: which epochs count, how the ratio is formed, which kernels are timed."""
 
 import pytest
 
@@ -43,3 +43,26 @@ def test_summarize_ratio_is_robust_to_one_slow_pair():
     assert row["ratio_range"] == pytest.approx((2.0, 8.0))
     assert row["ratio_of_medians"] == pytest.approx(4.0 / 2.0)
     assert row["baseline_cores"] == pytest.approx(1.8)  # median of the epochs after the first
+
+
+def test_cnn_ops_are_the_kernels_of_the_mnist_cnn_step():
+    """Each timed kernel computes what it is named for, at the CNN's shapes."""
+    from benchmarks import bench_cnn_ops
+    from dnnkit import runtime
+
+    tf = runtime.import_tensorflow()
+    batch = bench_cnn_ops.BATCH
+    expected = {
+        "conv 1 forward": (batch, 26, 26, 32),
+        "conv 1 filter gradient": (3, 3, 1, 32),
+        "ReLU 1 gradient": (batch, 26, 26, 32),
+        "max-pool 1 fwd + grad": (batch, 26, 26, 32),
+        "conv 2 forward": (batch, 11, 11, 64),
+        "conv 2 input gradient": (batch, 13, 13, 32),
+        "conv 2 filter gradient": (3, 3, 32, 64),
+        "max-pool 2 fwd + grad": (batch, 11, 11, 64),
+    }
+    kernels = bench_cnn_ops.kernels(tf)
+    assert {name: tuple(kernel().shape) for name, kernel in kernels.items()} == expected
+    # The convolutions' work: 2 x multiply-adds of the CNN's two Conv2D layers.
+    assert bench_cnn_ops.CONV2_GFLOP == pytest.approx(2 * 9 * 32 * 64 * 121 * batch / 1e9)
