@@ -4,8 +4,9 @@ The lesson (the model, its loss, optimizer, epochs and batch size) is written
 out in each script; this module only does the plumbing around ``model.fit``:
 
 - :func:`fit` trains with a validation split, batch for batch as plain
-  ``model.fit`` does, measures the time and turns Ctrl-C into a clean
-  "Interrupted after epoch k";
+  ``model.fit`` does (fed by :func:`input_pipeline`, which spares it
+  tf.data's stalls between epochs), measures the time and turns Ctrl-C into
+  a clean "Interrupted after epoch k";
 - :func:`evaluate` measures the test accuracy, prints the per-class report
   and the three result lines that ``reproduce.py`` and the tests parse;
 - :func:`save_result_figures` saves the training curves, a grid of test
@@ -104,16 +105,16 @@ def fit(model, x_train, y_train, *, epochs, batch_size, validation_split=VALIDAT
 def input_pipeline(x, y, batch_size, shuffle):
     """The batches ``model.fit(x, y)`` makes from numpy arrays, without tf.data's autotuning.
 
-    ``model.fit`` turns numpy arrays into a tf.data pipeline (a new shuffle
-    every epoch, ``batch_size`` samples per batch) and lets tf.data's
-    autotuner tune it.  At the end of every epoch that pipeline is thrown
-    away, and the program waits until the autotuner's background thread
-    notices: on this project's 2-core test machine the whole program
-    often sat idle for 2-4 s at an epoch's end (12 s in one 8-epoch MLP run,
-    against none with the autotuner off; see README, "Performance").  So
-    this builds Keras's own pipeline (the very same batches in the same
-    order, shuffled with the same seed) with the autotuner switched off, and
-    ``model.fit`` is given that.
+    ``model.fit`` turns numpy arrays into a tf.data pipeline that shuffles
+    the samples at the start of every epoch (with a seed set, into the same
+    order every time) and cuts them into batches of ``batch_size``, and lets
+    tf.data's autotuner tune it.  At the end of every epoch that pipeline is
+    thrown away, and the program waits until the autotuner's background
+    thread notices: on this project's 2-core test machine the whole program
+    often sat idle for seconds at an epoch's end, and such epochs took up to
+    three times as long (README, "Performance").  So this builds Keras's own
+    pipeline (the very same batches in the same order) with the autotuner
+    switched off, and ``model.fit`` is given that.
     """
     import tensorflow as tf
 
