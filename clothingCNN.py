@@ -13,7 +13,7 @@ Measured with ``python reproduce.py`` (full data, 2-core CPU, TensorFlow 2.21):
 test accuracy 0.9071 (lecture: 90.6 %); final training accuracy 0.9413
 against validation accuracy 0.9090, a gap of 0.032 after only 6 epochs:
 overtraining (trained longer, the gap grows further while the validation
-accuracy stalls).  Training took 73 s (12.1 s/epoch); peak memory 1.3 GB.
+accuracy stalls).  Training took 50 s (8.4 s/epoch); peak memory 1.4 GB.
 
 Compare with clothingCNNDropout.py, which adds Dropout.
 """

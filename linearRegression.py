@@ -9,7 +9,7 @@ the closed-form least-squares fit (numpy's ``np.polyfit``).
 
 Result of a default run (``python linearRegression.py --no-show``: 100 points
 on y = 2 x + 1 with noise 0.3, SGD with learning rate 0.1, 200 steps;
-7 s on the 2-core lecture machine, most of it importing TensorFlow):
+5 s on the 2-core lecture machine, most of it importing TensorFlow):
 slope 2.01148, intercept 0.99610, loss 0.086298; the closed-form fit gives
 slope 2.01149, intercept 0.99610, so they agree within the tolerance 1e-3
 (largest difference 1.0e-5).  With ``--optimizer adam`` the largest difference

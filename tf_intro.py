@@ -13,8 +13,8 @@ on these two Gaussians than the Bayes limit Phi(sqrt 2) = 0.921 (see
 ``bayes_limit``).
 
 Result of a default run (``python tf_intro.py --no-show``: 5000 samples per
-class, 10 epochs, batch size 32; 12 s on the 2-core lecture machine,
-of which 4 s training): test accuracy 0.917 on 2000 test points,
+class, 10 epochs, batch size 32; 8 s on the 2-core lecture machine,
+of which 3 s training): test accuracy 0.917 on 2000 test points,
 0.004 below the Bayes limit 0.921 (the spread of the accuracy on 2000 points
 is +-0.006; the best boundary x1 + x2 = 0 itself scores 0.916 on this test
 set); training accuracy 0.922, validation accuracy 0.929: no overtraining.
