@@ -67,8 +67,9 @@ def fit(model, x_train, y_train, *, epochs, batch_size, validation_split=VALIDAT
 
     The same training as ``model.fit(x, y, epochs=..., batch_size=...,
     validation_split=...)``, batch for batch: the last ``validation_split`` of
-    the data is held out for validation, the rest is shuffled every epoch by
-    Keras with the seed set by :func:`dnnkit.runtime.set_seed`.  The speed
+    the data is held out for validation, the rest is shuffled by Keras with
+    the seed set by :func:`dnnkit.runtime.set_seed` (into the same order in
+    every epoch, as plain ``model.fit`` does once a seed is set).  The speed
     comes from ``steps_per_execution`` in each script's ``compile``, from
     :func:`dnnkit.runtime.enable_onednn` and from :func:`input_pipeline`
     (Keras's own batches, without tf.data's stalls between epochs), not from
