@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.bench_training import worker_failed  # noqa: E402
 from dnnkit import runtime  # noqa: E402
-from dnnkit.errors import UserError  # noqa: E402
 
 BATCH = 128
 RESULT_PREFIX = "OPS-RESULT "
@@ -96,9 +96,8 @@ def measure(onednn):
     for line in completed.stdout.splitlines():
         if line.startswith(RESULT_PREFIX):
             return json.loads(line[len(RESULT_PREFIX):])
-    tail = (completed.stderr or completed.stdout).strip().splitlines()[-1:] or ["no output"]
-    raise UserError(f"the run with TF_ENABLE_ONEDNN_OPTS={onednn} failed "
-                    f"(exit code {completed.returncode}): {tail[0]}")
+    raise worker_failed(f"the run with TF_ENABLE_ONEDNN_OPTS={onednn}", completed.returncode,
+                        completed.stderr or completed.stdout)
 
 
 def main(argv=None):

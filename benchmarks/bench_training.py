@@ -218,19 +218,10 @@ def worker_command(path, model_key, args, paired=False):
     return command, environment
 
 
-def _worker_failed(path, model_key, returncode, output):
+def worker_failed(what, returncode, output):
+    """The one-line error for a worker process that printed no result."""
     tail = output.strip().splitlines()[-1:] or ["no output"]
-    return UserError(f"the {path} run of {model_key} failed (exit code {returncode}): {tail[0]}")
-
-
-def run_worker_process(path, model_key, args):
-    """Run :func:`worker` in a fresh Python process and return its result dict."""
-    command, environment = worker_command(path, model_key, args)
-    completed = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True)
-    for line in completed.stdout.splitlines():
-        if line.startswith(RESULT_PREFIX):
-            return json.loads(line[len(RESULT_PREFIX):])
-    raise _worker_failed(path, model_key, completed.returncode, completed.stderr or completed.stdout)
+    return UserError(f"{what} failed (exit code {returncode}): {tail[0]}")
 
 
 def run_pair(model_key, args, order):
@@ -261,7 +252,8 @@ def run_pair(model_key, args, order):
                 if line.startswith(RESULT_PREFIX):
                     return "result", json.loads(line[len(RESULT_PREFIX):])
             errors[path].seek(0)
-            raise _worker_failed(path, model_key, processes[path].wait(), errors[path].read())
+            raise worker_failed(f"the {path} run of {model_key}", processes[path].wait(),
+                                errors[path].read())
 
         reports = {path: next_report(path) for path in PATHS}  # both ready for the first epoch
         while any(state == "waiting" for state, _ in reports.values()):

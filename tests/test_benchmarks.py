@@ -66,3 +66,9 @@ def test_cnn_ops_are_the_kernels_of_the_mnist_cnn_step():
     assert {name: tuple(kernel().shape) for name, kernel in kernels.items()} == expected
     # The convolutions' work: 2 x multiply-adds of the CNN's two Conv2D layers.
     assert bench_cnn_ops.CONV2_GFLOP == pytest.approx(2 * 9 * 32 * 64 * 121 * batch / 1e9)
+
+
+def test_worker_failed_is_one_line_with_the_last_line_of_output():
+    error = bench_training.worker_failed("the ours run of mlp", 1, "Traceback ...\nValueError: x\n")
+    assert str(error) == "the ours run of mlp failed (exit code 1): ValueError: x"
+    assert str(bench_training.worker_failed("a run", -9, "")).endswith("(exit code -9): no output")
