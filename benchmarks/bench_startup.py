@@ -4,9 +4,11 @@ Prints, for every top-level script, the wall time of ``python <script> --help``
 (the arguments are parsed before TensorFlow or matplotlib is imported), the
 wall time of a full run of each display script (``--no-show``), and the time
 a Python process takes to import TensorFlow (or matplotlib) and exit, plainly
-and through ``dnnkit.runtime.import_big_package`` (garbage collector paused
-during the import, objects frozen after it).  The median of ``--repeats``
-runs is printed.  Not a test: run it on a quiet machine.
+and the scripts' way: through ``dnnkit.runtime.import_big_package`` (garbage
+collector paused during the import, objects frozen after it), and for
+matplotlib through ``dnnkit.plotting.pyplot``, which also leaves the artists'
+property lists out of the docstrings.  The median of ``--repeats`` runs is
+printed.  Not a test: run it on a quiet machine.
 
     DNN_DATA_DIR=../shared/data python benchmarks/bench_startup.py
 """
@@ -29,7 +31,7 @@ IMPORTS = {
     "TensorFlow": ("import tensorflow",
                    "from dnnkit import runtime; runtime.import_big_package('tensorflow')"),
     "matplotlib.pyplot": ("import matplotlib.pyplot",
-                          "from dnnkit import runtime; runtime.import_big_package('matplotlib.pyplot')"),
+                          "from dnnkit import plotting; plotting.pyplot()"),
 }
 
 
@@ -58,9 +60,11 @@ def main(argv=None):
         for name in DISPLAY_SCRIPTS:
             seconds = wall_time([f"{name}.py", "--no-show", "--outdir", outdir], args.repeats)
             print(f"{name + '.py':<32} {seconds:>7.2f}s", flush=True)
-    # The same TensorFlow settings for both imports, so that only the collector differs.
-    environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", TF_ENABLE_ONEDNN_OPTS="1")
-    print(f"\n{'import and exit':<32} {'plain':>8} {'paused':>8}")
+    # The same TensorFlow settings and matplotlib backend for both imports, so
+    # that only the way of importing differs.
+    environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", TF_ENABLE_ONEDNN_OPTS="1",
+                       MPLBACKEND="Agg")
+    print(f"\n{'import and exit':<32} {'plain':>8} {'ours':>8}")
     for name, codes in IMPORTS.items():
         timings = {code: [] for code in codes}
         for _ in range(args.repeats):  # alternately, so that a drift favours neither

@@ -8,6 +8,7 @@ draws with the headless Agg backend and :func:`show` does nothing, so no
 script ever blocks or crashes for want of a window.
 """
 
+import contextlib
 import os
 import sys
 import tempfile
@@ -39,6 +40,34 @@ def _choose_backend():
         matplotlib.use("Agg")
 
 
+PROPERTY_LIST_SKIPPED = "(property list left out at import by dnnkit.plotting; see the online docs)"
+
+
+@contextlib.contextmanager
+def _property_lists_skipped():
+    """While pyplot is imported, leave the property lists out of docstrings.
+
+    As it imports, matplotlib writes into the docstring of every artist's
+    ``set()`` method, and of functions such as ``plot``, the list of all
+    properties the artist has, which ``matplotlib.artist.kwdoc`` builds by
+    inspecting every setter: a good part of pyplot's import time (README,
+    "Start-up"), for text that only ``help()`` shows.  Meanwhile ``kwdoc``
+    returns a short note instead; everything but those docstrings is as usual
+    (``set()`` keeps its signature), and ``kwdoc`` is restored afterwards.
+    """
+    import matplotlib.artist as artist
+
+    kwdoc = getattr(artist, "kwdoc", None)
+    if kwdoc is None:  # another matplotlib: nothing to skip
+        yield
+        return
+    artist.kwdoc = lambda cls: PROPERTY_LIST_SKIPPED
+    try:
+        yield
+    finally:
+        artist.kwdoc = kwdoc
+
+
 def pyplot():
     """``matplotlib.pyplot``, imported on first use, after choosing the backend.
 
@@ -50,7 +79,8 @@ def pyplot():
 
         runtime.import_big_package("matplotlib")
         _choose_backend()  # before pyplot is imported
-        runtime.import_big_package("matplotlib.pyplot")
+        with _property_lists_skipped():
+            runtime.import_big_package("matplotlib.pyplot")
     import matplotlib.pyplot as plt
 
     return plt

@@ -344,3 +344,40 @@ def test_importing_plotting_does_not_import_matplotlib():
 
 def test_a_backend_chosen_from_outside_wins():
     assert _backend_in_subprocess({"MPLBACKEND": "svg"}) == ("svg", "svg")
+
+
+# Imports pyplot the way every script does and reports what became of the
+# artists' property lists (left out of the docstrings, kept everywhere else).
+_PROPERTY_LIST_CODE = """
+import inspect, dnnkit.plotting
+dnnkit.plotting.pyplot()
+import matplotlib.artist
+from matplotlib.lines import Line2D
+line = Line2D([0, 1], [0, 1])
+line.set(linewidth=3)
+print(dnnkit.plotting.PROPERTY_LIST_SKIPPED in Line2D.set.__doc__)
+print("linewidth" in inspect.signature(Line2D.set).parameters)
+print(line.get_linewidth())
+print("linewidth" in matplotlib.artist.kwdoc(Line2D))
+"""
+
+
+def test_pyplot_import_leaves_out_property_lists_only():
+    completed = subprocess.run([sys.executable, "-c", _PROPERTY_LIST_CODE], cwd=ROOT,
+                               capture_output=True, text=True, timeout=60,
+                               env=dict(os.environ, MPLBACKEND="Agg"))
+    assert completed.returncode == 0, completed.stderr
+    skipped, in_signature, width, kwdoc_restored = completed.stdout.split()
+    assert skipped == "True"  # the docstring got the short note, not the list
+    assert in_signature == "True"  # set() still knows every property
+    assert float(width) == 3.0
+    assert kwdoc_restored == "True"  # matplotlib.artist.kwdoc works again afterwards
+
+
+def test_property_lists_skipped_tolerates_a_matplotlib_without_kwdoc(monkeypatch):
+    import matplotlib.artist
+
+    monkeypatch.delattr(matplotlib.artist, "kwdoc")
+    with plotting._property_lists_skipped():
+        assert not hasattr(matplotlib.artist, "kwdoc")
+    assert not hasattr(matplotlib.artist, "kwdoc")
