@@ -14,8 +14,8 @@ look alike.  This script shows
 
 It does not need TensorFlow, so it starts fast.  Result of a default run
 (``python display_Clothing.py --no-show`` on the full data): 60000 training images, exactly 6000 of each class;
-the three figures are saved in 1.3-1.6 s on the 2-core lecture machine
-(medians of 7 runs in different hours, ``benchmarks/bench_startup.py``).
+the three figures are saved in 1.0-1.4 s on the 2-core lecture machine
+(single runs and the median of 7, ``benchmarks/bench_startup.py``; README "Start-up").
 """
 
 # %% Set-up

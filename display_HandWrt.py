@@ -11,8 +11,8 @@ images of 28x28 pixels, each a 28 x 28 array of grey values from 0 to 255
 
 It does not need TensorFlow, so it starts fast.  Result of a default run
 (``python display_HandWrt.py --no-show`` on the full data): 60000 training images, 6742 of them ones and 5421 fives (the rarest digit);
-the three figures are saved in 1.3-1.6 s on the 2-core lecture machine
-(medians of 7 runs in different hours, ``benchmarks/bench_startup.py``).
+the three figures are saved in 0.9-1.1 s on the 2-core lecture machine
+(single runs and the median of 7, ``benchmarks/bench_startup.py``; README "Start-up").
 """
 
 # %% Set-up
