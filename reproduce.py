@@ -112,7 +112,12 @@ def parse_output(text):
 
 
 def run_example(example, arguments, log_path, index, total):
-    """Run one script in its own process, showing its progress on one line."""
+    """Run one script in its own process, showing its progress.
+
+    In a terminal the progress is one line, rewritten as the script prints;
+    in a log or a pipe (CI, ``| tee``), one line when an epoch starts.
+    """
+    interactive = sys.stdout.isatty()
     command = [sys.executable, "-u", str(ROOT / f"{example.name}.py"), *arguments]
     outcome = Outcome(example)
     start = time.perf_counter()
@@ -127,8 +132,12 @@ def run_example(example, arguments, log_path, index, total):
             lines.append(line)
             epoch = EPOCH_LINE.match(line)
             status = f"epoch {epoch.group(1)}/{epoch.group(2)}, " if epoch else ""
-            print(f"\r[{index}/{total}] {example.name}: {status}"
-                  f"{time.perf_counter() - start:.0f} s so far   ", end="", flush=True)
+            progress = (f"[{index}/{total}] {example.name}: {status}"
+                        f"{time.perf_counter() - start:.0f} s so far")
+            if interactive:
+                print(f"\r{progress}   ", end="", flush=True)
+            elif epoch:
+                print(progress, flush=True)
         _, status, usage = os.wait4(process.pid, 0)
         process.returncode = os.waitstatus_to_exitcode(status)
     outcome.seconds = time.perf_counter() - start
@@ -142,8 +151,8 @@ def run_example(example, arguments, log_path, index, total):
         error_lines = [line for line in lines if line.strip()]
         outcome.error = error_lines[-1].strip() if error_lines else "no output"
     state = "done" if outcome.ok else f"FAILED (exit {outcome.exit_code})"
-    print(f"\r[{index}/{total}] {example.name}: {state} in {outcome.seconds:.0f} s"
-          + " " * 20, flush=True)
+    done = f"[{index}/{total}] {example.name}: {state} in {outcome.seconds:.0f} s"
+    print(f"\r{done}{' ' * 20}" if interactive else done, flush=True)
     return outcome
 
 

@@ -73,3 +73,31 @@ def test_every_quick_setting_is_accepted_by_its_script(tmp_path):
         script = importlib.import_module(example.name)
         with pytest.raises(UserError):
             script.main([*example.quick, "--outdir", str(not_a_folder)])
+
+
+_FAKE_TRAINING = "for epoch in (1, 2):\n    print(f'Epoch {epoch}/2')\n    print('loss: 0.5')\n"
+
+
+def _run_fake_training(tmp_path, monkeypatch, capsys, tty):
+    (tmp_path / "fake_training.py").write_text(_FAKE_TRAINING)
+    monkeypatch.setattr(reproduce, "ROOT", tmp_path)
+    monkeypatch.setattr(reproduce.sys.stdout, "isatty", lambda: tty)
+    outcome = reproduce.run_example(reproduce.Example("fake_training", "-", uses_data=False),
+                                    [], tmp_path / "fake.log", 3, 5)
+    assert outcome.ok and outcome.numbers["epochs"] == 2
+    return capsys.readouterr().out
+
+
+def test_progress_in_a_log_is_one_line_per_epoch(tmp_path, monkeypatch, capsys):
+    out = _run_fake_training(tmp_path, monkeypatch, capsys, tty=False)
+    assert "\r" not in out
+    lines = out.splitlines()
+    assert [line.split(" s so far")[0].rsplit(", ", 1)[0] for line in lines[:2]] == [
+        "[3/5] fake_training: epoch 1/2", "[3/5] fake_training: epoch 2/2"]
+    assert len(lines) == 3 and lines[2].startswith("[3/5] fake_training: done in")
+
+
+def test_progress_in_a_terminal_rewrites_one_line(tmp_path, monkeypatch, capsys):
+    out = _run_fake_training(tmp_path, monkeypatch, capsys, tty=True)
+    assert out.count("\n") == 1  # the final "done" line only
+    assert out.count("\r[3/5] fake_training:") == 5  # four output lines, then "done"
