@@ -115,9 +115,12 @@ def run_example(example, arguments, log_path, index, total):
     """Run one script in its own process, showing its progress.
 
     In a terminal the progress is one line, rewritten as the script prints;
-    in a log or a pipe (CI, ``| tee``), one line when an epoch starts.
+    in a log or a pipe (``| tee``), under CI or pytest, one line when an
+    epoch starts: the same choice as the scripts' own progress bar makes.
     """
-    interactive = sys.stdout.isatty()
+    from dnnkit import runtime
+
+    interactive = not runtime.running_under_test_or_ci()
     command = [sys.executable, "-u", str(ROOT / f"{example.name}.py"), *arguments]
     outcome = Outcome(example)
     start = time.perf_counter()

@@ -82,6 +82,9 @@ def _run_fake_training(tmp_path, monkeypatch, capsys, tty):
     (tmp_path / "fake_training.py").write_text(_FAKE_TRAINING)
     monkeypatch.setattr(reproduce, "ROOT", tmp_path)
     monkeypatch.setattr(reproduce.sys.stdout, "isatty", lambda: tty)
+    if tty:  # a terminal outside pytest and CI
+        monkeypatch.delenv("PYTEST_CURRENT_TEST", raising=False)
+        monkeypatch.delenv("CI", raising=False)
     outcome = reproduce.run_example(reproduce.Example("fake_training", "-", uses_data=False),
                                     [], tmp_path / "fake.log", 3, 5)
     assert outcome.ok and outcome.numbers["epochs"] == 2
