@@ -28,7 +28,6 @@ Run ``python intro.py --help`` for the options.
 """
 
 # %% Set-up
-import sys
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -43,7 +42,8 @@ NOISE = 0.3
 
 # Gradient descent with three learning rates: too small, good, too large.
 # Plain gradient descent on this loss is stable only for eta < 2 / lambda_max,
-# where lambda_max is the largest eigenvalue of the Hessian of J (0.457 here).
+# where lambda_max is the largest eigenvalue of the Hessian of J (2 / lambda_max
+# is 0.457 here: 0.3 converges, 0.5 diverges).
 SMALL_LEARNING_RATE = 0.01
 LEARNING_RATE = 0.3
 LARGE_LEARNING_RATE = 0.5
@@ -503,4 +503,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(runtime.run(main))
+    runtime.run_script(main)
