@@ -7,7 +7,7 @@ epoch, total time, peak memory, device, TensorFlow version and date.  The
 scripts' figures go beside it in ``results/figures/``.
 
     python reproduce.py                      # everything, full data (takes a while)
-    python reproduce.py --quick              # a demo-sized run: 2 epochs, 5000 images
+    python reproduce.py --quick              # a demo-sized run: 2 epochs, 5000 images (tf_intro: 3 epochs)
     python reproduce.py --only clothingCNN clothingCNNDropout
 
 A failed script does not stop the others; the summary reports it.  Use real
@@ -141,13 +141,8 @@ def run_example(example, arguments, log_path, index, total):
                 print(f"\r{progress}   ", end="", flush=True)
             elif epoch:
                 print(progress, flush=True)
-        _, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)
+        outcome.exit_code, outcome.peak_memory_mb = wait_with_peak_memory(process)
     outcome.seconds = time.perf_counter() - start
-    outcome.exit_code = process.returncode
-    # ru_maxrss is in kilobytes on Linux and in bytes on macOS.
-    scale = 1 / 1024 if sys.platform != "darwin" else 1 / 2**20
-    outcome.peak_memory_mb = usage.ru_maxrss * scale
     text = "".join(lines)
     outcome.numbers = parse_output(text)
     if not outcome.ok:
@@ -157,6 +152,21 @@ def run_example(example, arguments, log_path, index, total):
     done = f"[{index}/{total}] {example.name}: {state} in {outcome.seconds:.0f} s"
     print(f"\r{done}{' ' * 20}" if interactive else done, flush=True)
     return outcome
+
+
+def wait_with_peak_memory(process):
+    """Wait for ``process``; return its exit code and peak memory in MB.
+
+    The peak memory (the largest resident set) comes from ``os.wait4``, which
+    Linux and macOS have; elsewhere (Windows) it is None and shown as "n/a".
+    """
+    if not hasattr(os, "wait4"):
+        return process.wait(), None
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    # ru_maxrss is in kilobytes on Linux and in bytes on macOS.
+    scale = 1 / 1024 if sys.platform != "darwin" else 1 / 2**20
+    return process.returncode, usage.ru_maxrss * scale
 
 
 def arguments_for(example, args, outdir):
@@ -173,7 +183,20 @@ def format_accuracy(value):
     return "" if value is None else f"{value:.4f}"
 
 
-def results_table(outcomes):
+def comparison_note(outcome, quick):
+    """What the summary says beside a result that is far from the lecture's."""
+    if not outcome.flagged:
+        return ""
+    if quick:
+        return "quick run: fewer epochs and images than the lecture"
+    return f"differs from the lecture by more than {TOLERANCE:.2f}"
+
+
+def format_number(value, digits):
+    return "" if value is None else f"{value:.{digits}f}"
+
+
+def results_table(outcomes, quick=False):
     """The Markdown table of all outcomes."""
     header = ("| script | lecture | test accuracy | train/val gap | epochs | s/epoch | total s "
               "| peak memory MB | status |\n|---|---|---|---|---|---|---|---|---|")
@@ -181,16 +204,18 @@ def results_table(outcomes):
     for outcome in outcomes:
         numbers = outcome.numbers
         status = "ok" if outcome.ok else f"failed: {outcome.error}"
-        if outcome.flagged:
-            status += f" (differs from the lecture by more than {TOLERANCE:.2f})"
+        note = comparison_note(outcome, quick)
+        if note:
+            status += f" ({note})"
         gap = numbers.get("gap")
         rows.append(
             f"| {outcome.example.name} | {outcome.example.lecture} "
             f"| {format_accuracy(numbers.get('test_accuracy'))} "
             f"| {'' if gap is None else f'{gap:+.4f}'} "
             f"| {numbers.get('epochs', '')} "
-            f"| {numbers.get('seconds_per_epoch', '')} "
-            f"| {outcome.seconds:.0f} | {outcome.peak_memory_mb:.0f} | {status} |")
+            f"| {format_number(numbers.get('seconds_per_epoch'), 2)} "
+            f"| {outcome.seconds:.0f} | {format_number(outcome.peak_memory_mb, 0) or 'n/a'} "
+            f"| {status} |")
     return header + "\n" + "\n".join(rows)
 
 
@@ -215,10 +240,13 @@ def write_results(outcomes, args, results_dir):
                           if args.quick else "defaults of each script (the lecture settings)"),
         "- data: " + ("; ".join(sources) or "not reported"),
         "",
-        results_table(outcomes),
+        results_table(outcomes, quick=args.quick),
         "",
-        f"Accuracies that differ from the lecture's by more than {TOLERANCE:.2f} are flagged. "
-        "The figures of every script are in `figures/`, the full output in `logs/`.",
+        (f"A --quick run trains for a few epochs on a part of the data: its accuracies "
+         f"are not the lecture's and are not compared with them. " if args.quick else
+         f"Accuracies that differ from the lecture's by more than {TOLERANCE:.2f} are flagged. ")
+        + "`reproduce.py` writes the figures of every script into `figures/` and their "
+        "full output into `logs/`, beside this file.",
         "",
     ]
     path = results_dir / "RESULTS.md"
@@ -232,7 +260,8 @@ def make_parser():
     parser.add_argument("--only", nargs="+", choices=names, metavar="NAME",
                         help="run only these scripts (" + ", ".join(names) + ")")
     parser.add_argument("--quick", action="store_true",
-                        help="demo-sized run: " + " ".join(QUICK_SETTINGS) + " for the model scripts")
+                        help="demo-sized run: " + " ".join(QUICK_SETTINGS) + " for the model scripts"
+                        " (tf_intro: --epochs 3); its accuracies are not compared with the lecture's")
     parser.add_argument("--data-dir", default=None, metavar="DIR",
                         help="data folder passed to every script (default: $DNN_DATA_DIR)")
     parser.add_argument("--results-dir", default="results", metavar="DIR",
@@ -245,8 +274,14 @@ def main(argv=None):
     args.argv = list(sys.argv[1:] if argv is None else argv)
     from dnnkit.runtime import ensure_writable_dir
 
-    results_dir = ensure_writable_dir(args.results_dir)
-    logs_dir = ensure_writable_dir(results_dir / "logs")
+    # The scripts run in this folder (ROOT): paths given relative to the
+    # current folder are made absolute first, so that they mean the same there.
+    results_dir = ensure_writable_dir(Path(args.results_dir).resolve(), option="--results-dir")
+    if args.data_dir:
+        args.data_dir = str(Path(args.data_dir).resolve())
+    if os.environ.get("DNN_DATA_DIR"):
+        os.environ["DNN_DATA_DIR"] = str(Path(os.environ["DNN_DATA_DIR"]).resolve())
+    logs_dir = ensure_writable_dir(results_dir / "logs", option="--results-dir")
     examples = [e for e in EXAMPLES if not args.only or e.name in args.only]
     outcomes = []
     for index, example in enumerate(examples, start=1):
@@ -258,7 +293,8 @@ def main(argv=None):
     for outcome in outcomes:
         accuracy = outcome.numbers.get("test_accuracy")
         measured = f"{accuracy:.4f}" if accuracy is not None else "-"
-        flag = "  <-- differs by more than 0.01" if outcome.flagged else ""
+        note = comparison_note(outcome, args.quick)
+        flag = f"  <-- {note}" if note else ""
         state = "ok" if outcome.ok else f"FAILED: {outcome.error}"
         print(f"  {outcome.example.name:<27} lecture {outcome.example.lecture:<26} "
               f"measured {measured:<7} {outcome.seconds:6.0f} s  {state}{flag}")

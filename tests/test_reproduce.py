@@ -104,3 +104,73 @@ def test_progress_in_a_terminal_rewrites_one_line(tmp_path, monkeypatch, capsys)
     out = _run_fake_training(tmp_path, monkeypatch, capsys, tty=True)
     assert out.count("\n") == 1  # the final "done" line only
     assert out.count("\r[3/5] fake_training:") == 5  # four output lines, then "done"
+
+
+def test_a_relative_results_dir_keeps_table_and_figures_together(tmp_path, monkeypatch):
+    """The scripts run in the project folder: a relative --results-dir must still
+    mean the folder below where reproduce.py was started, for the figures too."""
+    display = next(e for e in reproduce.EXAMPLES if e.name == "display_HandWrt")
+    monkeypatch.setattr(reproduce, "EXAMPLES", [display])
+    monkeypatch.chdir(tmp_path)
+    reproduce.main(["--results-dir", "relative_results"])
+
+    results = tmp_path / "relative_results"
+    assert (results / "RESULTS.md").is_file()
+    assert len(list((results / "figures").glob("display_mnist_*.png"))) == 3
+    assert not (reproduce.ROOT / "relative_results").exists()
+
+
+def test_a_relative_data_dir_is_passed_on_as_an_absolute_path(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DNN_DATA_DIR", "env_data")
+    seen = []
+    monkeypatch.setattr(reproduce, "EXAMPLES", [reproduce.EXAMPLES[3]])
+    monkeypatch.setattr(reproduce, "run_example",
+                        lambda example, arguments, *rest: seen.append(arguments)
+                        or reproduce.Outcome(example, 0))
+    reproduce.main(["--results-dir", "out", "--data-dir", "some_data"])
+
+    assert seen[0][seen[0].index("--data-dir") + 1] == str(tmp_path / "some_data")
+    assert reproduce.os.environ["DNN_DATA_DIR"] == str(tmp_path / "env_data")
+
+
+def test_a_results_dir_that_is_a_file_names_the_option_to_change(tmp_path, capsys):
+    from dnnkit import runtime
+
+    not_a_folder = tmp_path / "afile"
+    not_a_folder.write_text("keep me")
+    code = runtime.run(reproduce.main, ["--results-dir", str(not_a_folder)])
+
+    assert code == runtime.EXIT_USER_ERROR
+    assert "choose another one with --results-dir" in capsys.readouterr().err
+    assert not_a_folder.read_text() == "keep me"
+
+
+def test_a_quick_run_is_not_flagged_as_differing_from_the_lecture():
+    example = reproduce.Example("x", "0.90", 0.90)
+    far = reproduce.Outcome(example, 0, numbers={"test_accuracy": 0.70})
+    assert "differs from the lecture" in reproduce.comparison_note(far, quick=False)
+    assert "quick run" in reproduce.comparison_note(far, quick=True)
+    assert "differs" not in reproduce.results_table([far], quick=True)
+    close = reproduce.Outcome(example, 0, numbers={"test_accuracy": 0.905})
+    assert reproduce.comparison_note(close, quick=True) == ""
+
+
+def test_seconds_per_epoch_are_written_with_two_decimals():
+    example = reproduce.Example("x", "0.90", 0.90)
+    outcome = reproduce.Outcome(example, 0, peak_memory_mb=1000.0,
+                                numbers={"seconds_per_epoch": 8.4, "test_accuracy": 0.9})
+    row = reproduce.results_table([outcome]).splitlines()[-1]
+    assert "| 8.40 |" in row and "| 1000 |" in row
+
+
+def test_without_os_wait4_the_peak_memory_is_not_available(monkeypatch):
+    """On Windows there is no os.wait4: the exit code still counts, memory is n/a."""
+    import subprocess
+    import sys
+
+    monkeypatch.delattr(reproduce.os, "wait4")
+    process = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+    assert reproduce.wait_with_peak_memory(process) == (3, None)
+    outcome = reproduce.Outcome(reproduce.Example("x", "-"), 3)
+    assert "| n/a |" in reproduce.results_table([outcome])
