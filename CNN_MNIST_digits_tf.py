@@ -21,7 +21,6 @@ Compare with MLP_MNIST_digits_tf.py, the dense network.
 # %% Set-up
 # TensorFlow is imported inside the functions, after the command line is read,
 # so that ``--help`` answers at once.
-import sys
 
 from dnnkit import preprocessing, runtime, training
 
@@ -80,4 +79,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(runtime.run(main))
+    runtime.run_script(main)

@@ -19,7 +19,6 @@ Run ``python MLP_MNIST_digits_tf.py --help`` for the options, e.g.
 # %% Set-up
 # TensorFlow is imported inside the functions, after the command line is read,
 # so that ``--help`` answers at once.
-import sys
 
 from dnnkit import preprocessing, runtime, training
 
@@ -79,4 +78,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(runtime.run(main))
+    runtime.run_script(main)

@@ -22,7 +22,6 @@ Compare with clothingCNN.py, the same network without Dropout.
 # %% Set-up
 # TensorFlow is imported inside the functions, after the command line is read,
 # so that ``--help`` answers at once.
-import sys
 
 from dnnkit import preprocessing, runtime, training
 
@@ -81,4 +80,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(runtime.run(main))
+    runtime.run_script(main)

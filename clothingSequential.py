@@ -18,7 +18,6 @@ Compare with clothingSequentialDropout.py, which adds Dropout.
 # %% Set-up
 # TensorFlow is imported inside the functions, after the command line is read,
 # so that ``--help`` answers at once.
-import sys
 
 from dnnkit import preprocessing, runtime, training
 
@@ -72,4 +71,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(runtime.run(main))
+    runtime.run_script(main)

@@ -21,7 +21,6 @@ the three figures are saved in 1.0-1.4 s on the 2-core lecture machine
 # %% Set-up
 # The figures are made by dnnkit.plotting (plot_image_grid, plot_pixel_values,
 # plot_class_counts); display_HandWrt.py shows MNIST the same way.
-import sys
 
 from dnnkit import plotting, runtime
 
@@ -40,4 +39,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(runtime.run(main))
+    runtime.run_script(main)

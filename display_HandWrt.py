@@ -18,7 +18,6 @@ the three figures are saved in 0.9-1.1 s on the 2-core lecture machine
 # %% Set-up
 # The figures are made by dnnkit.plotting (plot_image_grid, plot_pixel_values,
 # plot_class_counts); display_Clothing.py shows Fashion-MNIST the same way.
-import sys
 
 from dnnkit import plotting, runtime
 
@@ -37,4 +36,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(runtime.run(main))
+    runtime.run_script(main)

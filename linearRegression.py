@@ -21,7 +21,6 @@ Run ``python linearRegression.py --help`` for the options.
 # %% Set-up
 # TensorFlow is imported inside the functions, after the command line is read,
 # so that ``--help`` answers at once.
-import sys
 
 import numpy as np
 
@@ -41,8 +40,8 @@ AGREEMENT_TOLERANCE = 1e-3
 
 def make_parser():
     parser = runtime.make_parser(__doc__, cpu=True)
-    parser.add_argument("--slope", type=float, default=SLOPE, help="true slope a of the toy data")
-    parser.add_argument("--intercept", type=float, default=INTERCEPT,
+    parser.add_argument("--slope", type=runtime.finite_float, default=SLOPE, help="true slope a of the toy data")
+    parser.add_argument("--intercept", type=runtime.finite_float, default=INTERCEPT,
                         help="true intercept b of the toy data")
     parser.add_argument("--noise", type=runtime.positive_float, default=NOISE,
                         help="standard deviation of the Gaussian noise on y")
@@ -264,4 +263,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(runtime.run(main))
+    runtime.run_script(main)

@@ -25,7 +25,6 @@ Run ``python tf_intro.py --help`` for the options.
 # %% Set-up
 # TensorFlow is imported inside the functions, after the command line is read,
 # so that ``--help`` answers at once.
-import sys
 
 import numpy as np
 
@@ -215,4 +214,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(runtime.run(main))
+    runtime.run_script(main)

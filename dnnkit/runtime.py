@@ -23,6 +23,12 @@ EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
 
 DEFAULT_SEED = 42
+#: The largest seed numpy accepts.
+MAX_SEED = 2**32 - 1
+#: The largest grid of images the display scripts draw (--count).
+MAX_GRID_IMAGES = 200
+#: --max-samples keeps at least this many images of each class.
+MIN_SAMPLES_PER_CLASS = 10
 DEFAULT_OUTDIR = "figures"
 
 
@@ -48,6 +54,38 @@ def positive_float(text):
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
     if not (value > 0 and math.isfinite(value)):
         raise argparse.ArgumentTypeError(f"must be a finite number greater than 0, got {text}")
+    return value
+
+
+def finite_float(text):
+    """argparse type: any finite number (``nan`` and ``inf`` are errors)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
+    return value
+
+
+def grid_count(text):
+    """argparse type: how many images a grid shows, 1 to :data:`MAX_GRID_IMAGES`."""
+    value = positive_int(text)
+    if value > MAX_GRID_IMAGES:
+        raise argparse.ArgumentTypeError(f"a grid shows at most {MAX_GRID_IMAGES} images, "
+                                         f"got {value}")
+    return value
+
+
+def seed_int(text):
+    """argparse type: a random seed, a whole number from 0 to 2**32 - 1 (numpy's range)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be between 0 and {MAX_SEED} (2**32 - 1), "
+                                         f"got {value}")
     return value
 
 
@@ -90,7 +128,7 @@ def make_parser(doc, *, epochs=None, batch_size=None, data=False, cpu=None, seed
     if cpu or (cpu is None and epochs is not None):
         parser.add_argument("--cpu", action="store_true",
                             help="run on the CPU even when a GPU is visible")
-    parser.add_argument("--seed", type=int, default=seed,
+    parser.add_argument("--seed", type=seed_int, default=seed,
                         help="random seed for Python, numpy and TensorFlow")
     if data:
         if epochs is not None:
@@ -111,7 +149,7 @@ def make_parser(doc, *, epochs=None, batch_size=None, data=False, cpu=None, seed
 
 def add_display_options(parser):
     """The options of the display scripts: which images to show."""
-    parser.add_argument("--count", type=positive_int, default=32,
+    parser.add_argument("--count", type=grid_count, default=32,
                         help="how many images to show in the grid")
     parser.add_argument("--start", type=int, default=0,
                         help="index of the first training image in the grid")
@@ -128,21 +166,26 @@ def parse_args(parser, argv=None):
     An output folder that cannot be written is reported now, not after ten
     minutes of training.
     """
+    if argv is None and launched_as_notebook_kernel():
+        argv = []
+        print("Note: running in a notebook, so with the lecture's settings; "
+              "call main([...]) with options to change them.")
     args = parser.parse_args(argv)
     if hasattr(args, "outdir"):
         args.outdir = ensure_writable_dir(args.outdir)
     return args
 
 
-def ensure_writable_dir(path):
+def ensure_writable_dir(path, option="--outdir"):
     """Create ``path`` if needed and check that files can be written into it.
 
-    Raises :class:`UserError` with a one-line message otherwise.
+    Raises :class:`UserError` with a one-line message otherwise, which tells
+    the user to choose another folder with ``option``.
     """
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise UserError(f"output folder {path} is a file, not a folder: "
-                        f"choose another one with --outdir")
+                        f"choose another one with {option}")
     try:
         path.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path, prefix=".write-test-"):
@@ -150,7 +193,7 @@ def ensure_writable_dir(path):
     except OSError as error:
         reason = error.strerror or str(error)
         raise UserError(f"cannot write into output folder {path} ({reason}): "
-                        f"choose another one with --outdir") from None
+                        f"choose another one with {option}") from None
     return path
 
 
@@ -165,12 +208,35 @@ class TrainingInterrupted(KeyboardInterrupt):
         self.epochs_completed = epochs_completed
 
 
+def launched_as_notebook_kernel():
+    """True in a Jupyter kernel (a script opened as a notebook in VS Code, Spyder or Jupyter).
+
+    There ``__name__ == "__main__"`` as on the command line, but the command
+    line is the kernel's own (``-f kernel.json``), not options for the script.
+    """
+    return "ipykernel" in sys.modules and any(
+        argument == "-f" or argument.startswith("--f=") for argument in sys.argv[1:])
+
+
+def run_script(main):
+    """The last cell of every script: run ``main`` and exit with its exit code.
+
+    From a terminal, ``main`` gets the command line and the program ends with
+    :func:`run`'s exit code.  In a notebook kernel, ``main`` runs with the
+    lecture's settings and the kernel is left running (the code is returned).
+    """
+    code = run(main)
+    if launched_as_notebook_kernel():
+        return code
+    sys.exit(code)
+
+
 def run(main, argv=None):
     """Call ``main(argv)`` and turn its outcome into an exit code.
 
     0 on success, 2 for a user error (one line on stderr, no traceback),
-    130 when interrupted with Ctrl-C.  Use as
-    ``sys.exit(runtime.run(main))`` under ``if __name__ == "__main__":``.
+    130 when interrupted with Ctrl-C.  The scripts call it through
+    :func:`run_script`; tests call it with ``argv``.
     """
     try:
         main(argv)
@@ -374,6 +440,12 @@ def load_data(args, dataset, meanwhile=None):
             (x_train, y_train), (x_test, y_test) = reading.result()
     max_samples = getattr(args, "max_samples", None)
     if max_samples is not None:
+        import numpy as np
+
+        least = MIN_SAMPLES_PER_CLASS * len(np.unique(y_train))
+        if max_samples < least:
+            raise UserError(f"--max-samples {max_samples} is too few to train and validate on: "
+                            f"use at least {least} ({MIN_SAMPLES_PER_CLASS} images of each class)")
         if max_samples >= len(x_train):
             print(f"Note: --max-samples {max_samples} is not less than the {len(x_train)} "
                   f"training images; using all of them.")

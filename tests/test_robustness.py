@@ -670,3 +670,29 @@ def test_max_samples_larger_than_the_data_is_clipped_with_a_note(headless_batch)
     assert "stratified subset" not in run.stdout
     # All 3000 images were used: 2700 for training in batches of 256 is 11 steps per epoch.
     assert re.search(r"^11/11 - ", run.stdout, re.MULTILINE), run
+
+
+# ---------------------------------------------------------------------------
+# A script opened as a notebook
+# ---------------------------------------------------------------------------
+NOTEBOOK_KERNEL_RUN = """
+import runpy, sys, types
+sys.path.insert(0, {root!r})
+sys.modules["ipykernel"] = types.ModuleType("ipykernel")  # as in a Jupyter kernel
+sys.argv = ["ipykernel_launcher.py", "--f=/tmp/kernel-1.json"]  # the kernel's own options
+runpy.run_path({script!r}, run_name="__main__")  # "Run All": the last cell included
+print("kernel still running")
+"""
+
+
+def test_run_all_cells_in_a_notebook_kernel_uses_the_lecture_settings(home, tmp_path):
+    """VS Code, Spyder and Jupyter run the cells with ``__name__ == "__main__"`` and
+    the kernel's own command line: the last cell must not read it, nor exit."""
+    code = NOTEBOOK_KERNEL_RUN.format(root=str(ROOT), script=str(ROOT / "display_HandWrt.py"))
+    completed = subprocess.run([sys.executable, "-c", code], cwd=tmp_path,
+                               env=script_env(home, home / ".keras"), capture_output=True,
+                               text=True, timeout=PROCESS_TIMEOUT_SECONDS)
+    assert completed.returncode == 0, completed.stderr
+    assert "running in a notebook" in completed.stdout
+    assert completed.stdout.rstrip().endswith("kernel still running")
+    assert len(list((tmp_path / "figures").glob("display_mnist_*.png"))) == 3

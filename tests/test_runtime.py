@@ -561,3 +561,79 @@ def test_import_big_package_pauses_the_collector_and_freezes(tmp_path, monkeypat
     finally:
         gc.enable()
         sys.modules.pop("big_package_for_test", None)
+
+
+# ---------------------------------------------------------------------------
+# Values argparse refuses with one line, and scripts opened as notebooks
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("text", ["-1", "4294967296", "x", "1.5"])
+def test_seed_outside_numpys_range_is_refused(parser, text, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        parser.parse_args(["--seed", text])
+    assert exit_info.value.code == 2
+    assert "--seed" in capsys.readouterr().err
+
+
+def test_seed_at_the_ends_of_numpys_range_is_accepted(parser):
+    assert parser.parse_args(["--seed", "0"]).seed == 0
+    assert parser.parse_args(["--seed", "4294967295"]).seed == runtime.MAX_SEED
+    np.random.default_rng(runtime.MAX_SEED)  # numpy takes it
+
+
+@pytest.mark.parametrize("text", ["nan", "inf", "-inf", "two"])
+def test_finite_float_refuses_nan_inf_and_words(text):
+    with pytest.raises(argparse.ArgumentTypeError):
+        runtime.finite_float(text)
+
+
+def test_finite_float_accepts_any_finite_number():
+    assert runtime.finite_float("-2.5") == -2.5 and runtime.finite_float("0") == 0.0
+
+
+def test_display_grid_count_has_an_upper_limit():
+    display_parser = runtime.make_parser(DOC)
+    runtime.add_display_options(display_parser)
+    assert display_parser.parse_args(["--count", str(runtime.MAX_GRID_IMAGES)]).count == 200
+    with pytest.raises(argparse.ArgumentTypeError, match="at most 200"):
+        runtime.grid_count("100000")
+
+
+def test_load_data_refuses_too_few_max_samples(parser, fake_data, tmp_path):
+    from dnnkit.errors import UserError
+
+    # 4 classes in the fake data: at least 10 of each.
+    args = runtime.parse_args(parser, ["--max-samples", "39", "--outdir", str(tmp_path)])
+    with pytest.raises(UserError, match="--max-samples 39 is too few.*at least 40"):
+        runtime.load_data(args, "mnist")
+
+
+@pytest.fixture
+def in_notebook_kernel(monkeypatch):
+    """As in a Jupyter kernel: ipykernel loaded, the kernel's own command line."""
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
+    monkeypatch.setattr(sys, "argv", ["ipykernel_launcher.py", "--f=/tmp/kernel-1.json"])
+
+
+def test_in_a_notebook_kernel_the_scripts_use_the_lecture_settings(parser, in_notebook_kernel,
+                                                                   capsys):
+    assert runtime.launched_as_notebook_kernel()
+    args = runtime.parse_args(parser)  # would fail on --f=... otherwise
+    assert args.epochs == 3 and args.batch_size == 8
+    assert "running in a notebook" in capsys.readouterr().out
+    # Options given explicitly still count.
+    assert runtime.parse_args(parser, ["--epochs", "1"]).epochs == 1
+
+
+def test_in_a_notebook_kernel_run_script_does_not_exit(in_notebook_kernel):
+    assert runtime.run_script(lambda argv: None) == runtime.EXIT_OK
+
+
+def test_from_a_terminal_run_script_exits_with_the_code(monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["script.py"])
+    with pytest.raises(SystemExit) as exit_info:
+        runtime.run_script(lambda argv: None)
+    assert exit_info.value.code == runtime.EXIT_OK
+    # `%run script.py --epochs 1` inside a kernel: the options are the script's own
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
+    monkeypatch.setattr(sys, "argv", ["script.py", "--epochs", "1"])
+    assert not runtime.launched_as_notebook_kernel()
