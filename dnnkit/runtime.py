@@ -161,9 +161,10 @@ def add_display_options(parser):
 
 
 def parse_args(parser, argv=None):
-    """Parse ``argv`` and check the output folder before any work starts.
+    """Parse ``argv`` and check the data and output folders before any work starts.
 
-    An output folder that cannot be written is reported now, not after ten
+    A ``--data-dir`` that is no folder is reported before TensorFlow is
+    imported, and an output folder that cannot be written now, not after ten
     minutes of training.
     """
     if argv is None and launched_as_notebook_kernel():
@@ -171,6 +172,11 @@ def parse_args(parser, argv=None):
         print("Note: running in a notebook, so with the lecture's settings; "
               "call main([...]) with options to change them.")
     args = parser.parse_args(argv)
+    data_dir = getattr(args, "data_dir", None)
+    if data_dir is not None and not Path(data_dir).is_dir():  # say so before TensorFlow loads
+        what = "a file, not a folder" if Path(data_dir).exists() else "no such folder"
+        raise UserError(f"{data_dir} (from --data-dir) is {what}: point --data-dir at the "
+                        f"folder that holds mnist/ and fashion-mnist/")
     if hasattr(args, "outdir"):
         args.outdir = ensure_writable_dir(args.outdir)
     return args

@@ -696,3 +696,14 @@ def test_run_all_cells_in_a_notebook_kernel_uses_the_lecture_settings(home, tmp_
     assert "running in a notebook" in completed.stdout
     assert completed.stdout.rstrip().endswith("kernel still running")
     assert len(list((tmp_path / "figures").glob("display_mnist_*.png"))) == 3
+
+
+def test_a_missing_data_dir_is_reported_before_tensorflow_loads(home, tmp_path):
+    run = run_script("MLP_MNIST_digits_tf.py", "--data-dir", tmp_path / "no_such_folder",
+                     "--no-show", "--outdir", tmp_path / "figures",
+                     env=script_env(home, home / ".keras"))
+    assert run.returncode == 2, run
+    assert run.stderr.strip().splitlines() == [
+        f"Error: {tmp_path / 'no_such_folder'} (from --data-dir) is no such folder: point "
+        f"--data-dir at the folder that holds mnist/ and fashion-mnist/"], run
+    assert "Device:" not in run.stdout  # TensorFlow was never set up

@@ -435,7 +435,9 @@ def fake_data(monkeypatch):
 
 
 def test_load_data_max_samples_keeps_a_stratified_subset(parser, fake_data, tmp_path, capsys):
-    args = runtime.parse_args(parser, ["--max-samples", "40", "--data-dir", "somewhere",
+    somewhere = tmp_path / "somewhere"
+    somewhere.mkdir()
+    args = runtime.parse_args(parser, ["--max-samples", "40", "--data-dir", str(somewhere),
                                        "--outdir", str(tmp_path)])
     (x_train, y_train), (x_test, y_test) = runtime.load_data(args, "mnist")
     assert len(x_train) == len(y_train) == 40
@@ -447,7 +449,7 @@ def test_load_data_max_samples_keeps_a_stratified_subset(parser, fake_data, tmp_
         assert fake_data.y_train[matches[0]] == label
     # The test set stays whole.
     assert x_test is fake_data.x_test and y_test is fake_data.y_test
-    assert fake_data.calls == [{"name": "mnist", "data_dir": "somewhere", "allow_sample": None}]
+    assert fake_data.calls == [{"name": "mnist", "data_dir": str(somewhere), "allow_sample": None}]
     assert "subset of 40 images" in capsys.readouterr().out
 
 
@@ -473,10 +475,11 @@ def test_load_data_without_max_samples_returns_everything(parser, fake_data, tmp
 def test_load_data_for_a_script_without_training(fake_data, tmp_path, capsys):
     # The display scripts have the data options but no --epochs (and maybe no --max-samples).
     display_parser = runtime.make_parser(DOC, data=True)
-    args = runtime.parse_args(display_parser, ["--data-dir", "d", "--outdir", str(tmp_path)])
+    args = runtime.parse_args(display_parser, ["--data-dir", str(tmp_path), "--outdir",
+                                               str(tmp_path / "figures")])
     (x_train, _), (x_test, _) = runtime.load_data(args, "mnist")
     assert x_train is fake_data.x_train and x_test is fake_data.x_test
-    assert fake_data.calls[0]["data_dir"] == "d"
+    assert fake_data.calls[0]["data_dir"] == str(tmp_path)
 
 
 # ---------------------------------------------------------------------------
@@ -637,3 +640,16 @@ def test_from_a_terminal_run_script_exits_with_the_code(monkeypatch):
     monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
     monkeypatch.setattr(sys, "argv", ["script.py", "--epochs", "1"])
     assert not runtime.launched_as_notebook_kernel()
+
+
+@pytest.mark.parametrize("kind", ["missing", "file"])
+def test_a_data_dir_that_is_no_folder_is_refused_before_tensorflow_loads(parser, tmp_path, kind):
+    from dnnkit.errors import UserError
+
+    path = tmp_path / "data"
+    if kind == "file":
+        path.write_text("keep me")
+    with pytest.raises(UserError, match=r"\(from --data-dir\) is (no such folder|a file)"):
+        runtime.parse_args(parser, ["--data-dir", str(path), "--outdir", str(tmp_path / "out")])
+    if kind == "file":
+        assert path.read_text() == "keep me"
