@@ -35,12 +35,18 @@ DEFAULT_OUTDIR = "figures"
 # ---------------------------------------------------------------------------
 # Command line
 # ---------------------------------------------------------------------------
+def _number(text, kind=float):
+    """``text`` as an int or a float, or the argparse error that says what was expected."""
+    try:
+        return kind(text)
+    except ValueError:
+        expected = "a whole number" if kind is int else "a number"
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+
+
 def positive_int(text):
     """argparse type: a whole number of at least 1 (``--epochs 0`` is an error)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    value = _number(text, int)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
@@ -48,10 +54,7 @@ def positive_int(text):
 
 def positive_float(text):
     """argparse type: a number greater than 0 (a learning rate, a noise level)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    value = _number(text)
     if not (value > 0 and math.isfinite(value)):
         raise argparse.ArgumentTypeError(f"must be a finite number greater than 0, got {text}")
     return value
@@ -59,10 +62,7 @@ def positive_float(text):
 
 def finite_float(text):
     """argparse type: any finite number (``nan`` and ``inf`` are errors)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    value = _number(text)
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
     return value
@@ -79,10 +79,7 @@ def grid_count(text):
 
 def seed_int(text):
     """argparse type: a random seed, a whole number from 0 to 2**32 - 1 (numpy's range)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    value = _number(text, int)
     if not 0 <= value <= MAX_SEED:
         raise argparse.ArgumentTypeError(f"must be between 0 and {MAX_SEED} (2**32 - 1), "
                                          f"got {value}")
