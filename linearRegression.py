@@ -40,7 +40,8 @@ AGREEMENT_TOLERANCE = 1e-3
 
 def make_parser():
     parser = runtime.make_parser(__doc__, cpu=True)
-    parser.add_argument("--slope", type=runtime.finite_float, default=SLOPE, help="true slope a of the toy data")
+    parser.add_argument("--slope", type=runtime.finite_float, default=SLOPE,
+                        help="true slope a of the toy data")
     parser.add_argument("--intercept", type=runtime.finite_float, default=INTERCEPT,
                         help="true intercept b of the toy data")
     parser.add_argument("--noise", type=runtime.positive_float, default=NOISE,

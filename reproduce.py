@@ -179,10 +179,6 @@ def arguments_for(example, args, outdir):
     return arguments
 
 
-def format_accuracy(value):
-    return "" if value is None else f"{value:.4f}"
-
-
 def comparison_note(outcome, quick):
     """What the summary says beside a result that is far from the lecture's."""
     if not outcome.flagged:
@@ -210,7 +206,7 @@ def results_table(outcomes, quick=False):
         gap = numbers.get("gap")
         rows.append(
             f"| {outcome.example.name} | {outcome.example.lecture} "
-            f"| {format_accuracy(numbers.get('test_accuracy'))} "
+            f"| {format_number(numbers.get('test_accuracy'), 4)} "
             f"| {'' if gap is None else f'{gap:+.4f}'} "
             f"| {numbers.get('epochs', '')} "
             f"| {format_number(numbers.get('seconds_per_epoch'), 2)} "
@@ -292,7 +288,7 @@ def main(argv=None):
     print("\nSummary (measured against the lecture):")
     for outcome in outcomes:
         accuracy = outcome.numbers.get("test_accuracy")
-        measured = f"{accuracy:.4f}" if accuracy is not None else "-"
+        measured = format_number(accuracy, 4) or "-"
         note = comparison_note(outcome, args.quick)
         flag = f"  <-- {note}" if note else ""
         state = "ok" if outcome.ok else f"FAILED: {outcome.error}"
