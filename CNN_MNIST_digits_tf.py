@@ -19,64 +19,83 @@ Compare with MLP_MNIST_digits_tf.py, the dense network.
 """
 
 # %% Set-up
-# TensorFlow is imported inside the functions, after the command line is read,
-# so that ``--help`` answers at once.
+# The options are read first, before TensorFlow is imported, so that --help
+# answers at once.  In a notebook there is no command line: the lecture's
+# settings are used (or the options in the environment variable
+# DNN_NOTEBOOK_ARGS).
+from dnnkit import data, metrics, plotting, runtime, training
 
-from dnnkit import preprocessing, runtime, training
-
-EPOCHS = 12
-BATCH_SIZE = 128
-
+parser = runtime.make_parser(__doc__, epochs=12, batch_size=128, data=True)
+args = runtime.parse_args(parser)
+runtime.setup_tensorflow(args)  # prints the device and seeds TensorFlow
+from tensorflow import keras  # noqa: E402
 
 # %% Data
-def prepare_data(args):
-    """MNIST scaled to [0, 1], with a channel axis: (samples, 28, 28, 1)."""
-    (x_train, y_train), (x_test, y_test) = runtime.load_data(args, "mnist")
-    x_train_4d = preprocessing.add_channel_axis(preprocessing.scale_images(x_train))
-    x_test_4d = preprocessing.add_channel_axis(preprocessing.scale_images(x_test))
-    return (x_train_4d, y_train), (x_test_4d, y_test), x_test
-
+# 60000 training and 10000 test images of 28x28 grey values from 0 to 255,
+# with their labels 0-9.
+# The grey values are normalized to [0, 1] and the images reshaped to a 4D
+# tensor (samples, height, width, channels): the input of a convolution.
+(x_train, y_train), (x_test, y_test) = runtime.load_data(args, "mnist")
+test_images = x_test  # kept as 28x28 images for the figures
+x_train = x_train.reshape(len(x_train), 28, 28, 1).astype("float32") / 255
+x_test = x_test.reshape(len(x_test), 28, 28, 1).astype("float32") / 255
+print("x_train:", x_train.shape, " y_train:", y_train.shape)
+print("x_test: ", x_test.shape, " y_test: ", y_test.shape)
 
 # %% Model
-def build_model():
-    """Conv 3x3 (32) - MaxPool - Conv 3x3 (64) - MaxPool - Dropout - softmax 10."""
-    from tensorflow import keras
-    from keras import layers
+# Two blocks of 3x3 convolutions with ReLU and 2x2 max pooling find local
+# features (strokes, curves, corners) wherever they are; Dropout before the
+# softmax output keeps the network from memorizing the training images.
+model = keras.Sequential([
+    keras.Input(shape=(28, 28, 1)),
+    keras.layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
+    keras.layers.MaxPooling2D(pool_size=(2, 2)),
+    keras.layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
+    keras.layers.MaxPooling2D(pool_size=(2, 2)),
+    keras.layers.Flatten(),
+    keras.layers.Dropout(0.5),  # Dropout is active in training only
+    keras.layers.Dense(10, activation="softmax"),
+], name="cnn_mnist")
+model.compile(
+    optimizer="adam",
+    loss="sparse_categorical_crossentropy",  # the labels are integers 0-9
+    metrics=["accuracy"],
+    # Speed only, the same network and batches: 32 batches per call into TensorFlow.
+    **training.speed_options(steps_per_execution=32),
+)
+model.summary()
 
-    model = keras.Sequential([
-        keras.Input(shape=(28, 28, 1)),
-        layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
-        layers.MaxPooling2D(pool_size=(2, 2)),
-        layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
-        layers.MaxPooling2D(pool_size=(2, 2)),
-        layers.Flatten(),
-        layers.Dropout(0.5),  # Dropout is active in training only
-        layers.Dense(10, activation="softmax"),
-    ], name="cnn_mnist")
-    model.compile(
-        optimizer=keras.optimizers.Adam(),
-        loss="sparse_categorical_crossentropy",  # the labels are integers 0-9
-        metrics=["accuracy"],
-        # Speed only: run 32 batches per call into TensorFlow instead of one.
-        steps_per_execution=32,
-    )
-    return model
+# %% Training
+# The data and labels are given to the fit method, with the number of epochs
+# (passes over the training data) and the batch size.  The last 10 % of the
+# training images are held out to validate the network after every epoch.
+monitor = training.monitor()  # times the epochs; Ctrl-C stops after the running batch
+history = model.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_size,
+                    validation_split=0.1, callbacks=[monitor], verbose=training.verbosity())
 
+# %% Evaluation on the test set
+# The test images were never seen in training: their accuracy is the result.
+test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=1024, verbose=0)
+predicted = model.predict(x_test, batch_size=1024, verbose=0).argmax(axis=1)
+results = training.report(history, monitor, test_accuracy, y_test, predicted, "mnist")
 
-# %% Training, evaluation and figures
-def main(argv=None):
-    parser = runtime.make_parser(__doc__, epochs=EPOCHS, batch_size=BATCH_SIZE, data=True)
-    args = runtime.parse_args(parser, argv)
-    runtime.setup_tensorflow(args)
-    (x_train, y_train), (x_test, y_test), test_images = prepare_data(args)
+# %% Training curves
+# Loss and accuracy per epoch, on the training and the validation images.
+fig = plotting.plot_training_curves(history.history, title="CNN on MNIST: training curves")
+plotting.save_figure(fig, "CNN_MNIST_digits_tf_training_curves", args.outdir)
 
-    model = build_model()
-    model.summary()
-    result = training.fit(model, x_train, y_train, epochs=args.epochs,
-                          batch_size=args.batch_size)
-    return training.report(model, result, x_test, y_test, test_images, "mnist", args,
-                           name="CNN_MNIST_digits", title="CNN on MNIST")
+# %% Test images with their predictions
+fig = plotting.plot_image_grid(test_images[:32], y_test[:32], data.class_names("mnist"),
+                               predicted=predicted[:32],
+                               title="CNN on MNIST: test images, true / predicted (wrong in red)")
+plotting.save_figure(fig, "CNN_MNIST_digits_tf_predictions", args.outdir)
 
+# %% Confusion matrix
+# Row: the true class; column: the predicted one.  Off the diagonal: mistakes.
+fig = plotting.plot_confusion_matrix(metrics.confusion_matrix(y_test, predicted, num_classes=10),
+                                     data.class_names("mnist"),
+                                     title="CNN on MNIST:\nconfusion matrix (test set)")
+plotting.save_figure(fig, "CNN_MNIST_digits_tf_confusion_matrix", args.outdir)
 
-if __name__ == "__main__":
-    runtime.run_script(main)
+# %% Show the figures (on the command line; a notebook shows each under its cell)
+plotting.show(args.no_show)

@@ -19,24 +19,48 @@ the three figures are saved in 1.0-1.4 s on the 2-core lecture machine
 """
 
 # %% Set-up
-# The figures are made by dnnkit.plotting (plot_image_grid, plot_pixel_values,
-# plot_class_counts); display_HandWrt.py shows MNIST the same way.
+# The options are read first, so that --help answers at once.  This script
+# does not need TensorFlow; display_HandWrt.py shows the other data set the same way.
+import numpy as np
 
-from dnnkit import plotting, runtime
+from dnnkit import data, plotting, runtime
 
-DATASET = "fashion_mnist"
-TITLE = "Fashion-MNIST clothing"
+parser = runtime.make_parser(__doc__, data=True)
+runtime.add_display_options(parser)
+args = runtime.parse_args(parser)
 
+# %% Data
+# Each image is a 28 x 28 array of grey values from 0 to 255, with its label.
+# (matplotlib is imported while the files are read: plotting.pyplot.)
+(x_train, y_train), (x_test, y_test) = runtime.load_data(args, "fashion_mnist",
+                                                         meanwhile=plotting.pyplot)
+class_names = data.class_names("fashion_mnist")
+print("Training images:", x_train.shape, x_train.dtype,
+      " grey values", x_train.min(), "to", x_train.max())
+print("Test images:    ", x_test.shape)
 
-# %% Data and figures
-def main(argv=None):
-    parser = runtime.make_parser(__doc__, data=True)
-    runtime.add_display_options(parser)
-    args = runtime.parse_args(parser, argv)
-    # matplotlib is imported (plotting.pyplot) while the data are read.
-    (x_train, y_train), _ = runtime.load_data(args, DATASET, meanwhile=plotting.pyplot)
-    return plotting.display_dataset(args, x_train, y_train, DATASET, TITLE)
+# %% A grid of training images with their labels
+# --count, --start and --random choose the images of the grid, --index the one
+# whose grey values are shown next.
+indices, index = runtime.choose_images(args, len(x_train))
+print(f"Training images {indices[0]} to {indices[-1]}"
+      + (" (a random choice)" if args.random else ""))
+fig = plotting.plot_image_grid(x_train[indices], y_train[indices], class_names,
+                               title="Fashion-MNIST clothing: training images with labels")
+plotting.save_figure(fig, "display_fashion_mnist_grid", args.outdir)
 
+# %% The grey values of one image
+# What the network sees: 28 x 28 numbers from 0 (black) to 255 (white).
+print(f"Image {index} is {class_names[y_train[index]]!r}.")
+fig = plotting.plot_pixel_values(x_train[index], label=class_names[y_train[index]])
+plotting.save_figure(fig, "display_fashion_mnist_pixels", args.outdir)
 
-if __name__ == "__main__":
-    runtime.run_script(main)
+# %% How many training images each class has
+class_counts = np.bincount(y_train, minlength=len(class_names))
+print("Training images per class:",
+      ", ".join(f"{name}: {count}" for name, count in zip(class_names, class_counts)))
+fig = plotting.plot_class_counts(y_train, class_names)
+plotting.save_figure(fig, "display_fashion_mnist_class_counts", args.outdir)
+
+# %% Show the figures (on the command line; a notebook shows each under its cell)
+plotting.show(args.no_show)

@@ -11,6 +11,7 @@ import math
 import os
 import platform
 import random
+import shlex
 import sys
 import tempfile
 from pathlib import Path
@@ -30,6 +31,11 @@ MAX_GRID_IMAGES = 200
 #: --max-samples keeps at least this many images of each class.
 MIN_SAMPLES_PER_CLASS = 10
 DEFAULT_OUTDIR = "figures"
+#: In a notebook (no command line), the options are read from this environment variable.
+NOTEBOOK_ARGS_VARIABLE = "DNN_NOTEBOOK_ARGS"
+#: Set to 1 for Keras's own defaults: no speed options, TensorFlow's default kernels
+#: (benchmarks/bench_training.py runs the scripts so for its baseline).
+PLAIN_KERAS_VARIABLE = "DNN_PLAIN_KERAS"
 
 
 # ---------------------------------------------------------------------------
@@ -65,6 +71,14 @@ def finite_float(text):
     value = _number(text)
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
+    return value
+
+
+def dropout_rate(text):
+    """argparse type: a Dropout rate, the share of nodes switched off, from 0 up to (not) 1."""
+    value = _number(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be from 0 up to (not including) 1, got {text}")
     return value
 
 
@@ -157,17 +171,56 @@ def add_display_options(parser):
                              "(default: the first one in the grid)")
 
 
+def choose_images(args, total):
+    """The display scripts' images: ``(indices of the grid, index of the single image)``.
+
+    The grid shows ``--count`` images from ``--start`` on, or a random choice
+    (``--random``, seeded by ``--seed``); the single image is ``--index``, or
+    the grid's first.  An index outside the ``total`` images is a one-line error.
+    """
+    import numpy as np
+
+    if args.random:
+        generator = np.random.default_rng(args.seed)
+        indices = np.sort(generator.choice(total, size=min(args.count, total), replace=False))
+    elif not 0 <= args.start < total:
+        raise UserError(f"--start {args.start} is outside the {total} training images "
+                        f"(use 0 to {total - 1})")
+    else:
+        indices = np.arange(args.start, min(args.start + args.count, total))
+    index = int(indices[0]) if args.index is None else args.index
+    if not 0 <= index < total:
+        raise UserError(f"--index {index} is outside the {total} training images "
+                        f"(use 0 to {total - 1})")
+    return indices, index
+
+
 def parse_args(parser, argv=None):
-    """Parse ``argv`` and check the data and output folders before any work starts.
+    """Read the options, check the folders, seed Python and numpy; return ``args``.
+
+    The set-up cell of every script calls it first, before TensorFlow is
+    imported, so that ``--help`` answers at once.
+
+    - On the command line it parses ``sys.argv`` and installs
+      :func:`report_uncaught` as ``sys.excepthook``: from then on a
+      :class:`~dnnkit.errors.UserError` anywhere in the script ends it with
+      one line and exit code 2, Ctrl-C with exit code 130, both without a
+      traceback.
+    - In a notebook kernel there is no command line: the lecture's settings
+      (the defaults) are used, or the options in the environment variable
+      ``DNN_NOTEBOOK_ARGS`` (``DNN_NOTEBOOK_ARGS="--epochs 2" jupyter
+      notebook``); errors show as usual notebook errors.
 
     A ``--data-dir`` that is no folder is reported before TensorFlow is
     imported, and an output folder that cannot be written now, not after ten
     minutes of training.
     """
     if argv is None and launched_as_notebook_kernel():
-        argv = []
-        print("Note: running in a notebook, so with the lecture's settings; "
-              "call main([...]) with options to change them.")
+        argv = shlex.split(os.environ.get(NOTEBOOK_ARGS_VARIABLE, ""))
+        print(f"Running in a notebook: options {' '.join(argv) or '(none)'} from "
+              f"${NOTEBOOK_ARGS_VARIABLE}, the lecture's settings for the rest.")
+    elif argv is None:
+        sys.excepthook = report_uncaught
     args = parser.parse_args(argv)
     data_dir = getattr(args, "data_dir", None)
     if data_dir is not None and not Path(data_dir).is_dir():  # say so before TensorFlow loads
@@ -176,6 +229,7 @@ def parse_args(parser, argv=None):
                         f"folder that holds mnist/ and fashion-mnist/")
     if hasattr(args, "outdir"):
         args.outdir = ensure_writable_dir(args.outdir)
+    set_seed(args.seed)
     return args
 
 
@@ -221,36 +275,59 @@ def launched_as_notebook_kernel():
         argument == "-f" or argument.startswith("--f=") for argument in sys.argv[1:])
 
 
-def run_script(main):
-    """The last cell of every script: run ``main`` and exit with its exit code.
+GPU_OUT_OF_MEMORY = ("the GPU's memory is full, perhaps taken by other users of the card: "
+                     "train on the CPU with --cpu, use a smaller --batch-size, or run "
+                     "nvidia-smi to see who is using the GPU")
+CPU_OUT_OF_MEMORY = ("the computer's memory is full: use a smaller --batch-size or train on "
+                     "fewer images with --max-samples")
 
-    From a terminal, ``main`` gets the command line and the program ends with
-    :func:`run`'s exit code.  In a notebook kernel, ``main`` runs with the
-    lecture's settings and the kernel is left running (the code is returned).
+
+def exit_code_and_message(error):
+    """``(exit code, one-line message)`` for an error that ends a script, or ``None``.
+
+    :class:`UserError` -> 2 and its message; Ctrl-C -> 130 and "Interrupted"
+    (or "Interrupted after epoch k"); TensorFlow running out of memory (a
+    GPU shared by several students fills up) -> 2 and what to do.  Any other
+    error is a bug: ``None``, and Python shows its traceback.
     """
-    code = run(main)
-    if launched_as_notebook_kernel():
-        return code
-    sys.exit(code)
+    from dnnkit import compat
+
+    if isinstance(error, UserError):
+        return EXIT_USER_ERROR, f"Error: {error}"
+    if isinstance(error, KeyboardInterrupt):
+        return EXIT_INTERRUPTED, str(error) or "Interrupted"
+    if compat.is_gpu_out_of_memory(error):
+        return EXIT_USER_ERROR, f"Error: {GPU_OUT_OF_MEMORY if gpu_in_use() else CPU_OUT_OF_MEMORY}"
+    return None
 
 
-def run(main, argv=None):
-    """Call ``main(argv)`` and turn its outcome into an exit code.
-
-    0 on success, 2 for a user error (one line on stderr, no traceback),
-    130 when interrupted with Ctrl-C.  The scripts call it through
-    :func:`run_script`; tests call it with ``argv``.
-    """
+def gpu_in_use():
+    """True if TensorFlow is loaded and computes on a GPU."""
+    tensorflow = sys.modules.get("tensorflow")
+    if tensorflow is None:
+        return False
     try:
-        main(argv)
-    except UserError as error:
-        print(f"Error: {error}", file=sys.stderr)
-        return EXIT_USER_ERROR
-    except KeyboardInterrupt as interrupt:
-        message = str(interrupt) or "Interrupted"
-        print(f"\n{message}", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    return EXIT_OK
+        return bool(tensorflow.config.list_logical_devices("GPU"))
+    except Exception:  # noqa: BLE001 -- a TensorFlow that failed to start its GPU
+        return True
+
+
+def report_uncaught(error_type, error, traceback):
+    """``sys.excepthook`` of a script run from the command line (see :func:`parse_args`).
+
+    An error with a one-line message (:func:`exit_code_and_message`) prints
+    that line on stderr and ends the program with its exit code (after
+    flushing the output: Python itself would exit with 1).  Any other error
+    gets Python's usual traceback.
+    """
+    outcome = exit_code_and_message(error)
+    if outcome is None:
+        sys.__excepthook__(error_type, error, traceback)
+        return
+    code, message = outcome
+    sys.stdout.flush()
+    print(("\n" if code == EXIT_INTERRUPTED else "") + message, file=sys.stderr, flush=True)
+    os._exit(code)
 
 
 # ---------------------------------------------------------------------------
@@ -266,9 +343,14 @@ def set_seed(seed):
     random.seed(seed)
     np.random.seed(seed)
     if "tensorflow" in sys.modules:
-        import keras
+        from dnnkit import compat
 
-        keras.utils.set_random_seed(seed)
+        compat.seed_tensorflow(seed)
+
+
+def plain_keras():
+    """True when ``DNN_PLAIN_KERAS=1``: Keras's and TensorFlow's defaults, no speed settings."""
+    return os.environ.get(PLAIN_KERAS_VARIABLE, "") not in ("", "0")
 
 
 def enable_onednn(environ=None, machine=None):
@@ -336,7 +418,8 @@ def import_tensorflow():
     """
     if "tensorflow" in sys.modules:
         return sys.modules["tensorflow"]
-    enable_onednn()
+    if not plain_keras():
+        enable_onednn()
     if "TF_CPP_MIN_LOG_LEVEL" in os.environ:
         return import_big_package("tensorflow")
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"

@@ -1,0 +1,73 @@
+"""The one place where TensorFlow and Keras versions differ for the scripts.
+
+The scripts run unchanged from the lecture lab's TensorFlow 2.4 (Python 3.8,
+Keras 2.4, as Anaconda's ``tensorflow-gpu``/``keras-gpu`` install it) up to
+TensorFlow 2.21 with Keras 3, and with ``TF_USE_LEGACY_KERAS=1`` (tf_keras).
+They are written in the public API all of these share (``from tensorflow
+import keras``, ``keras.Sequential``, ``compile``, ``fit``, ``evaluate``);
+what really differs between the versions is decided here, by looking at
+what the installed version offers, never by comparing version numbers:
+
+- :func:`seed_tensorflow`: ``keras.utils.set_random_seed`` exists from
+  TensorFlow 2.7 on (it also seeds Keras 3's own random generators); before,
+  ``tf.random.set_seed``.
+- :func:`compile_options`: ``Model.compile`` takes ``steps_per_execution``
+  from TensorFlow 2.4 on and ``jit_compile`` (XLA) from TensorFlow 2.8 on; an
+  option this version does not take is left out.
+- :func:`is_gpu_out_of_memory`: TensorFlow reports a full GPU as
+  ``tf.errors.ResourceExhaustedError`` ("OOM when allocating tensor") during
+  training, and as an ``InternalError`` naming ``CUDA_ERROR_OUT_OF_MEMORY``
+  when it cannot create its GPU context at start-up.
+
+Nothing here imports TensorFlow at import time.
+"""
+
+import inspect
+import sys
+
+
+def keras():
+    """The Keras that ``from tensorflow import keras`` gives (Keras 2, Keras 3 or tf_keras)."""
+    from tensorflow import keras as tf_keras
+
+    return tf_keras
+
+
+def seed_tensorflow(seed):
+    """Seed TensorFlow's (and Keras's) random numbers, in whatever way this version offers."""
+    keras_module = keras()
+    set_random_seed = getattr(keras_module.utils, "set_random_seed", None)
+    if set_random_seed is not None:  # TensorFlow 2.7 and later, Keras 3
+        set_random_seed(seed)
+    else:  # TensorFlow 2.4 to 2.6
+        import tensorflow as tf
+
+        tf.random.set_seed(seed)
+
+
+def compile_options(**wanted):
+    """The keyword arguments of ``wanted`` that this Keras's ``Model.compile`` takes.
+
+    ``compile_options(steps_per_execution=32, jit_compile=True)`` gives both
+    on TensorFlow 2.8 and later, only ``steps_per_execution`` on 2.4 to 2.7.
+    Options set to ``False`` or ``None`` are left out (Keras's default).
+    """
+    parameters = inspect.signature(keras().Model.compile).parameters
+    return {name: value for name, value in wanted.items()
+            if name in parameters and value not in (None, False)}
+
+
+#: What TensorFlow's messages say when the GPU's memory is full.
+_OUT_OF_MEMORY_WORDS = ("CUDA_ERROR_OUT_OF_MEMORY", "out of memory", "OOM when allocating")
+
+
+def is_gpu_out_of_memory(error):
+    """True if ``error`` is TensorFlow saying that the GPU's memory is full."""
+    tensorflow = sys.modules.get("tensorflow")
+    if tensorflow is None:
+        return False
+    errors = tensorflow.errors
+    if isinstance(error, errors.ResourceExhaustedError):
+        return True
+    return (isinstance(error, (errors.InternalError, errors.UnknownError))
+            and any(words in str(error) for words in _OUT_OF_MEMORY_WORDS))
