@@ -71,3 +71,17 @@ def is_gpu_out_of_memory(error):
         return True
     return (isinstance(error, (errors.InternalError, errors.UnknownError))
             and any(words in str(error) for words in _OUT_OF_MEMORY_WORDS))
+
+
+def clear_session():
+    """Forget the models made so far (between the runs of several scripts in one process).
+
+    Keras 3's ``clear_session`` also runs a full garbage collection, which
+    costs up to a second once TensorFlow's many objects are loaded;
+    ``free_memory=False`` (Keras 3 only) skips it.
+    """
+    clear = keras().backend.clear_session
+    if "free_memory" in inspect.signature(clear).parameters:
+        clear(free_memory=False)
+    else:
+        clear()

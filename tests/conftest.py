@@ -1,6 +1,7 @@
 """Shared test set-up: headless figures, no downloads, a clean state per test."""
 
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -24,15 +25,19 @@ runtime.enable_onednn()
 
 @pytest.fixture(autouse=True)
 def _clean_state():
-    """Close all figures and clear the Keras session after every test."""
+    """After every test: close all figures, clear the Keras session, and undo what a
+    script run in this process set up for the command line (its excepthook, a
+    Ctrl-C handler of an interrupted training)."""
+    excepthook = sys.excepthook
+    ctrl_c = signal.getsignal(signal.SIGINT)
     yield
+    sys.excepthook = excepthook
+    signal.signal(signal.SIGINT, ctrl_c)
     if "matplotlib.pyplot" in sys.modules:
         import matplotlib.pyplot as plt
 
         plt.close("all")
-    if "keras" in sys.modules:
-        import keras
+    if "tensorflow" in sys.modules:
+        from dnnkit import compat
 
-        # free_memory=False: skip the full garbage collection, which costs up
-        # to a second per test once TensorFlow's many objects are loaded.
-        keras.backend.clear_session(free_memory=False)
+        compat.clear_session()

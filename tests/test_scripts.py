@@ -1,14 +1,18 @@
 """Run every top-level example script on tiny settings, like a gallery build.
 
-Each script's ``main(argv)`` is called in this process (TensorFlow is imported
-once for the whole run).  The model scripts train for one epoch on a few
-thousand images: the test checks that the accuracy is clearly above chance,
-that the three result lines are printed, and that the figures are saved.
-The data comes from ``DNN_DATA_DIR`` when set (CI), else the shipped sample.
+Each script runs in this process as sphinx-gallery runs its examples:
+``runpy.run_path(script, run_name="__main__")`` with ``sys.argv`` set
+(TensorFlow is imported once for the whole run).  The model scripts train
+for one epoch on a few thousand images: the test checks the script's own
+results (``history``, ``test_accuracy``), its printed result lines and its
+figures.  The data comes from ``DNN_DATA_DIR`` when set (CI), else the
+shipped sample.  How the scripts read (top-level cells, the lesson's calls
+in view) is checked on their source.
 """
 
-import importlib
+import ast
 import re
+import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -17,24 +21,23 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-#: Every script at the top level that has a ``main(argv)``.
+#: Every example script: the top-level files written in ``# %%`` cells.
 SCRIPTS = sorted(path.stem for path in ROOT.glob("*.py")
-                 if "def main(argv=None)" in path.read_text(encoding="utf-8"))
+                 if re.search(r"^# %%", path.read_text(encoding="utf-8"), re.MULTILINE))
 
 MODEL_SCRIPTS = ["MLP_MNIST_digits_tf", "CNN_MNIST_digits_tf", "clothingSequential",
                  "clothingSequentialDropout", "clothingCNN", "clothingCNNDropout"]
 DISPLAY_SCRIPTS = ["display_HandWrt", "display_Clothing"]
 
-#: Tiny settings per script; scripts not listed run with their defaults.
+#: Tiny settings per script (tests/test_notebooks.py uses them too).
+TINY_MODEL_SETTINGS = ["--epochs", "1", "--max-samples", "2000", "--batch-size", "64"]
 TINY_SETTINGS = {
-    **{name: ["--epochs", "1", "--max-samples", "2000", "--batch-size", "64"]
-       for name in MODEL_SCRIPTS},
+    **{name: TINY_MODEL_SETTINGS for name in MODEL_SCRIPTS},
     "display_HandWrt": ["--count", "8"],
     "display_Clothing": ["--count", "8", "--random"],
     "tf_intro": ["--epochs", "3", "--samples", "300"],
     "linearRegression": ["--steps", "200"],
     "intro": [],
-    "reproduce": None,  # runs the other scripts; tested in tests/test_reproduce.py
 }
 
 RESULT_LINES = {
@@ -44,52 +47,139 @@ RESULT_LINES = {
 }
 
 
-def run_script(name, arguments, outdir):
-    module = importlib.import_module(name)
-    return module.main([*arguments, "--no-show", "--outdir", str(outdir)])
+def run_script(name, arguments, outdir, monkeypatch):
+    """Run ``name.py`` as ``python name.py ARGUMENTS`` would, in this process; return its globals."""
+    path = ROOT / f"{name}.py"
+    monkeypatch.setattr(sys, "argv", [str(path), *arguments, "--no-show", "--outdir", str(outdir)])
+    return runpy.run_path(str(path), run_name="__main__")
 
 
-def assert_pngs(figures, outdir):
-    assert figures, "the script saved no figure"
-    for path in figures.values():
-        path = Path(path)
-        assert path.parent == Path(outdir)
+def assert_pngs(outdir, count):
+    pngs = sorted(Path(outdir).glob("*.png"))
+    assert len(pngs) == count, [path.name for path in pngs]
+    for path in pngs:
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
     assert not list(Path(outdir).glob(".*.tmp")), "a temporary figure file was left behind"
+    return pngs
+
+
+def top_level_calls(name):
+    """The source of every call that stands at the top level of the script (not in a def)."""
+    tree = ast.parse((ROOT / f"{name}.py").read_text(encoding="utf-8"))
+    return [ast.get_source_segment((ROOT / f"{name}.py").read_text(encoding="utf-8"), node)
+            for statement in tree.body
+            if not isinstance(statement, (ast.FunctionDef, ast.ClassDef))
+            for node in ast.walk(statement) if isinstance(node, ast.Call)]
 
 
 def test_every_script_has_tiny_settings():
     """A new script must be added to TINY_SETTINGS, so that the smoke test covers it."""
     assert set(SCRIPTS) <= set(TINY_SETTINGS), set(SCRIPTS) - set(TINY_SETTINGS)
     assert set(MODEL_SCRIPTS + DISPLAY_SCRIPTS) <= set(SCRIPTS)
+    assert "reproduce" not in SCRIPTS
 
 
-@pytest.mark.parametrize("name", [s for s in SCRIPTS if TINY_SETTINGS.get(s) is not None])
-def test_script_runs_on_tiny_settings(name, tmp_path, capsys):
-    results = run_script(name, TINY_SETTINGS[name], tmp_path)
+@pytest.mark.parametrize("name", SCRIPTS)
+def test_script_is_top_level_cells_without_wrappers(name):
+    """Read top to bottom as the slide: cells, no main() and no functions that hide the lesson."""
+    source = (ROOT / f"{name}.py").read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    assert ast.get_docstring(tree), "the header docstring with the result is missing"
+    defined = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+    assert not defined & {"main", "prepare_data", "build_model"}, defined
+    assert "run_script" not in source and "__name__" not in source
+    cells = re.findall(r"^# %% (.+)$", source, re.MULTILINE)
+    assert cells[0] == "Set-up" and len(cells) >= 3, cells
+
+
+@pytest.mark.parametrize("name", MODEL_SCRIPTS)
+def test_model_script_shows_the_lesson(name):
+    """The slide's steps are visible at the top level: / 255, reshape, compile, fit, evaluate."""
+    source = (ROOT / f"{name}.py").read_text(encoding="utf-8")
+    cells = re.findall(r"^# %% (\w+)", source, re.MULTILINE)
+    for step in ("Set", "Data", "Model", "Training", "Evaluation"):
+        assert step in cells, cells
+    assert cells.index("Data") < cells.index("Model") < cells.index("Training") \
+        < cells.index("Evaluation")
+    calls = top_level_calls(name)
+    fit = [call for call in calls if call.startswith("model.fit(")]
+    assert len(fit) == 1, "model.fit(...) must be called once, at the top level"
+    for argument in ("x_train", "y_train", "epochs=", "batch_size=", "validation_split=0.1"):
+        assert argument in fit[0], (argument, fit[0])
+    assert any(call.startswith("model.evaluate(x_test, y_test") for call in calls)
+    assert any(call.startswith("model.compile(") for call in calls)
+    assert any(call.startswith("keras.Sequential(") for call in calls)
+    assert re.search(r"^x_train = x_train\.reshape\(.*\) / 255$", source, re.MULTILINE)
+    assert re.search(r"^x_test = x_test\.reshape\(.*\) / 255$", source, re.MULTILINE)
+
+
+@pytest.mark.parametrize("name", [s for s in MODEL_SCRIPTS + DISPLAY_SCRIPTS])
+def test_script_runs_on_tiny_settings(name, tmp_path, monkeypatch, capsys):
+    namespace = run_script(name, TINY_SETTINGS[name], tmp_path, monkeypatch)
     output = capsys.readouterr().out
-    assert isinstance(results, dict)
-    assert_pngs(results["figures"], tmp_path)
-    if name in MODEL_SCRIPTS:
-        assert output.startswith("Device: CPU") or output.startswith("Device: GPU")
-        assert re.search(r"^Data: (Fashion-)?MNIST from ", output, re.MULTILINE)
-        printed = {key: pattern.search(output) for key, pattern in RESULT_LINES.items()}
-        assert all(printed.values()), f"missing result lines: {printed}"
-        assert float(printed["test_accuracy"].group(1)) == pytest.approx(
-            results["test_accuracy"], abs=1e-4)
-        # Ten classes: chance is 0.1; one epoch on 2000 images gets far above it.
-        assert results["test_accuracy"] > 0.5
-        assert "macro avg" in output
-        assert set(results["figures"]) == {"training_curves", "predictions", "confusion_matrix"}
+    if name in DISPLAY_SCRIPTS:
+        assert_pngs(tmp_path, 3)
+        counts = namespace["class_counts"]
+        assert counts.sum() == len(namespace["y_train"]) and len(counts) == 10
+        assert re.search(r"^Training images per class: ", output, re.MULTILINE)
+        return
+    assert output.startswith("Device: CPU") or output.startswith("Device: GPU")
+    assert re.search(r"^Data: (Fashion-)?MNIST from ", output, re.MULTILINE)
+    assert re.search(r"^x_train: \(2000, 28, 28, 1\)|^x_train: \(2000, 784\)", output,
+                     re.MULTILINE)
+    printed = {key: pattern.search(output) for key, pattern in RESULT_LINES.items()}
+    assert all(printed.values()), f"missing result lines: {printed}"
+    history = namespace["history"].history
+    assert len(history["loss"]) == 1 and {"val_accuracy", "accuracy"} <= set(history)
+    test_accuracy = namespace["test_accuracy"]
+    assert float(printed["test_accuracy"].group(1)) == pytest.approx(test_accuracy, abs=1e-4)
+    # model.evaluate's accuracy is the share of test images whose prediction is right.
+    accuracy_of_predictions = (namespace["predicted"] == namespace["y_test"]).mean()
+    assert accuracy_of_predictions == pytest.approx(test_accuracy, abs=2e-3)
+    # Ten classes: chance is 0.1; one epoch on 2000 images gets far above it.
+    assert test_accuracy > 0.5
+    assert "macro avg" in output
+    assert namespace["monitor"].seconds > 0 and len(namespace["monitor"].epoch_seconds) == 1
+    pngs = [path.stem for path in assert_pngs(tmp_path, len(list(tmp_path.glob("*.png"))))]
+    for figure in ("training_curves", "predictions", "confusion_matrix"):
+        assert any(png.startswith(name[:10]) and png.endswith(figure) for png in pngs), pngs
+
+
+def test_hidden_nodes_and_dropout_options_reach_the_model(tmp_path, monkeypatch, capsys):
+    """The overtraining exercise: --hidden-nodes and --dropout change the network."""
+    settings = ["--epochs", "1", "--max-samples", "500", "--batch-size", "64"]
+    wide = run_script("clothingSequential", [*settings, "--hidden-nodes", "20"], tmp_path,
+                      monkeypatch)["model"]
+    assert [layer.units for layer in wide.layers if hasattr(layer, "units")] == [20, 10]
+    dropout = run_script("clothingSequentialDropout", [*settings, "--dropout", "0.1"], tmp_path,
+                         monkeypatch)["model"]
+    assert [layer.rate for layer in dropout.layers if hasattr(layer, "rate")] == [0.1]
+    cnn = run_script("clothingCNNDropout", [*settings, "--dropout", "0.4"], tmp_path,
+                     monkeypatch)["model"]
+    assert [layer.rate for layer in cnn.layers if hasattr(layer, "rate")] == [0.2, 0.4]
 
 
 @pytest.mark.parametrize("name", DISPLAY_SCRIPTS)
 def test_display_scripts_do_not_import_tensorflow(name, tmp_path):
-    code = (f"import sys; import {name} as script; "
-            f"script.main(['--no-show', '--count', '4', '--outdir', {str(tmp_path)!r}]); "
-            f"print('tensorflow' in sys.modules)")
+    code = (f"import runpy, sys; sys.argv = [{name + '.py'!r}, '--no-show', '--count', '4', "
+            f"'--outdir', {str(tmp_path)!r}]; runpy.run_path({name + '.py'!r}, "
+            f"run_name='__main__'); print('tensorflow' in sys.modules)")
     completed = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                                text=True, timeout=120)
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.strip().splitlines()[-1] == "False"
     assert len(list(tmp_path.glob("display_*.png"))) == 3
+
+
+@pytest.mark.parametrize("name", SCRIPTS)
+def test_help_loads_neither_tensorflow_nor_matplotlib(name):
+    """--help answers at once: nothing heavy is imported before the options are read."""
+    code = (f"import runpy, sys; sys.argv = [{name + '.py'!r}, '--help']\n"
+            f"try:\n    runpy.run_path({name + '.py'!r}, run_name='__main__')\n"
+            f"except SystemExit as done:\n    assert done.code == 0, done.code\n"
+            f"print(sorted(m for m in ('tensorflow', 'matplotlib', 'keras') if m in sys.modules))")
+    completed = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                               text=True, timeout=60)
+    assert completed.returncode == 0, completed.stderr
+    assert "usage:" in completed.stdout
+    assert completed.stdout.strip().splitlines()[-1] == "[]"
