@@ -167,41 +167,18 @@ def test_parse_args_creates_missing_nested_outdir(parser, tmp_path):
 
 
 # ---------------------------------------------------------------------------
-# run(): exit codes
+# Errors that end a script: one line and an exit code
 # ---------------------------------------------------------------------------
-def test_run_returns_0_and_passes_argv():
-    received = []
-    assert runtime.run(received.append, ["--epochs", "1"]) == runtime.EXIT_OK == 0
-    assert received == [["--epochs", "1"]]
+def test_user_error_is_one_line_with_exit_code_2():
+    error = UserError("the data folder x holds no MNIST files")
+    assert runtime.exit_code_and_message(error) == (
+        runtime.EXIT_USER_ERROR, "Error: the data folder x holds no MNIST files")
 
 
-def test_run_user_error_is_one_line_and_exit_code_2(capsys):
-    def main(argv):
-        raise UserError("the data folder x holds no MNIST files")
-
-    assert runtime.run(main) == runtime.EXIT_USER_ERROR == 2
-    err = capsys.readouterr().err
-    lines = err.strip().splitlines()
-    assert lines == ["Error: the data folder x holds no MNIST files"]
-    assert "Traceback" not in err
-
-
-def test_run_keyboard_interrupt_gives_130(capsys):
-    def main(argv):
-        raise KeyboardInterrupt
-
-    assert runtime.run(main) == runtime.EXIT_INTERRUPTED == 130
-    err = capsys.readouterr().err
-    assert "Interrupted" in err
-    assert "Traceback" not in err
-
-
-def test_run_training_interrupted_names_the_epoch(capsys):
-    def main(argv):
-        raise runtime.TrainingInterrupted(3)
-
-    assert runtime.run(main) == 130
-    assert "Interrupted after epoch 3" in capsys.readouterr().err
+def test_ctrl_c_gives_130_and_names_the_epoch():
+    assert runtime.exit_code_and_message(KeyboardInterrupt()) == (130, "Interrupted")
+    assert runtime.exit_code_and_message(runtime.TrainingInterrupted(3)) == (
+        runtime.EXIT_INTERRUPTED, "Interrupted after epoch 3")
 
 
 def test_training_interrupted_is_a_keyboard_interrupt():
@@ -211,12 +188,91 @@ def test_training_interrupted_is_a_keyboard_interrupt():
     assert str(interrupt) == "Interrupted after epoch 5"
 
 
-def test_run_lets_other_errors_through():
-    def main(argv):
-        raise ValueError("a bug, not a user error")
+def test_other_errors_are_bugs_with_a_traceback():
+    assert runtime.exit_code_and_message(ValueError("a bug, not a user error")) is None
 
-    with pytest.raises(ValueError):
-        runtime.run(main)
+
+def _tensorflow_error(kind, message):
+    import tensorflow as tf
+
+    return getattr(tf.errors, kind)(None, None, message)
+
+
+@pytest.mark.parametrize("kind, message", [
+    ("ResourceExhaustedError", "OOM when allocating tensor with shape[128,32,26,26]"),
+    ("InternalError", "failed initializing StreamExecutor for CUDA device ordinal 0: "
+                      "INTERNAL: failed call to cuDevicePrimaryCtxRetain: "
+                      "CUDA_ERROR_OUT_OF_MEMORY: out of memory"),
+])
+def test_a_full_gpu_gives_one_line_with_the_remedies(kind, message, monkeypatch):
+    runtime.import_tensorflow()
+    monkeypatch.setattr(runtime, "gpu_in_use", lambda: True)
+    code, line = runtime.exit_code_and_message(_tensorflow_error(kind, message))
+    assert code == runtime.EXIT_USER_ERROR == 2
+    assert line.startswith("Error: the GPU's memory is full, perhaps taken by other users")
+    for remedy in ("--cpu", "--batch-size", "nvidia-smi"):
+        assert remedy in line
+    assert "\n" not in line
+    # Without a GPU, the computer's memory is what ran out.
+    monkeypatch.setattr(runtime, "gpu_in_use", lambda: False)
+    assert "computer's memory is full" in runtime.exit_code_and_message(
+        _tensorflow_error(kind, message))[1]
+    # Another internal error stays a bug.
+    assert runtime.exit_code_and_message(_tensorflow_error("InternalError", "other")) is None
+
+
+#: A script that fails in the way given on its command line, after some output.
+FAILING_SCRIPT = """
+import sys
+from dnnkit import runtime
+from dnnkit.errors import UserError
+
+parser = runtime.make_parser("A failing script.")
+parser.add_argument("how")
+args = runtime.parse_args(parser)
+print("work done so far")
+if args.how == "user-error":
+    raise UserError("the data folder x holds no MNIST files: use --data-dir")
+if args.how == "ctrl-c":
+    raise runtime.TrainingInterrupted(2)
+if args.how == "gpu-full":
+    runtime.import_tensorflow()
+    import tensorflow as tf
+    raise tf.errors.ResourceExhaustedError(None, None, "OOM when allocating tensor")
+raise ValueError("a bug")
+"""
+
+
+@pytest.mark.parametrize("how, code, line", [
+    ("user-error", 2, "Error: the data folder x holds no MNIST files: use --data-dir"),
+    ("ctrl-c", 130, "Interrupted after epoch 2"),
+    ("gpu-full", 2, "Error: the computer's memory is full: use a smaller --batch-size or train "
+                    "on fewer images with --max-samples"),
+])
+def test_a_script_ends_with_one_line_and_its_exit_code(how, code, line, tmp_path):
+    """The excepthook that parse_args installs on the command line, in a real process."""
+    script = tmp_path / "failing.py"
+    script.write_text(FAILING_SCRIPT)
+    completed = subprocess.run(
+        [sys.executable, str(script), how, "--outdir", str(tmp_path / "out")],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        env=dict(os.environ, PYTHONPATH=str(ROOT), MPLBACKEND="Agg"))
+    assert completed.returncode == code, completed.stderr
+    assert completed.stdout == "work done so far\n"  # printed output is flushed, not lost
+    # The last line; before it at most TensorFlow's own start-up log.
+    assert completed.stderr.strip().splitlines()[-1] == line
+    assert "Traceback" not in completed.stderr
+
+
+def test_a_bug_still_shows_its_traceback(tmp_path):
+    script = tmp_path / "failing.py"
+    script.write_text(FAILING_SCRIPT)
+    completed = subprocess.run(
+        [sys.executable, str(script), "bug", "--outdir", str(tmp_path / "out")],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert completed.returncode == 1
+    assert "Traceback" in completed.stderr and "ValueError: a bug" in completed.stderr
 
 
 # ---------------------------------------------------------------------------
@@ -349,9 +405,9 @@ def test_set_seed_repeats_python_and_numpy_draws():
 
 def _import_keras():
     runtime.import_tensorflow()
-    import keras
+    from dnnkit import compat
 
-    return keras
+    return compat.keras()
 
 
 def _tiny_model(keras):
@@ -383,7 +439,6 @@ def test_set_seed_repeats_tensorflow_draws_and_initial_weights():
 def test_two_tiny_trainings_with_the_same_seed_give_the_same_losses():
     """With the same seed, training on the CPU is reproducible (set_seed's promise)."""
     keras = _import_keras()
-    from dnnkit import training
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(120, 4)).astype("float32")
@@ -394,8 +449,8 @@ def test_two_tiny_trainings_with_the_same_seed_give_the_same_losses():
         model = _tiny_model(keras)
         model.compile(optimizer=keras.optimizers.SGD(0.1),
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-        result = training.fit(model, x, y, epochs=3, batch_size=16, verbose=0)
-        return result.history
+        history = model.fit(x, y, epochs=3, batch_size=16, validation_split=0.1, verbose=0)
+        return history.history
 
     first = train()
     keras.backend.clear_session()
@@ -618,28 +673,78 @@ def in_notebook_kernel(monkeypatch):
 
 
 def test_in_a_notebook_kernel_the_scripts_use_the_lecture_settings(parser, in_notebook_kernel,
-                                                                   capsys):
+                                                                   monkeypatch, capsys):
+    monkeypatch.delenv(runtime.NOTEBOOK_ARGS_VARIABLE, raising=False)
+    hook = sys.excepthook
     assert runtime.launched_as_notebook_kernel()
     args = runtime.parse_args(parser)  # would fail on --f=... otherwise
     assert args.epochs == 3 and args.batch_size == 8
-    assert "running in a notebook" in capsys.readouterr().out
+    assert "Running in a notebook" in capsys.readouterr().out
+    assert sys.excepthook is hook  # errors show as notebook errors; the kernel never exits
     # Options given explicitly still count.
     assert runtime.parse_args(parser, ["--epochs", "1"]).epochs == 1
 
 
-def test_in_a_notebook_kernel_run_script_does_not_exit(in_notebook_kernel):
-    assert runtime.run_script(lambda argv: None) == runtime.EXIT_OK
+def test_in_a_notebook_kernel_the_options_come_from_the_environment(parser, in_notebook_kernel,
+                                                                    monkeypatch, tmp_path,
+                                                                    capsys):
+    outdir = tmp_path / "my figures"
+    monkeypatch.setenv(runtime.NOTEBOOK_ARGS_VARIABLE, f"--epochs 2 --outdir '{outdir}'")
+    args = runtime.parse_args(parser)
+    assert args.epochs == 2 and args.outdir == outdir and outdir.is_dir()
+    assert "--epochs 2" in capsys.readouterr().out
+    monkeypatch.setenv(runtime.NOTEBOOK_ARGS_VARIABLE, "--epochs zero")
+    with pytest.raises(SystemExit):  # argparse's own error, shown in the notebook
+        runtime.parse_args(parser)
 
 
-def test_from_a_terminal_run_script_exits_with_the_code(monkeypatch):
-    monkeypatch.setattr(sys, "argv", ["script.py"])
-    with pytest.raises(SystemExit) as exit_info:
-        runtime.run_script(lambda argv: None)
-    assert exit_info.value.code == runtime.EXIT_OK
+def test_from_a_terminal_parse_args_installs_the_excepthook(parser, monkeypatch, tmp_path):
+    monkeypatch.setattr(sys, "argv", ["script.py", "--outdir", str(tmp_path)])
+    monkeypatch.setattr(sys, "excepthook", sys.__excepthook__)
+    runtime.parse_args(parser)
+    assert sys.excepthook is runtime.report_uncaught
     # `%run script.py --epochs 1` inside a kernel: the options are the script's own
     monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
     monkeypatch.setattr(sys, "argv", ["script.py", "--epochs", "1"])
     assert not runtime.launched_as_notebook_kernel()
+
+
+def test_parse_args_seeds_python_and_numpy(parser, tmp_path):
+    runtime.parse_args(parser, ["--seed", "5", "--outdir", str(tmp_path)])
+    first = _python_and_numpy_draws()
+    runtime.parse_args(parser, ["--seed", "5", "--outdir", str(tmp_path)])
+    second = _python_and_numpy_draws()
+    assert first[0] == second[0]
+    np.testing.assert_array_equal(first[1], second[1])
+
+
+@pytest.mark.parametrize("text", ["1", "1.5", "-0.1", "nan", "half"])
+def test_dropout_rate_refuses_what_is_not_a_share(text):
+    with pytest.raises(argparse.ArgumentTypeError):
+        runtime.dropout_rate(text)
+
+
+def test_dropout_rate_accepts_0_up_to_1():
+    assert [runtime.dropout_rate(text) for text in ("0", "0.25", "0.99")] == [0, 0.25, 0.99]
+
+
+def _display_args(**options):
+    settings = dict(count=4, start=0, random=False, index=None, seed=1)
+    settings.update(options)
+    return types.SimpleNamespace(**settings)
+
+
+def test_choose_images_for_the_display_scripts():
+    indices, index = runtime.choose_images(_display_args(start=10), 100)
+    assert list(indices) == [10, 11, 12, 13] and index == 10
+    indices, index = runtime.choose_images(_display_args(count=8, random=True, index=7), 100)
+    assert len(set(indices)) == 8 and list(indices) == sorted(indices) and index == 7
+    again, _ = runtime.choose_images(_display_args(count=8, random=True), 100)
+    assert list(again) == list(indices)  # seeded
+    assert list(runtime.choose_images(_display_args(start=98), 100)[0]) == [98, 99]
+    for bad in (dict(start=100), dict(start=-1), dict(index=100), dict(index=-1)):
+        with pytest.raises(UserError, match="outside the 100 training images"):
+            runtime.choose_images(_display_args(**bad), 100)
 
 
 @pytest.mark.parametrize("kind", ["missing", "file"])
