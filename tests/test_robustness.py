@@ -492,12 +492,10 @@ class SlowArtist(Artist):
         print("drawing", flush=True)
         time.sleep(60)
 
-def main(argv):
-    fig, ax = plt.subplots()
-    ax.add_artist(SlowArtist())
-    plotting.save_figure(fig, "figure", sys.argv[1])
-
-sys.exit(runtime.run(main))
+args = runtime.parse_args(runtime.make_parser("A script with one slow figure."))
+fig, ax = plt.subplots()
+ax.add_artist(SlowArtist())
+plotting.save_figure(fig, "figure", args.outdir)
 """
 
 
@@ -511,7 +509,8 @@ def test_interrupted_figure_write_keeps_the_older_figure_whole(tmp_path, home, s
     older = outdir / "figure.png"
     older.write_bytes(PNG_SIGNATURE + b"an older, complete figure" + PNG_END)
     before = older.read_bytes()
-    process = subprocess.Popen([sys.executable, "-c", SLOW_FIGURE_SCRIPT, str(outdir)], cwd=ROOT,
+    process = subprocess.Popen([sys.executable, "-c", SLOW_FIGURE_SCRIPT, "--outdir", str(outdir)],
+                               cwd=ROOT,
                                env=script_env(home, tmp_path / "keras"), stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, preexec_fn=restore_ctrl_c)
     try:
@@ -555,6 +554,7 @@ BATCH = {
     "linearRegression": ("linearRegression.py", ["--steps", "1", "--samples", "2"],
                          "linearRegression_"),
 }
+#: Every script of the batch saves at least this many figures.
 FIGURES_PER_SCRIPT = 3
 #: Only there does unsetting DISPLAY and WAYLAND_DISPLAY mean "no display" (as over ssh).
 HEADLESS_PLATFORM = sys.platform not in ("darwin", "win32")
@@ -635,13 +635,13 @@ def test_without_a_display_every_script_finishes_and_saves_its_figures(headless_
         assert "Traceback" not in run.output, run
         # Showing was skipped, not attempted on a backend without windows.
         assert "non-interactive" not in run.stderr, run
-        saved = re.search(r"^Figures saved in .*/: (.*)$", run.stdout, re.MULTILINE)
-        assert saved, run
-        names = saved.group(1).split(", ")
+        # Each figure is saved, and the script says where.
+        saved = re.findall(r"^Saved (.*\.png)$", run.stdout, re.MULTILINE)
         prefix = BATCH[name][2]
-        assert len(names) == FIGURES_PER_SCRIPT and all(n.startswith(prefix) for n in names), run
-        for figure in names:
-            assert (headless_batch.outdir / figure).is_file(), f"{figure} missing\n{run}"
+        assert len(saved) >= FIGURES_PER_SCRIPT, run
+        for figure in map(Path, saved):
+            assert figure.parent == headless_batch.outdir and figure.name.startswith(prefix), run
+            assert figure.is_file(), f"{figure} missing\n{run}"
 
 
 def test_scripts_writing_into_one_folder_at_once_leave_only_complete_pngs(headless_batch):
@@ -652,8 +652,8 @@ def test_scripts_writing_into_one_folder_at_once_leave_only_complete_pngs(headle
     files = sorted(os.listdir(headless_batch.outdir))
     # No temporary figure, no write-test file: nothing but the finished PNGs.
     assert all(name.endswith(".png") and not name.startswith(".") for name in files), files
-    prefixes = {prefix for _, _, prefix in BATCH.values()}
-    assert len(files) == FIGURES_PER_SCRIPT * len(prefixes), files
+    for _, _, prefix in BATCH.values():
+        assert sum(name.startswith(prefix) for name in files) >= FIGURES_PER_SCRIPT, files
     for name in files:
         content = (headless_batch.outdir / name).read_bytes()
         assert content.startswith(PNG_SIGNATURE) and content.endswith(PNG_END), name
@@ -693,7 +693,7 @@ def test_run_all_cells_in_a_notebook_kernel_uses_the_lecture_settings(home, tmp_
                                env=script_env(home, home / ".keras"), capture_output=True,
                                text=True, timeout=PROCESS_TIMEOUT_SECONDS)
     assert completed.returncode == 0, completed.stderr
-    assert "running in a notebook" in completed.stdout
+    assert "Running in a notebook" in completed.stdout
     assert completed.stdout.rstrip().endswith("kernel still running")
     assert len(list((tmp_path / "figures").glob("display_mnist_*.png"))) == 3
 
