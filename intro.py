@@ -16,14 +16,14 @@ from HESSE).
 Result of a default run, measured with ``python intro.py --no-show`` on the
 project's 2-core test machine (CPU; no TensorFlow is used here), 1.4-2.0 s
 in three runs: the minimum is slope 1.5679, intercept 0.4595 (J = 0.0505).
-Gradient descent with eta = 0.3 converges in 129 iterations, momentum (eta =
-0.01) in 248, Adam (eta = 0.1) in 236; scipy (BFGS) needs 5 loss and 5
-gradient evaluations, iminuit 32 loss evaluations. All five agree with the
-exact minimum within 1e-4 (largest difference 2.4e-6). Gradient descent with
-eta = 0.01 has not converged after 1000 iterations, and with eta = 0.5,
+Gradient descent with eta = 0.3 converges in 129 iterations, momentum
+(eta = 0.01) in 248, Adam (eta = 0.1) in 236; scipy (BFGS) needs 5 loss and
+5 gradient evaluations, iminuit 32 loss evaluations.  All five agree with
+the exact minimum within 1e-4 (largest difference 2.4e-6).  Gradient descent
+with eta = 0.01 has not converged after 1000 iterations, and with eta = 0.5,
 above the stability limit 2 / lambda_max = 0.457, it diverges (J = 44.7
-after 17 iterations). HESSE gives slope 1.568 +- 0.072 and intercept 0.460
-+- 0.084, the same as the analytic sigma^2 (X^T X)^-1.
+after 17 iterations).  HESSE gives slope 1.568 +- 0.072 and intercept
+0.460 +- 0.084, the same as the analytic sigma^2 (X^T X)^-1.
 
 Run ``python intro.py --help`` for the options.
 """

@@ -9,209 +9,172 @@ and a batch size; plot loss and accuracy against the epochs; display the
 classification of points in the plane together with the labelled data.
 
 A fifth of the sample is held out as test set.  No classifier can do better
-on these two Gaussians than the Bayes limit Phi(sqrt 2) = 0.921 (see
-``bayes_limit``).
+on these two Gaussians than the Bayes limit Phi(sqrt 2) = 0.921.
 
-Result of a default run (``python tf_intro.py --no-show``: 5000 samples per
-class, 10 epochs, batch size 32; 8 s on the 2-core lecture machine,
-of which 3 s training): test accuracy 0.917 on 2000 test points,
-0.004 below the Bayes limit 0.921 (the spread of the accuracy on 2000 points
-is +-0.006; the best boundary x1 + x2 = 0 itself scores 0.916 on this test
-set); training accuracy 0.922, validation accuracy 0.929: no overtraining.
+Result of a default run (5000 samples per class, 10 epochs, batch size 32),
+measured with ``python tf_intro.py --no-show`` on the project's 2-core test
+machine (CPU, TensorFlow 2.21), 9.1-9.7 s in three runs, of which 3.3-3.7 s
+training: test accuracy 0.9175 on 2000 test points, 0.004 below the Bayes
+limit 0.9214 (the spread of an accuracy on 2000 points is +-0.006; the best
+boundary x1 + x2 = 0 itself scores 0.9160 on this test set); final training
+accuracy 0.9222, validation accuracy 0.9287: no overtraining.
 
 Run ``python tf_intro.py --help`` for the options.
 """
 
 # %% Set-up
-# TensorFlow is imported inside the functions, after the command line is read,
-# so that ``--help`` answers at once.
-
+# The options are read first, before TensorFlow is imported, so that --help
+# answers at once.  In a notebook there is no command line: the lecture's
+# settings are used (or the options in the environment variable
+# DNN_NOTEBOOK_ARGS).
 import numpy as np
 
 from dnnkit import plotting, preprocessing, runtime, training
+from dnnkit.errors import UserError
 
-SAMPLES = 5000  # per class
-EPOCHS = 10
-BATCH_SIZE = 32
-CLASS_MEANS = ((-1.0, -1.0), (1.0, 1.0))  # class 0, class 1
-TEST_FRACTION = 0.2
+parser = runtime.make_parser(__doc__, epochs=10, batch_size=32)
+parser.add_argument("--samples", type=runtime.positive_int, default=5000,
+                    help="number of samples per class")
+args = runtime.parse_args(parser)  # also seeds Python and numpy
 MIN_SAMPLES = 10  # per class: enough for a test set and a validation set
+if args.samples < MIN_SAMPLES:
+    raise UserError(f"argument --samples: must be at least {MIN_SAMPLES}, got {args.samples}")
+runtime.setup_tensorflow(args)  # prints the device and seeds TensorFlow
+from tensorflow import keras  # noqa: E402
 
+# %% Data: two Gaussians with labels 0 and 1
+# Each class is a normalized Gaussian (spread 1 in every direction) around its
+# mean.  Each sample gets its class as label, and both classes are combined
+# into one data set.
+CLASS_MEANS = ((-1.0, -1.0), (1.0, 1.0))  # class 0, class 1
+rng = np.random.default_rng(args.seed)
+points = [rng.normal(loc=mean, scale=1.0, size=(args.samples, 2)) for mean in CLASS_MEANS]
+labels = [np.full(args.samples, label) for label in range(len(CLASS_MEANS))]
+x = np.concatenate(points).astype("float32")
+y = np.concatenate(labels).astype("float32")
+# A fifth of the samples is held out as test set, looked at only once, at the
+# end.  The training part comes shuffled, so that model.fit's validation
+# split (its last 10 %) holds both classes.
+(x_train, y_train), _, (x_test, y_test) = preprocessing.train_val_test_split(
+    x, y, fractions=(0.8, 0.0, 0.2), seed=args.seed)
+print("x:", x.shape, " y:", y.shape, f" ({args.samples} samples per class)")
+print("x_train:", x_train.shape, " y_train:", y_train.shape, " (of which 10 % for validation)")
+print("x_test: ", x_test.shape, " y_test: ", y_test.shape)
 
-def make_parser():
-    parser = runtime.make_parser(__doc__, epochs=EPOCHS, batch_size=BATCH_SIZE)
-    parser.add_argument("--samples", type=runtime.positive_int, default=SAMPLES,
-                        help="number of samples per class")
-    return parser
+# %% Figure: the sample, coloured by label
+CLASS_COLORS = ("tab:blue", "tab:red")
+fig, ax = plotting.subplots(figsize=(6, 6))
+for label, color in enumerate(CLASS_COLORS):
+    ax.scatter(x[y == label, 0], x[y == label, 1], s=6, color=color, alpha=0.5,
+               label=f"class {label} (mean {CLASS_MEANS[label]})")
+ax.set_xlabel("x1")
+ax.set_ylabel("x2")
+ax.set_aspect("equal")
+ax.set_title("Toy sample: two Gaussians, coloured by label")
+ax.legend(loc="upper left", markerscale=3)
+fig.tight_layout()
+plotting.save_figure(fig, "tf_intro_sample", args.outdir)
 
+# %% The best possible accuracy: the Bayes limit
+# With equal priors and equal spreads, the best boundary is the line
+# x1 + x2 = 0 halfway between the means.  Along the direction (1, 1) / sqrt(2)
+# the class means lie at -sqrt(2) and +sqrt(2), with spread 1, so a point is
+# on the right side with probability Phi(sqrt 2), the cumulative normal
+# distribution.  No classifier can do better on average.
+from scipy.stats import norm  # noqa: E402
 
-# %% Data
-def make_data(rng, samples):
-    """Two Gaussians with unit covariance around CLASS_MEANS, labelled 0 and 1.
-
-    Returns all points ``x`` (shape (2 * samples, 2)) and labels ``y``.
-    """
-    points = [rng.normal(loc=mean, scale=1.0, size=(samples, 2)) for mean in CLASS_MEANS]
-    labels = [np.full(samples, label) for label in range(len(CLASS_MEANS))]
-    # Combine both classes into one data set.
-    x = np.concatenate(points).astype(np.float32)
-    y = np.concatenate(labels).astype(np.float32)
-    return x, y
-
-
-def bayes_limit():
-    """The best accuracy any classifier can reach on these two Gaussians.
-
-    With equal priors and equal covariances, the best boundary is the line
-    x1 + x2 = 0 halfway between the means.  Along the direction (1, 1)/sqrt(2)
-    the class means lie at -sqrt(2) and +sqrt(2), with spread 1, so a point is
-    on the right side with probability Phi(sqrt 2), the normal distribution's
-    cumulative probability.
-    """
-    from scipy.stats import norm
-
-    return float(norm.cdf(np.sqrt(2.0)))
-
-
-def bayes_classifier(x):
-    """The best possible prediction: class 1 where x1 + x2 > 0."""
-    return (x[:, 0] + x[:, 1] > 0).astype(np.float32)
-
+bayes_limit = float(norm.cdf(np.sqrt(2.0)))
+# The best boundary on our own test points: they are a finite sample, so it
+# scores a little above or below the limit.
+best_on_test = float(np.mean((x_test[:, 0] + x_test[:, 1] > 0) == y_test))
+spread = np.sqrt(bayes_limit * (1 - bayes_limit) / len(x_test))
+print(f"Bayes limit Phi(sqrt 2) = {bayes_limit:.4f}; the best boundary x1 + x2 = 0 scores "
+      f"{best_on_test:.4f} on these {len(x_test)} test points (statistical spread "
+      f"+- {spread:.4f}).")
 
 # %% Model
-def build_model():
-    """A small network: one hidden layer of 8 ReLU nodes, a sigmoid output p(class 1)."""
-    from tensorflow import keras
-    from keras import layers
+# One hidden layer of 8 ReLU nodes, and one sigmoid output node: the
+# probability that a point belongs to class 1.
+model = keras.Sequential([
+    keras.Input(shape=(2,)),
+    keras.layers.Dense(8, activation="relu"),
+    keras.layers.Dense(1, activation="sigmoid"),
+], name="two_gaussians")
+model.compile(
+    optimizer=keras.optimizers.Adam(),
+    loss="binary_crossentropy",
+    metrics=["accuracy"],
+    # Speed only, the same network and batches: 32 batches per call into TensorFlow.
+    **training.speed_options(steps_per_execution=32),
+)
+model.summary()
 
-    model = keras.Sequential([
-        keras.Input(shape=(2,)),
-        layers.Dense(8, activation="relu"),
-        layers.Dense(1, activation="sigmoid"),
-    ], name="two_gaussians")
-    model.compile(
-        optimizer=keras.optimizers.Adam(),
-        loss="binary_crossentropy",
-        metrics=["accuracy"],
-        # Speed only: run 32 batches per call into TensorFlow instead of one.
-        steps_per_execution=32,
-    )
-    return model
+# %% Training
+# The data and labels are given to the fit method, with the number of epochs
+# (passes over the training data) and the batch size.  The last 10 % of the
+# training samples are held out to validate the network after every epoch.
+monitor = training.monitor()  # times the epochs; Ctrl-C stops after the running batch
+history = model.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_size,
+                    validation_split=0.1, callbacks=[monitor], verbose=training.verbosity())
 
+# %% Evaluation on the test set
+# The test points were never seen in training: their accuracy is the result,
+# to be compared with the Bayes limit.
+test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=1024, verbose=0)
+predicted = (model.predict(x_test, batch_size=1024, verbose=0)[:, 0] > 0.5).astype("float32")
+train_accuracy = history.history["accuracy"][-1]
+validation_accuracy = history.history["val_accuracy"][-1]
+gap = train_accuracy - validation_accuracy
+print(f"Final training accuracy {train_accuracy:.4f}, "
+      f"validation accuracy {validation_accuracy:.4f}.")
+print(training.describe_gap(gap))
+print(f"Test accuracy {test_accuracy:.4f}: {test_accuracy - bayes_limit:+.4f} from the Bayes "
+      f"limit {bayes_limit:.4f}, {test_accuracy - best_on_test:+.4f} from the best boundary "
+      f"on the same test points.")
+# The result lines, in the form reproduce.py reads.
+print(f"Test accuracy: {test_accuracy:.4f}")
+print(f"Train/validation gap: {gap:.4f}")
+print(f"Training time: {monitor.seconds:.1f} s ({monitor.seconds / args.epochs:.2f} s/epoch)")
 
-# %% Plots
-CLASS_COLORS = ("tab:blue", "tab:red")
+# %% Figure: loss and accuracy against the epochs
+fig = plotting.plot_training_curves(history.history, title="Two Gaussians: training curves")
+accuracy_axes = fig.axes[1]
+accuracy_axes.axhline(bayes_limit, color="black", linestyle=":",
+                      label=f"Bayes limit {bayes_limit:.3f}")
+accuracy_axes.legend()
+plotting.save_figure(fig, "tf_intro_training_curves", args.outdir)
 
+# %% Figure: the classification of the plane, with the labelled test points
+# The network's probability of class 1 at every point of a grid, its boundary
+# p = 0.5, and the best boundary x1 + x2 = 0.
+limit = np.ceil(np.abs(x_test).max())
+grid_values = np.linspace(-limit, limit, 200)
+grid_x1, grid_x2 = np.meshgrid(grid_values, grid_values)
+grid = np.column_stack([grid_x1.ravel(), grid_x2.ravel()]).astype("float32")
+probability = model.predict(grid, batch_size=4096, verbose=0).reshape(grid_x1.shape)
+fig, ax = plotting.subplots(figsize=(7, 6))
+mesh = ax.pcolormesh(grid_x1, grid_x2, probability, cmap="coolwarm", vmin=0, vmax=1,
+                     shading="auto")
+fig.colorbar(mesh, ax=ax, label="predicted probability of class 1")
+for label, color in enumerate(CLASS_COLORS):
+    ax.scatter(x_test[y_test == label, 0], x_test[y_test == label, 1], s=8, color=color,
+               alpha=0.8, label=f"class {label} (mean {CLASS_MEANS[label]})")
+ax.contour(grid_x1, grid_x2, probability, levels=[0.5], colors="black", linewidths=2)
+# A contour line has no legend entry of its own: an empty line stands in for it.
+ax.plot([], [], color="black", linewidth=2, label="network: p = 0.5")
+ax.plot(grid_values, -grid_values, "--", color="tab:green", linewidth=1.5,
+        label="best boundary: x1 + x2 = 0")
+ax.set_xlim(-limit, limit)
+ax.set_ylim(-limit, limit)
+ax.set_aspect("equal")
+ax.set_xlabel("x1")
+ax.set_ylabel("x2")
+ax.set_title(f"Classification of the plane, test points (accuracy {test_accuracy:.3f})")
+ax.legend(loc="upper left", fontsize=8, markerscale=2)
+fig.tight_layout()
+plotting.save_figure(fig, "tf_intro_classification", args.outdir)
 
-def plot_labelled_data(ax, x, y, size=6, alpha=0.5):
-    for label, color in enumerate(CLASS_COLORS):
-        selected = y == label
-        ax.scatter(x[selected, 0], x[selected, 1], s=size, color=color, alpha=alpha,
-                   label=f"class {label} (mean {CLASS_MEANS[label]})")
-    ax.set_xlabel("x1")
-    ax.set_ylabel("x2")
-    ax.set_aspect("equal")
-
-
-def plot_sample(x, y):
-    fig, ax = plotting.subplots(figsize=(6, 6))
-    plot_labelled_data(ax, x, y)
-    ax.set_title("Toy sample: two Gaussians, coloured by label")
-    ax.legend(loc="upper left", markerscale=3)
-    fig.tight_layout()
-    return fig
-
-
-def plot_classification(model, x_test, y_test, test_accuracy):
-    """The predicted probability p(class 1) over the plane, with the p = 0.5 boundary."""
-    limit = np.ceil(np.abs(x_test).max())
-    grid_values = np.linspace(-limit, limit, 200)
-    grid_x1, grid_x2 = np.meshgrid(grid_values, grid_values)
-    grid = np.column_stack([grid_x1.ravel(), grid_x2.ravel()]).astype(np.float32)
-    probability = model.predict(grid, batch_size=4096, verbose=0).reshape(grid_x1.shape)
-
-    fig, ax = plotting.subplots(figsize=(7, 6))
-    mesh = ax.pcolormesh(grid_x1, grid_x2, probability, cmap="coolwarm", vmin=0, vmax=1,
-                         shading="auto")
-    fig.colorbar(mesh, ax=ax, label="predicted probability of class 1")
-    plot_labelled_data(ax, x_test, y_test, size=8, alpha=0.8)
-    ax.contour(grid_x1, grid_x2, probability, levels=[0.5], colors="black", linewidths=2)
-    # A contour line has no legend entry of its own: an empty line stands in for it.
-    ax.plot([], [], color="black", linewidth=2, label="network: p = 0.5")
-    ax.plot(grid_values, -grid_values, "--", color="tab:green", linewidth=1.5,
-            label="best boundary: x1 + x2 = 0")
-    ax.set_xlim(-limit, limit)
-    ax.set_ylim(-limit, limit)
-    ax.set_title(f"Classification of the plane, test points (accuracy {test_accuracy:.3f})")
-    ax.legend(loc="upper left", fontsize=8, markerscale=2)
-    fig.tight_layout()
-    return fig
-
-
-# %% Main: data, model, training, evaluation, plots
-def main(argv=None):
-    parser = make_parser()
-    args = runtime.parse_args(parser, argv)
-    if args.samples < MIN_SAMPLES:
-        parser.error(f"argument --samples: must be at least {MIN_SAMPLES}, got {args.samples}")
-    runtime.setup_tensorflow(args)
-    rng = np.random.default_rng(args.seed)
-    x, y = make_data(rng, args.samples)
-    # Hold out a test set, looked at only once at the end.  The training part
-    # comes shuffled; training.fit below holds out its last 10 % for validation.
-    (x_train, y_train), _, (x_test, y_test) = preprocessing.train_val_test_split(
-        x, y, fractions=(1 - TEST_FRACTION, 0.0, TEST_FRACTION), seed=args.seed)
-    print(f"{len(x)} samples ({args.samples} per class): {len(x_train)} for training "
-          f"(of which 10 % for validation), {len(x_test)} for the test.")
-
-    model = build_model()
-    model.summary()
-    # training.fit is model.fit(x, y, epochs, batch_size, validation_split=0.1)
-    # with a faster input pipeline; result.history is Keras's history dict.
-    result = training.fit(model, x_train, y_train, epochs=args.epochs,
-                          batch_size=args.batch_size)
-
-    # Evaluation on the held-out test set.
-    test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=1024, verbose=0)
-    limit = bayes_limit()
-    best_on_test = float(np.mean(bayes_classifier(x_test) == y_test))
-    print()
-    training.print_overtraining(result)
-    print(f"Best boundary x1 + x2 = 0 on this test set: accuracy {best_on_test:.4f} "
-          f"(statistical spread +- {np.sqrt(limit * (1 - limit) / len(x_test)):.4f}).")
-    training.print_result_lines(
-        test_accuracy, result,
-        note=f"(Bayes limit Phi(sqrt 2) = {limit:.4f}, difference {test_accuracy - limit:+.4f})")
-
-    curves = plotting.plot_training_curves(result.history, title="Two Gaussians: training curves")
-    accuracy_axes = curves.axes[1]
-    accuracy_axes.axhline(limit, color="black", linestyle=":",
-                          label=f"Bayes limit {limit:.3f}")
-    accuracy_axes.legend()
-    figures = {
-        "sample": plot_sample(x, y),
-        "training_curves": curves,
-        "classification": plot_classification(model, x_test, y_test, test_accuracy),
-    }
-    paths = {name: plotting.save_figure(figure, f"tf_intro_{name}", args.outdir)
-             for name, figure in figures.items()}
-    print(f"Figures saved in {args.outdir}/: " + ", ".join(path.name for path in paths.values()))
-    plotting.show(args.no_show)
-
-    return {
-        "test_accuracy": float(test_accuracy),
-        "test_loss": float(test_loss),
-        "bayes_limit": limit,
-        "bayes_accuracy_on_test": best_on_test,
-        "train_accuracy": float(result.history["accuracy"][-1]),
-        "validation_accuracy": float(result.history["val_accuracy"][-1]),
-        "train_validation_gap": float(result.train_validation_gap),
-        "training_seconds": result.seconds,
-        "epochs": args.epochs,
-        "test_size": len(x_test),
-        "figures": paths,
-    }
-
-
-if __name__ == "__main__":
-    runtime.run_script(main)
+# %% Show the figures (on the command line; a notebook shows each under its cell)
+print(f"Figures saved in {args.outdir}/: tf_intro_sample.png, tf_intro_training_curves.png, "
+      f"tf_intro_classification.png")
+plotting.show(args.no_show)
