@@ -356,7 +356,7 @@ def _read_npz_array(archive, file_size, path, key, kind):
     try:
         info = archive.getinfo(f"{key}.npy")
     except KeyError:
-        present = ", ".join(name.removesuffix(".npy") for name in archive.namelist()) or "nothing"
+        present = ", ".join(_without_suffix(name, ".npy") for name in archive.namelist()) or "nothing"
         raise _data_error(
             path,
             f"has no array {key} (it holds {present}); "
@@ -646,7 +646,17 @@ def _display_path(path):
 
 
 def _is_inside(path, folder):
-    return Path(os.path.abspath(path)).is_relative_to(os.path.abspath(folder))
+    """True when ``path`` is ``folder`` or lies below it (compared as absolute paths).
+
+    ``Path.is_relative_to`` would say the same, but Python 3.8 lacks it.
+    """
+    path, folder = Path(os.path.abspath(path)), Path(os.path.abspath(folder))
+    return path == folder or folder in path.parents
+
+
+def _without_suffix(text, suffix):
+    """``text`` without ``suffix`` at its end (``str.removesuffix``, which Python 3.8 lacks)."""
+    return text[:-len(suffix)] if suffix and text.endswith(suffix) else text
 
 
 def _environment_flag(name):

@@ -482,6 +482,21 @@ def test_damaged_keras_cache_file_is_reported_not_replaced(places, monkeypatch):
     assert snapshot(places["keras"]) == before
 
 
+def test_repair_advice_depends_on_the_folder_the_file_is_in(places):
+    """Only a file inside the Keras cache (not beside it) is one Keras downloads again."""
+    beside = write_file(places["keras"].parent / "datasets-old" / "mnist.npz", b"not a zip")
+    message = read_error(data.read_npz, beside)
+    assert "delete it and download it again" in message and "cached" not in message
+    inside = write_file(places["keras"] / "deeper" / "mnist.npz", b"not a zip")
+    assert "delete this cached file" in read_error(data.read_npz, inside)
+    system = write_file(places["system"] / "train-labels-idx1-ubyte", b"\x00\x00\x08\x01")
+    assert "apt install --reinstall dataset-fashion-mnist" in read_error(data.read_idx, system)
+    sample = data.SAMPLE_DIR / "mnist_sample.npz"
+    assert "git checkout -- data/samples" in data._repair_advice(sample)
+    assert data._repair_advice(data.SAMPLE_DIR.parent / "samples-extra" / "x.npz") == \
+        "delete it and download it again"
+
+
 def test_verbose_false_prints_nothing(places, capsys):
     write_npz(places["data_dir"] / "mnist.npz", make_arrays(3, 2))
     data.load_mnist(data_dir=places["data_dir"], verbose=False)
