@@ -82,9 +82,10 @@ print(f"Loss at the start, slope = intercept = 0: {float(loss_function()):.4f}")
 # -learning_rate * gradient, Adam a step of its own for every parameter.
 if args.optimizer == "adam":
     optimizer = keras.optimizers.Adam(learning_rate=args.learning_rate)
+    optimizer_name = f"Adam, learning rate {args.learning_rate:g}"
 else:
     optimizer = keras.optimizers.SGD(learning_rate=args.learning_rate)
-optimizer_name = f"{type(optimizer).__name__}, learning rate {args.learning_rate:g}"
+    optimizer_name = f"SGD, learning rate {args.learning_rate:g}"
 
 
 # One minimization step.  tf.function compiles it into a TensorFlow graph on
