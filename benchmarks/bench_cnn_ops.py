@@ -123,4 +123,6 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(runtime.run(main))
+    # A worker that failed ends the benchmark with one line and exit code 2, no traceback.
+    sys.excepthook = runtime.report_uncaught
+    main()

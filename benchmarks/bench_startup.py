@@ -1,20 +1,21 @@
 """Benchmark: how fast the scripts start, and how fast the display scripts finish.
 
-Prints, for every top-level script, the wall time of ``python <script> --help``
-(the arguments are parsed before TensorFlow or matplotlib is imported), the
-wall time of a full run of each display script (``--no-show``), and the time
-a Python process takes to import TensorFlow (or matplotlib) and exit, plainly
-and the scripts' way: through ``dnnkit.runtime.import_big_package`` (garbage
-collector paused during the import, objects frozen after it), and for
-matplotlib through ``dnnkit.plotting.pyplot``, which also leaves the artists'
-property lists out of the docstrings.  The median of ``--repeats`` runs is
-printed.  Not a test: run it on a quiet machine.
+Prints, for every example script (the top-level files in ``# %%`` cells), the
+wall time of ``python <script> --help`` (the options are parsed before
+TensorFlow or matplotlib is imported), the wall time of a full run of each
+display script (``--no-show``), and the time a Python process takes to
+import TensorFlow (or matplotlib.pyplot) and exit, plainly and the scripts'
+way: through ``dnnkit.runtime.import_big_package`` (garbage collector paused
+during the import, objects frozen after it), for matplotlib through
+``dnnkit.plotting.pyplot``, which imports it so.  The median of
+``--repeats`` runs is printed.  Not a test: run it on a quiet machine.
 
     DNN_DATA_DIR=../shared/data python benchmarks/bench_startup.py
 """
 
 import argparse
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -46,12 +47,17 @@ def wall_time(arguments, repeats, environment=None):
     return statistics.median(timings)
 
 
+def example_scripts():
+    """The example scripts: the top-level files written in ``# %%`` cells, by name."""
+    return sorted(path.name for path in ROOT.glob("*.py")
+                  if re.search(r"^# %%", path.read_text(encoding="utf-8"), re.MULTILINE))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each, the median counts")
     args = parser.parse_args(argv)
-    scripts = sorted(path.name for path in ROOT.glob("*.py")
-                     if "def main(argv=None)" in path.read_text(encoding="utf-8"))
+    scripts = example_scripts()
     print(f"{'script':<32} {'--help':>8}")
     for script in scripts:
         print(f"{script:<32} {wall_time([script, '--help'], args.repeats):>7.2f}s", flush=True)

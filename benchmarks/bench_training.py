@@ -1,47 +1,53 @@
-"""Benchmark: our training path against plain Keras, same models, same seeds.
+"""Benchmark: the scripts' training path against plain Keras, same models, same seeds.
 
-For the MNIST MLP, the MNIST CNN and the Fashion-MNIST CNN with dropout,
-trains each model several times, alternately on each path, on the same data;
-both runs of a pair use the same seed, each pair another one:
+For the MNIST MLP, the MNIST CNN and the Fashion-MNIST CNN with dropout, runs
+the model script itself (``runpy``, as ``python script.py --epochs N --seed S``
+runs it, figures into a temporary folder) several times on each path, on the
+same data; both runs of a pair use the same seed, each pair another one:
 
-- baseline: a plain Python process that imports TensorFlow with its defaults,
-  compiles the model with Keras defaults and trains it with
-  ``model.fit(x, y, batch_size=..., validation_split=0.1)`` from numpy arrays,
-  as the TensorFlow tutorials do;
-- ours: the script's own path: TensorFlow set up by ``dnnkit.runtime``
-  (oneDNN kernels switched on, see ``runtime.enable_onednn``), the script's
-  ``build_model()`` (compiled with ``steps_per_execution``), trained by
-  ``dnnkit.training.fit`` (Keras's own batches, fed without tf.data's
-  autotuner, see ``training.input_pipeline``).
+- baseline: ``DNN_PLAIN_KERAS=1`` in the process's environment: TensorFlow
+  imported with its defaults (no ``TF_ENABLE_ONEDNN_OPTS``), and
+  ``training.speed_options()`` gives ``compile`` nothing, so the script's
+  ``model.fit(x_train, y_train, ..., validation_split=0.1)`` runs with Keras's
+  defaults, as in the TensorFlow tutorials;
+- ours: the script as a student runs it: oneDNN kernels switched on by
+  ``runtime.import_tensorflow`` (``runtime.enable_onednn``), and
+  ``steps_per_execution=32`` (and XLA, ``jit_compile=True``, for the MLP) in
+  ``compile``.
+
+Both paths run the same script, the same ``model.fit`` on the same arrays:
+the same batches in the same order.  Their results differ only by
+floating-point round-off (oneDNN and XLA add up in another order); training
+amplifies such tiny differences much as a different seed would, so single
+runs can land a few tenths of a point apart: the accuracies compared are the
+means over the seeds, printed beside the seed-to-seed spread.
 
 Every run is a fresh process, because TensorFlow reads its kernel settings
 once, when it is imported.  The two processes of a pair run side by side but
-take turns, epoch by epoch (the waiting one sleeps): both paths then meet the
-machine in the same state, which matters on a shared virtual machine whose
-speed drifts by a factor of two within minutes.  Both paths see the same batches in the same order
-(``training.fit`` trains batch for batch like ``model.fit``), so their results
-differ only by floating-point round-off: oneDNN adds up in another order.
-Training amplifies such tiny differences much as a different seed would, so
-single runs can land a few tenths of a point apart; the accuracies compared
-are the means over the seeds, printed beside the seed-to-seed spread.
+take turns, epoch by epoch (the waiting one sleeps; the script's
+``training.monitor()`` calls the hooks in ``dnnkit.training.turn_hooks``
+before every epoch): both paths then meet the machine in the same state,
+which matters on a shared virtual machine whose speed drifts within minutes,
+or while other programs run.
 
 Prints per model the seconds per epoch of both paths (the median over all
 epochs but the first of every run, which also builds the graph), the ratio
-(the median of the ratios of the epochs that ran back to back),
-the achieved GFLOP/s and its fraction of this machine's measured
-matrix-multiply rate, and both test accuracies (mean over the seeds); per run
-also how many CPU cores each epoch kept busy (an epoch that stalled shows
-it: its CPUs sat idle).  This is a benchmark, not a test: run it on a quiet
-machine.
+(the median of the ratios of the epochs that ran back to back), the achieved
+GFLOP/s and its fraction of this machine's measured matrix-multiply rate, and
+both test accuracies (the script's own ``model.evaluate``, mean over the
+seeds); per run also how many CPU cores each epoch kept busy (an epoch that
+stalled shows it: its CPUs sat idle).  This is a benchmark, not a test: run
+it on a quiet machine.
 
     DNN_DATA_DIR=../shared/data python benchmarks/bench_training.py
     python benchmarks/bench_training.py --models mlp --epochs 2 --repeats 1
 """
 
 import argparse
-import importlib
 import json
+import math
 import os
+import runpy
 import statistics
 import subprocess
 import sys
@@ -104,99 +110,98 @@ def wait_for_turn(args):
             raise SystemExit("the benchmark's parent process has gone")
 
 
-def cpu_seconds():
-    """CPU time used so far by all threads of this process (user + system)."""
-    times = os.times()
-    return times.user + times.system
-
-
-def epoch_timer(seconds, args=None, spans=None, cores=None):
-    """A Keras callback that appends the wall time of every epoch to ``seconds``.
-
-    In a paired worker, every epoch first waits for its turn (untimed).
-    ``spans``, if given, receives the (start, end) clock time of every epoch;
-    ``cores`` the CPU cores kept busy on average (CPU time / wall time): on
-    2 cores, an epoch at 1.8 computed nearly all the time, one at 0.8 spent
-    more than half of it waiting.
-    """
-    import keras
-
-    starts = []
-
-    def begin(epoch, logs):
-        wait_for_turn(args)
-        starts.append((time.perf_counter(), time.time(), cpu_seconds()))
-
-    def end(epoch, logs):
-        seconds.append(time.perf_counter() - starts[-1][0])
-        if spans is not None:
-            spans.append((starts[-1][1], time.time()))
-        if cores is not None:
-            cores.append((cpu_seconds() - starts[-1][2]) / seconds[-1])
-
-    return keras.callbacks.LambdaCallback(on_epoch_begin=begin, on_epoch_end=end)
-
-
 def steady_epochs(seconds):
     """The epoch times without the first epoch (which also builds the graph)."""
     return list(seconds[1:]) if len(seconds) > 1 else list(seconds)
 
 
-def run_baseline(script, data, args, spans=None, cores=None):
-    """Plain Keras: default compile, ``model.fit`` from numpy arrays."""
-    import keras
-
-    (x_train, y_train), (x_test, y_test) = data
-    runtime.set_seed(args.seed)
-    model = script.build_model()
-    model.compile(optimizer=keras.optimizers.Adam(), loss=model.loss, metrics=["accuracy"])
-    seconds = []
-    model.fit(x_train, y_train, batch_size=script.BATCH_SIZE, epochs=args.epochs,
-              validation_split=0.1, verbose=0,
-              callbacks=[epoch_timer(seconds, args, spans, cores)])
-    wait_for_turn(args)  # the evaluation and the matmul rate, one process at a time
-    _, accuracy = model.evaluate(x_test, y_test, batch_size=1024, verbose=0)
-    return model, seconds, accuracy
+def script_arguments(args, outdir):
+    """The command line the model script gets: the benchmark's epochs, seed and data."""
+    arguments = ["--epochs", str(args.epochs), "--seed", str(args.seed),
+                 "--no-show", "--outdir", str(outdir)]
+    if args.max_samples:
+        arguments += ["--max-samples", str(args.max_samples)]
+    if args.data_dir:
+        arguments += ["--data-dir", str(args.data_dir)]
+    return arguments
 
 
-def run_ours(script, data, args, spans=None, cores=None):
-    """The script's own model and compile settings, trained by dnnkit.training.fit."""
-    from dnnkit import metrics, training
+def run_script(name, arguments):
+    """Run ``name.py`` in this process as ``python name.py ARGUMENTS`` would; return its globals.
 
-    (x_train, y_train), (x_test, y_test) = data
-    runtime.set_seed(args.seed)
-    model = script.build_model()
-    seconds = []
-    training.fit(model, x_train, y_train, epochs=args.epochs, batch_size=script.BATCH_SIZE,
-                 verbose=0, callbacks=[epoch_timer(seconds, args, spans, cores)])
-    wait_for_turn(args)
-    accuracy = metrics.accuracy(y_test, training.predict_classes(model, x_test))
-    return model, seconds, accuracy
+    The script runs as it is (``runpy``, as ``python`` runs it), so its own
+    ``model.fit`` and ``model.evaluate`` are what is measured.
+    """
+    path = ROOT / f"{name}.py"
+    saved_argv = sys.argv
+    sys.argv = [str(path), *arguments]
+    try:
+        return runpy.run_path(str(path), run_name="__main__")
+    finally:
+        sys.argv = saved_argv
+
+
+def samples_trained_on(x_train):
+    """How many images ``model.fit(..., validation_split=0.1)`` trains on.
+
+    Keras holds out the last 10 % and trains on the first
+    ``floor(n * (1 - 0.1))`` (Keras 2.4 to 3).
+    """
+    from dnnkit import training
+
+    return int(math.floor(len(x_train) * (1.0 - training.VALIDATION_SPLIT)))
+
+
+def measurements(namespace):
+    """What one run of a model script gave, read from the script's own globals."""
+    monitor, model = namespace["monitor"], namespace["model"]
+    return {
+        "seconds": list(monitor.epoch_seconds),
+        "epoch_spans": list(monitor.epoch_spans),  # clock times: in a pair, no two epochs overlap
+        # CPU cores kept busy (CPU time / wall time): on 2 cores, an epoch at 1.8
+        # computed nearly all the time, one at 0.8 spent more than half of it waiting.
+        "cores_busy": [cpu / wall for cpu, wall in zip(monitor.epoch_cpu_seconds,
+                                                       monitor.epoch_seconds)],
+        "accuracy": float(namespace["test_accuracy"]),
+        # Training costs about three forward passes (forward, two backward products).
+        "epoch_gflop": (3 * forward_flops_per_sample(model)
+                        * samples_trained_on(namespace["x_train"]) / 1e9),
+        # What compile was given (None where this Keras does not say).
+        "steps_per_execution": _plain_number(getattr(model, "steps_per_execution", None)),
+        "jit_compile": _plain_number(getattr(model, "jit_compile", None)),
+    }
+
+
+def _plain_number(value):
+    """An int/bool for JSON from a compile setting (Keras 2 keeps some in tf.Variables)."""
+    if value is None or isinstance(value, (bool, int)):
+        return value
+    try:
+        return int(value.numpy()) if hasattr(value, "numpy") else int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def worker(args):
-    """One training run on one path, in this process; prints one result line."""
-    if args.worker == "ours":
-        runtime.import_tensorflow()  # our set-up, oneDNN included
-    else:
-        import tensorflow  # noqa: F401  (plain: TensorFlow's own defaults)
+    """One run of the model script on one path, in this process; prints one result line.
+
+    The path is chosen by the environment the parent gave this process:
+    ``DNN_PLAIN_KERAS=1`` for the baseline (Keras's and TensorFlow's
+    defaults), unset for ours.  The script's training monitor calls
+    :func:`wait_for_turn` before every epoch and once after training.
+    """
     from dnnkit import training
 
-    script = importlib.import_module(MODELS[args.models[0]])
-    train, test, _ = script.prepare_data(args)
-    run = run_ours if args.worker == "ours" else run_baseline
-    spans, cores = [], []
-    model, seconds, accuracy = run(script, (train, test), args, spans, cores)
-    samples = len(training.split_validation(*train)[0][0])  # the images trained on
+    if runtime.plain_keras() != (args.worker == "baseline"):
+        raise UserError(f"the {args.worker} worker needs {runtime.PLAIN_KERAS_VARIABLE}="
+                        f"{'1' if args.worker == 'baseline' else '(unset)'}")
+    training.turn_hooks.append(lambda: wait_for_turn(args))
+    with tempfile.TemporaryDirectory(prefix="bench-figures-") as outdir:
+        namespace = run_script(MODELS[args.models[0]], script_arguments(args, outdir))
     result = {
         "path": args.worker,
-        "seconds": seconds,
-        "epoch_spans": spans,  # clock times: in a pair, no two epochs overlap
-        "cores_busy": cores,
-        "accuracy": float(accuracy),
-        # Training costs about three forward passes (forward, two backward products).
-        "epoch_gflop": 3 * forward_flops_per_sample(model) * samples / 1e9,
-        "matmul_gflops": matmul_rate_gflops(),
+        **measurements(namespace),
+        "matmul_gflops": matmul_rate_gflops(),  # still this process's turn
         "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "unset"),
         "tensorflow": sys.modules["tensorflow"].__version__,
     }
@@ -205,7 +210,12 @@ def worker(args):
 
 
 def worker_command(path, model_key, args, paired=False):
-    """The command line and environment of a worker process for one path."""
+    """The command line and environment of a worker process for one path.
+
+    The baseline's process gets ``DNN_PLAIN_KERAS=1`` and no
+    ``TF_ENABLE_ONEDNN_OPTS`` (TensorFlow's own choice of kernels); ours gets
+    neither, so that the script's set-up decides, as on a student's machine.
+    """
     command = [sys.executable, str(Path(__file__).resolve()), "--worker", path,
                "--models", model_key, "--epochs", str(args.epochs), "--seed", str(args.seed)]
     if args.max_samples:
@@ -214,7 +224,12 @@ def worker_command(path, model_key, args, paired=False):
         command += ["--data-dir", str(args.data_dir)]
     if paired:
         command.append("--paired")
-    environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3"))
+    environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3"),
+                       PYTHONIOENCODING="utf-8")
+    environment.pop(runtime.PLAIN_KERAS_VARIABLE, None)
+    if path == "baseline":
+        environment[runtime.PLAIN_KERAS_VARIABLE] = "1"
+        environment.pop("TF_ENABLE_ONEDNN_OPTS", None)
     return command, environment
 
 
@@ -240,12 +255,17 @@ def run_pair(model_key, args, order):
         for path in PATHS:
             command, environment = worker_command(path, model_key, args, paired=True)
             errors[path] = tempfile.TemporaryFile(mode="w+")
-            processes[path] = subprocess.Popen(command, cwd=ROOT, env=environment, text=True,
+            processes[path] = subprocess.Popen(command, cwd=ROOT, env=environment,
+                                               encoding="utf-8", errors="replace",
                                                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                                stderr=errors[path])
 
         def next_report(path):
-            """("waiting", None) or ("result", result): what the worker says next."""
+            """("waiting", None) or ("result", result): what the worker says next.
+
+            The worker's stdout also carries the script's own output (device,
+            shapes, summary, epochs, report); lines without a prefix are skipped.
+            """
             for line in processes[path].stdout:
                 if line.startswith(TURN_PREFIX):
                     return "waiting", None
@@ -334,11 +354,15 @@ def main(argv=None):
                         help="alternating baseline/ours runs per model")
     parser.add_argument("--max-samples", type=runtime.positive_int, default=None)
     parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--seed", type=int, default=runtime.DEFAULT_SEED)
+    parser.add_argument("--seed", type=runtime.seed_int, default=runtime.DEFAULT_SEED)
     parser.add_argument("--worker", choices=PATHS, help=argparse.SUPPRESS)
     parser.add_argument("--paired", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    args.no_sample = False
+    if args.data_dir is not None:  # the workers run in the project folder
+        if not Path(args.data_dir).is_dir():
+            raise UserError(f"{args.data_dir} (from --data-dir) is no folder: point --data-dir "
+                            f"at the folder that holds mnist/ and fashion-mnist/")
+        args.data_dir = str(Path(args.data_dir).resolve())
     if args.worker:
         return worker(args)
 
@@ -361,7 +385,9 @@ def main(argv=None):
                 epochs = " ".join(f"{s:.2f}" for s in result["seconds"])
                 busy = " ".join(f"{c:.1f}" for c in result["cores_busy"])
                 print(f"  {key} seed {pair_args.seed} {path:<8} (TF_ENABLE_ONEDNN_OPTS "
-                      f"{result['onednn']}): epochs {epochs} s, cores busy {busy}, "
+                      f"{result['onednn']}, steps_per_execution "
+                      f"{result['steps_per_execution']}, jit_compile {result['jit_compile']}): "
+                      f"epochs {epochs} s, cores busy {busy}, "
                       f"test accuracy {result['accuracy']:.4f}", flush=True)
         rows.append(summarize(key, results))
     print(f"\nTensorFlow {rows[0]['tensorflow']}; float32 matrix multiply (2048x2048), "
@@ -371,4 +397,7 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(runtime.run(main))
+    # A UserError (a worker that failed, a bad option) ends with one line and exit code 2,
+    # Ctrl-C with exit code 130, both without a traceback.
+    sys.excepthook = runtime.report_uncaught
+    main()

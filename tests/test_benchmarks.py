@@ -1,4 +1,5 @@
-"""The benchmarks: which epochs count, how the ratio is formed, which kernels are timed."""
+"""The benchmarks: which epochs count, how the ratio is formed, which kernels are timed,
+how the paired workers run the scripts and talk to the parent."""
 
 import pytest
 
@@ -72,3 +73,126 @@ def test_worker_failed_is_one_line_with_the_last_line_of_output():
     error = bench_training.worker_failed("the ours run of mlp", 1, "Traceback ...\nValueError: x\n")
     assert str(error) == "the ours run of mlp failed (exit code 1): ValueError: x"
     assert str(bench_training.worker_failed("a run", -9, "")).endswith("(exit code -9): no output")
+
+
+# -- The paired workers ------------------------------------------------------
+def test_worker_environment_chooses_the_path(monkeypatch):
+    """The baseline runs with DNN_PLAIN_KERAS=1 and TensorFlow's own kernels; ours without
+    DNN_PLAIN_KERAS, even when the benchmark itself was started with it."""
+    from types import SimpleNamespace
+
+    monkeypatch.setenv("DNN_PLAIN_KERAS", "1")
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "1")
+    args = SimpleNamespace(epochs=3, seed=5, max_samples=2000, data_dir="/data")
+    baseline_command, baseline = bench_training.worker_command("baseline", "mlp", args, True)
+    ours_command, ours = bench_training.worker_command("ours", "mlp", args, True)
+
+    assert baseline["DNN_PLAIN_KERAS"] == "1" and "TF_ENABLE_ONEDNN_OPTS" not in baseline
+    assert "DNN_PLAIN_KERAS" not in ours and ours["TF_ENABLE_ONEDNN_OPTS"] == "1"
+    for command in (baseline_command, ours_command):
+        assert command[command.index("--epochs") + 1] == "3"
+        assert command[command.index("--max-samples") + 1] == "2000"
+        assert "--paired" in command
+
+
+def test_the_script_gets_the_benchmark_settings(tmp_path):
+    from types import SimpleNamespace
+
+    args = SimpleNamespace(epochs=4, seed=43, max_samples=None, data_dir=None)
+    assert bench_training.script_arguments(args, tmp_path) == [
+        "--epochs", "4", "--seed", "43", "--no-show", "--outdir", str(tmp_path)]
+    args = SimpleNamespace(epochs=1, seed=1, max_samples=500, data_dir="/d")
+    assert bench_training.script_arguments(args, tmp_path)[-4:] == [
+        "--max-samples", "500", "--data-dir", "/d"]
+
+
+def test_samples_trained_on_are_what_keras_validation_split_leaves():
+    import numpy as np
+
+    assert bench_training.samples_trained_on(np.zeros((60000, 784))) == 54000
+    assert bench_training.samples_trained_on(np.zeros((3000, 1))) == 2700
+    assert bench_training.samples_trained_on(np.zeros((1999, 1))) == 1799  # floor, as Keras
+
+
+class Dense:  # stand-ins named as Keras's layers, with the attributes counted
+    def __init__(self, inputs, outputs):
+        self.kernel = type("Kernel", (), {"shape": (inputs, outputs)})()
+
+
+class Conv2D:
+    def __init__(self, kernel_shape, output_shape):
+        self.kernel = type("Kernel", (), {"shape": kernel_shape})()
+        self.output = type("Output", (), {"shape": output_shape})()
+
+
+def test_measurements_come_from_the_scripts_globals():
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    model = SimpleNamespace(layers=[Conv2D((3, 3, 1, 32), (None, 26, 26, 32)), Dense(800, 10)],
+                            steps_per_execution=32)
+    monitor = SimpleNamespace(epoch_seconds=[4.0, 2.0], epoch_spans=[(0.0, 4.0), (5.0, 7.0)],
+                              epoch_cpu_seconds=[4.0, 3.0])
+    namespace = {"monitor": monitor, "model": model, "test_accuracy": 0.875,
+                 "x_train": np.zeros((1000, 28, 28, 1))}
+    result = bench_training.measurements(namespace)
+
+    flops = 2 * 3 * 3 * 32 * 26 * 26 + 2 * 800 * 10
+    assert result["epoch_gflop"] == pytest.approx(3 * flops * 900 / 1e9)
+    assert result["seconds"] == [4.0, 2.0] and result["cores_busy"] == [1.0, 1.5]
+    assert result["accuracy"] == 0.875
+    assert result["steps_per_execution"] == 32 and result["jit_compile"] is None
+
+
+_FAKE_WORKER = r'''
+import json, sys
+print("Device: CPU (no GPU visible)")
+print("Model: \"mlp\"  -- a line that merely mentions BENCH-WAITING")
+for epoch in (1, 2):
+    print("BENCH-WAITING", flush=True)
+    assert sys.stdin.readline().strip() == "go"
+    print(f"Epoch {epoch}/2")
+print("BENCH-WAITING", flush=True)
+assert sys.stdin.readline().strip() == "go"
+print("Test accuracy: 0.9000")
+print("BENCH-RESULT " + json.dumps({"path": sys.argv[1]}), flush=True)
+'''
+
+
+def test_run_pair_passes_over_the_scripts_own_output(tmp_path, monkeypatch):
+    """The workers' stdout carries the script's printout too: only lines that start
+    with the benchmark's prefixes count."""
+    import sys
+
+    worker = tmp_path / "fake_worker.py"
+    worker.write_text(_FAKE_WORKER)
+    monkeypatch.setattr(bench_training, "worker_command",
+                        lambda path, *args, **kwargs: ([sys.executable, str(worker), path], None))
+    pair = bench_training.run_pair("mlp", None, order=("ours", "baseline"))
+    assert pair == {"baseline": {"path": "baseline"}, "ours": {"path": "ours"}}
+
+
+def test_run_pair_reports_a_failed_worker_in_one_line(tmp_path, monkeypatch):
+    import sys
+
+    from dnnkit.errors import UserError
+
+    worker = tmp_path / "failing_worker.py"
+    worker.write_text("import sys\nprint('Device: CPU')\n"
+                      "sys.stderr.write('Error: no data here\\n')\nsys.exit(2)\n")
+    monkeypatch.setattr(bench_training, "worker_command",
+                        lambda path, *args, **kwargs: ([sys.executable, str(worker)], None))
+    with pytest.raises(UserError, match=r"^the (baseline|ours) run of cnn failed "
+                                        r"\(exit code 2\): Error: no data here$"):
+        bench_training.run_pair("cnn", None, order=("ours", "baseline"))
+
+
+# -- Start-up ----------------------------------------------------------------
+def test_startup_benchmark_times_every_example_script():
+    from benchmarks import bench_startup
+
+    scripts = bench_startup.example_scripts()
+    assert {"MLP_MNIST_digits_tf.py", "clothingCNNDropout.py", "display_HandWrt.py",
+            "intro.py"} <= set(scripts)
+    assert "reproduce.py" not in scripts
