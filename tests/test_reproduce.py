@@ -38,7 +38,8 @@ def test_a_failing_script_does_not_stop_the_others(tmp_path, monkeypatch, capsys
     assert "| ok |" in display_row
     # The display script's figures went beside the table, its output into logs/.
     assert len(list((tmp_path / "figures").glob("display_mnist_*.png"))) == 3
-    assert "Figures saved" in (tmp_path / "logs" / "display_HandWrt.log").read_text()
+    log = (tmp_path / "logs" / "display_HandWrt.log").read_text()
+    assert log.startswith("$ ") and "Training images" in log  # the command, then the output
     summary = capsys.readouterr().out
     assert "Summary" in summary and "FAILED" in summary
 
@@ -54,14 +55,16 @@ def test_quick_adds_the_short_settings_only_to_training_scripts(tmp_path):
     assert not set(reproduce.QUICK_SETTINGS) & set(intro)
 
 
-def test_every_quick_setting_is_accepted_by_its_script(tmp_path):
+def test_every_quick_setting_is_accepted_by_its_script(tmp_path, monkeypatch):
     """--quick passes each script only options that its parser knows.
 
-    With an output folder that is a file, a script whose parser accepts the
-    options stops with a UserError (after parsing, before any work); an
-    unknown option would end in argparse's SystemExit instead.
+    Each script runs in this process as ``python NAME.py --quick-options`` would
+    (runpy, sys.argv set), with an output folder that is a file: a script whose
+    parser accepts the options stops with a UserError (after parsing, before
+    TensorFlow is imported); an unknown option would end in argparse's
+    SystemExit instead.
     """
-    import importlib
+    import runpy
 
     import pytest
 
@@ -70,9 +73,11 @@ def test_every_quick_setting_is_accepted_by_its_script(tmp_path):
     not_a_folder = tmp_path / "file"
     not_a_folder.write_text("")
     for example in reproduce.EXAMPLES:
-        script = importlib.import_module(example.name)
-        with pytest.raises(UserError):
-            script.main([*example.quick, "--outdir", str(not_a_folder)])
+        path = reproduce.ROOT / f"{example.name}.py"
+        monkeypatch.setattr(reproduce.sys, "argv",
+                            [str(path), *example.quick, "--outdir", str(not_a_folder)])
+        with pytest.raises(UserError, match="--outdir"):
+            runpy.run_path(str(path), run_name="__main__")
 
 
 _FAKE_TRAINING = "for epoch in (1, 2):\n    print(f'Epoch {epoch}/2')\n    print('loss: 0.5')\n"
@@ -134,15 +139,21 @@ def test_a_relative_data_dir_is_passed_on_as_an_absolute_path(tmp_path, monkeypa
     assert reproduce.os.environ["DNN_DATA_DIR"] == str(tmp_path / "env_data")
 
 
-def test_a_results_dir_that_is_a_file_names_the_option_to_change(tmp_path, capsys):
-    from dnnkit import runtime
+def test_a_results_dir_that_is_a_file_names_the_option_to_change(tmp_path):
+    """From the command line: one line naming the option, exit code 2, no traceback."""
+    import subprocess
+    import sys
 
     not_a_folder = tmp_path / "afile"
     not_a_folder.write_text("keep me")
-    code = runtime.run(reproduce.main, ["--results-dir", str(not_a_folder)])
+    completed = subprocess.run([sys.executable, str(reproduce.ROOT / "reproduce.py"),
+                                "--results-dir", str(not_a_folder)],
+                               capture_output=True, text=True, timeout=60)
 
-    assert code == runtime.EXIT_USER_ERROR
-    assert "choose another one with --results-dir" in capsys.readouterr().err
+    assert completed.returncode == 2
+    assert completed.stderr.startswith("Error: ") and len(completed.stderr.splitlines()) == 1
+    assert "choose another one with --results-dir" in completed.stderr
+    assert "Traceback" not in completed.stderr
     assert not_a_folder.read_text() == "keep me"
 
 
@@ -174,3 +185,29 @@ def test_without_os_wait4_the_peak_memory_is_not_available(monkeypatch):
     assert reproduce.wait_with_peak_memory(process) == (3, None)
     outcome = reproduce.Outcome(reproduce.Example("x", "-"), 3)
     assert "| n/a |" in reproduce.results_table([outcome])
+
+
+def test_exit_codes_from_wait_statuses_as_subprocess_reports_them():
+    """os.wait4's status to an exit code without os.waitstatus_to_exitcode (Python 3.9+)."""
+    import signal
+    import subprocess
+    import sys
+
+    codes = []
+    for code in ("raise SystemExit(0)", "raise SystemExit(3)",
+                 "import os, signal; os.kill(os.getpid(), signal.SIGTERM)"):
+        process = subprocess.Popen([sys.executable, "-c", code])
+        _, status, _ = reproduce.os.wait4(process.pid, 0)
+        codes.append(reproduce.exit_code(status))
+    assert codes == [0, 3, -signal.SIGTERM]
+
+
+def test_peak_memory_and_exit_code_of_a_real_process():
+    import subprocess
+    import sys
+
+    process = subprocess.Popen([sys.executable, "-c",
+                                "data = b'x' * (200 * 2**20); raise SystemExit(5)"])
+    code, peak_mb = reproduce.wait_with_peak_memory(process)
+    assert code == 5 and process.returncode == 5
+    assert 200 <= peak_mb < 2000
