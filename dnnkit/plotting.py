@@ -8,7 +8,6 @@ draws with the headless Agg backend and :func:`show` does nothing, so no
 script ever blocks or crashes for want of a window.
 """
 
-import contextlib
 import os
 import sys
 import tempfile
@@ -29,43 +28,23 @@ def _has_display():
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+# The backend dnnkit chose ("Agg" without a display), or None when it left the
+# choice to matplotlib; set when pyplot is first imported, for tests and readers.
+CHOSEN_BACKEND = None
+
+
 def _choose_backend():
     """Use the headless Agg backend when no display exists and none was chosen.
 
     A backend chosen from outside (``MPLBACKEND``, matplotlibrc) always wins.
+    Returns the backend chosen here, or None.
     """
     import matplotlib
 
     if "MPLBACKEND" not in os.environ and not _has_display():
         matplotlib.use("Agg")
-
-
-PROPERTY_LIST_SKIPPED = "(property list left out at import by dnnkit.plotting; see the online docs)"
-
-
-@contextlib.contextmanager
-def _property_lists_skipped():
-    """While pyplot is imported, leave the property lists out of docstrings.
-
-    As it imports, matplotlib writes into the docstring of every artist's
-    ``set()`` method, and of functions such as ``plot``, the list of all
-    properties the artist has, which ``matplotlib.artist.kwdoc`` builds by
-    inspecting every setter: a good part of pyplot's import time (README,
-    "Start-up"), for text that only ``help()`` shows.  Meanwhile ``kwdoc``
-    returns a short note instead; everything but those docstrings is as usual
-    (``set()`` keeps its signature), and ``kwdoc`` is restored afterwards.
-    """
-    import matplotlib.artist as artist
-
-    kwdoc = getattr(artist, "kwdoc", None)
-    if kwdoc is None:  # another matplotlib: nothing to skip
-        yield
-        return
-    artist.kwdoc = lambda cls: PROPERTY_LIST_SKIPPED
-    try:
-        yield
-    finally:
-        artist.kwdoc = kwdoc
+        return "Agg"
+    return None
 
 
 def pyplot():
@@ -74,13 +53,13 @@ def pyplot():
     matplotlib takes most of a second to import, so it is imported only when
     the first figure is made: ``--help`` and bad options answer at once.
     """
+    global CHOSEN_BACKEND
     if "matplotlib.pyplot" not in sys.modules:
         from dnnkit import runtime
 
         runtime.import_big_package("matplotlib")
-        _choose_backend()  # before pyplot is imported
-        with _property_lists_skipped():
-            runtime.import_big_package("matplotlib.pyplot")
+        CHOSEN_BACKEND = _choose_backend()  # before pyplot is imported
+        runtime.import_big_package("matplotlib.pyplot")
     import matplotlib.pyplot as plt
 
     return plt
@@ -101,21 +80,15 @@ def save_figure(fig, name, outdir="figures", dpi=100):
     place when complete, so an interrupted run or two scripts writing at the
     same time never leave a half-written figure.
     """
-    from matplotlib.layout_engine import PlaceHolderLayoutEngine
-
     outdir = Path(outdir)
     path = outdir / f"{name}.png"
-    if isinstance(fig.get_layout_engine(), PlaceHolderLayoutEngine):
-        # fig.tight_layout() leaves this engine behind: it lays out nothing, but
-        # makes savefig draw the whole figure twice.  Without it, once.
-        fig.set_layout_engine(None)
     try:
         outdir.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=outdir, prefix=f".{name}.", suffix=".png.tmp")
         try:
             with os.fdopen(handle, "wb") as stream:
-                # No bbox_inches="tight": the figures use tight_layout already, and
-                # a tight bounding box would draw every figure twice.  zlib level 1
+                # No bbox_inches="tight": the figures are laid out already (see
+                # tight_layout), and a tight bounding box would draw every figure twice.  zlib level 1
                 # compresses these flat-coloured figures almost as well as the
                 # default level 6, in half the time.
                 fig.savefig(stream, format="png", dpi=dpi, pil_kwargs={"compress_level": 1})
@@ -124,12 +97,26 @@ def save_figure(fig, name, outdir="figures", dpi=100):
             os.chmod(temporary, 0o666 & ~_UMASK)
             os.replace(temporary, path)
         except BaseException:
-            Path(temporary).unlink(missing_ok=True)
+            Path(temporary).unlink(missing_ok=True)  # Python 3.8 has missing_ok
             raise
     except OSError as error:
         raise UserError(f"cannot write figure {path} ({error.strerror or error}): "
                         f"choose another folder with --outdir") from None
     return path
+
+
+def tight_layout(fig):
+    """Lay ``fig`` out now with ``fig.tight_layout()``, so that saving draws it once.
+
+    From matplotlib 3.6 on, ``tight_layout()`` leaves a placeholder layout
+    engine on the figure: it lays out nothing, but makes ``savefig`` draw the
+    whole figure twice (a first draw to run the engine).  The public
+    ``set_layout_engine(None)`` (3.6 and newer) removes it.  Up to 3.5,
+    ``tight_layout()`` leaves nothing behind and that method does not exist.
+    """
+    fig.tight_layout()
+    if hasattr(fig, "set_layout_engine"):  # matplotlib 3.6 and newer
+        fig.set_layout_engine(None)
 
 
 def can_show():
@@ -179,13 +166,16 @@ def plot_training_curves(history, title=None):
                          bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "grey"})
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
+    tight_layout(fig)
     return fig
 
 
 # ---------------------------------------------------------------------------
 # Images
 # ---------------------------------------------------------------------------
+MARGIN_GREY = 0.85  # the grey between the images of a grid (0 black, 1 white)
+
+
 def plot_image_grid(images, labels, class_names=None, predicted=None, columns=8, title=None):
     """A grid of images with their labels.
 
@@ -230,8 +220,13 @@ def plot_image_grid(images, labels, class_names=None, predicted=None, columns=8,
         ax.text(left + (width - 1) / 2, top - 1.5, text, ha="center", va="bottom",
                 fontsize=9 if predicted is None else 8, color=color)
 
-    colormap = _colormap("gray_r", bad="0.85")  # the margins (NaN) in light grey
-    ax.imshow(np.ma.masked_invalid(mosaic), cmap=colormap, interpolation="nearest")
+    # The margins (NaN, masked) are transparent and show a light grey image
+    # beneath the mosaic (a colormap's own "bad" colour is set differently
+    # in matplotlib 3.3 and 3.11).
+    rows_of_pixels, columns_of_pixels = mosaic.shape
+    ax.imshow(np.full((1, 1, 3), MARGIN_GREY),
+              extent=(-0.5, columns_of_pixels - 0.5, rows_of_pixels - 0.5, -0.5))
+    ax.imshow(np.ma.masked_invalid(mosaic), cmap="gray_r", interpolation="nearest")
     ax.set_axis_off()
     if title:
         ax.set_title(title)
@@ -239,11 +234,10 @@ def plot_image_grid(images, labels, class_names=None, predicted=None, columns=8,
     return fig
 
 
-def _colormap(name, bad):
-    """A copy of the colormap ``name`` that draws missing values (NaN) in ``bad``."""
-    import matplotlib
-
-    return matplotlib.colormaps[name].with_extremes(bad=bad)
+# The height of the written grey values' digits, in cells of the image (data
+# units): at the figure's size a cell is about 17 points, so this is the 4-point
+# type the slide uses.  In data units, the numbers grow when a reader zooms in.
+PIXEL_VALUE_SIZE = 0.24
 
 
 def plot_pixel_values(image, label=None, annotate=True):
@@ -259,18 +253,19 @@ def plot_pixel_values(image, label=None, annotate=True):
     ax.set_ylabel("row")
     ax.set_title(f"{image.shape[0]} x {image.shape[1]} grey values"
                  + (f" (label: {label})" if label is not None else ""))
-    fig.tight_layout()  # before the numbers: they stay inside the axes anyway
+    tight_layout(fig)  # before the numbers: they stay inside the axes anyway
     if annotate:
-        _write_pixel_values(ax, image, fontsize=4)
+        _write_pixel_values(ax, image, size=PIXEL_VALUE_SIZE)
     return fig
 
 
-def _write_pixel_values(ax, image, fontsize):
+def _write_pixel_values(ax, image, size):
     """Write every non-zero grey value in its cell: white on dark, black on light cells.
 
     The numbers are drawn as the outlines of their glyphs (matplotlib's
-    ``TextPath``), all in one ``PathCollection``: a 28 x 28 image has up to a
-    few hundred numbers (433 in the first Fashion-MNIST image), and as many
+    ``TextPath``), ``size`` high in data units (cells), all in one
+    ``PathCollection`` in data coordinates: a 28 x 28 image has up to a few
+    hundred numbers (433 in the first Fashion-MNIST image), and as many
     ``ax.text`` objects took 0.4-0.8 s here to lay out and draw; one
     collection takes a few hundredths of a second.
     """
@@ -285,13 +280,13 @@ def _write_pixel_values(ax, image, fontsize):
 
     # The outlines of the ten digits, and how far apart digits stand (in the
     # usual fonts all digits have the same width, so that numbers line up).
-    digits = {digit: TextPath((0, 0), digit, size=fontsize) for digit in "0123456789"}
-    step = (points_of(TextPath((0, 0), "00", size=fontsize))[:, 0].max()
+    digits = {digit: TextPath((0, 0), digit, size=size) for digit in "0123456789"}
+    step = (points_of(TextPath((0, 0), "00", size=size))[:, 0].max()
             - points_of(digits["0"])[:, 0].max())
 
     rows, columns = np.nonzero(image)
     values = [int(value) for value in image[rows, columns]]
-    outlines = {}  # one outline per distinct value, centred on (0, 0), in points
+    outlines = {}  # one outline per distinct value, centred on (0, 0)
     for value in set(values):
         path = Path.make_compound_path(*(
             digits[digit].transformed(Affine2D().translate(position * step, 0))
@@ -300,12 +295,12 @@ def _write_pixel_values(ax, image, fontsize):
         # for the curves' extrema, is a hundred times slower).
         points = points_of(path)
         centre = (points.min(axis=0) + points.max(axis=0)) / 2
-        outlines[value] = path.transformed(Affine2D().translate(*-centre))
+        # Upside down: the image's rows count downwards (y axis inverted).
+        outlines[value] = path.transformed(Affine2D().translate(*-centre).scale(1, -1))
     numbers = PathCollection(
-        [outlines[value] for value in values],
-        offsets=np.column_stack([columns, rows]), offset_transform=ax.transData,
-        # the outlines are in points: 1/72 inch, whatever the figure's dpi
-        transform=Affine2D().scale(1 / 72) + ax.figure.dpi_scale_trans,
+        [outlines[value].transformed(Affine2D().translate(column, row))
+         for value, row, column in zip(values, rows.tolist(), columns.tolist())],
+        transform=ax.transData,
         facecolors=["white" if value > 128 else "black" for value in values],
         edgecolors="none", label="pixel values")
     numbers.pixel_values = values  # what is written where, for tests and readers
@@ -313,18 +308,31 @@ def _write_pixel_values(ax, image, fontsize):
 
 
 def plot_class_counts(labels, class_names, title="Images per class in the training set"):
-    """Bar chart of how many images each class has."""
+    """Bar chart of how many images each class has, the count written on each bar."""
     import numpy as np
 
     counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=len(class_names))
     fig, ax = subplots(figsize=(8, 4))
-    bars = ax.bar(range(len(class_names)), counts)
-    ax.bar_label(bars, fontsize=8)
-    ax.set_xticks(range(len(class_names)), class_names, rotation=30, ha="right")
+    ticks = range(len(class_names))
+    ax.bar(ticks, counts)
+    for tick, count in zip(ticks, counts):
+        ax.annotate(str(int(count)), (tick, count), xytext=(0, 1), textcoords="offset points",
+                    ha="center", va="bottom", fontsize=8)
+    _set_tick_labels(ax.xaxis, ticks, class_names, rotation=30, ha="right")
     ax.set_ylabel("images")
     ax.set_title(title)
-    fig.tight_layout()
+    tight_layout(fig)
     return fig
+
+
+def _set_tick_labels(axis, ticks, labels, **text_options):
+    """Put ``labels`` at the positions ``ticks`` of ``axis`` (``ax.xaxis`` or ``ax.yaxis``).
+
+    Two calls that every matplotlib from 3.3 on has (``set_ticks`` takes the
+    labels itself only from 3.5 on).
+    """
+    axis.set_ticks(list(ticks))
+    axis.set_ticklabels(list(labels), **text_options)
 
 
 # ---------------------------------------------------------------------------
@@ -336,8 +344,8 @@ def plot_confusion_matrix(matrix, class_names, title="Confusion matrix (test set
     mesh = ax.imshow(matrix, cmap="Blues")
     fig.colorbar(mesh, ax=ax, label="images")
     ticks = range(len(class_names))
-    ax.set_xticks(ticks, class_names, rotation=45, ha="right")
-    ax.set_yticks(ticks, class_names)
+    _set_tick_labels(ax.xaxis, ticks, class_names, rotation=45, ha="right")
+    _set_tick_labels(ax.yaxis, ticks, class_names)
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
     threshold = matrix.max() / 2 if matrix.size else 0
@@ -346,7 +354,7 @@ def plot_confusion_matrix(matrix, class_names, title="Confusion matrix (test set
             ax.text(column, row, int(matrix[row, column]), ha="center", va="center", fontsize=7,
                     color="white" if matrix[row, column] > threshold else "black")
     ax.set_title(title)
-    fig.tight_layout()
+    tight_layout(fig)
     return fig
 
 
