@@ -329,35 +329,59 @@ def test_plot_confusion_matrix_labels_and_cells():
 # ---------------------------------------------------------------------------
 # Showing and the backend
 # ---------------------------------------------------------------------------
-@pytest.fixture
-def show_calls(monkeypatch):
-    calls = []
-    monkeypatch.setattr(plotting.pyplot(), "show", lambda *args, **kwargs: calls.append(args))
-    return calls
+# A window-opening backend, as matplotlib lets anyone write one
+# (MPLBACKEND=module://name): it draws with Agg and, instead of opening a
+# window, notes every call of show.
+_SPY_BACKEND = """
+from matplotlib.backends.backend_agg import FigureCanvasAgg as FigureCanvas
+
+SHOWN = []
 
 
-def test_show_with_no_show_never_calls_plt_show(monkeypatch, show_calls):
-    monkeypatch.setattr(plotting, "can_show", lambda: True)
-    plotting.show(no_show=True)
-    assert show_calls == []
-    # The spy works: without --no-show, on a display, plt.show is called once.
-    plotting.show(no_show=False)
-    assert len(show_calls) == 1
+def show(*args, **kwargs):
+    SHOWN.append(True)
+"""
+
+_SHOW_CODE = """
+import spy_backend
+from dnnkit import plotting
+plotting.subplots()
+print(plotting.can_show())
+plotting.show(no_show=True)
+print(len(spy_backend.SHOWN))
+plotting.show(no_show=False)
+print(len(spy_backend.SHOWN))
+"""
 
 
-def test_agg_backend_cannot_show(monkeypatch, show_calls):
-    monkeypatch.setattr(matplotlib, "get_backend", lambda: "agg")
-    assert plotting.can_show() is False
-    plotting.show(no_show=False)
-    assert show_calls == []
-    monkeypatch.setattr(matplotlib, "get_backend", lambda: "TkAgg")
-    assert plotting.can_show() is True
+def test_show_with_no_show_never_calls_plt_show(tmp_path):
+    (tmp_path / "spy_backend.py").write_text(_SPY_BACKEND)
+    env = dict(os.environ, MPLBACKEND="module://spy_backend",
+               PYTHONPATH=os.pathsep.join([str(tmp_path), str(ROOT)]))
+    completed = subprocess.run([sys.executable, "-c", _SHOW_CODE], cwd=ROOT, env=env,
+                               capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 0, completed.stderr
+    # A backend that can show; --no-show: not shown; without it: shown once.
+    assert completed.stdout.split() == ["True", "0", "1"]
 
 
 def test_can_show_is_false_with_the_real_agg_backend():
     if matplotlib.get_backend().lower() != "agg":
         pytest.skip("the tests run with another backend (MPLBACKEND set from outside)")
     assert plotting.can_show() is False
+    plotting.show(no_show=False)  # does nothing (it would warn that Agg cannot show)
+
+
+@pytest.mark.parametrize("backend", ["agg", "pdf", "svg", "module://matplotlib_inline.backend_inline"])
+def test_headless_backends_cannot_show(backend):
+    completed = subprocess.run(
+        [sys.executable, "-c", "from dnnkit import plotting; print(plotting.can_show())"],
+        cwd=ROOT, env=dict(os.environ, MPLBACKEND=backend), capture_output=True, text=True,
+        timeout=60)
+    if "matplotlib_inline" in backend and "No module named" in completed.stderr:
+        pytest.skip("matplotlib-inline is not installed")
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == "False"
 
 
 # Prints the backend dnnkit chose (None when it left the choice to matplotlib)
