@@ -3,11 +3,13 @@
 One module per concern, none of which imports TensorFlow at import time:
 
 - ``dnnkit.data``: load MNIST and Fashion-MNIST (IDX or npz), with offline fallbacks;
-- ``dnnkit.preprocessing``: scaling, reshaping, standardizing, splitting (numpy only);
+- ``dnnkit.preprocessing``: standardizing, decorrelating, splitting (numpy only);
 - ``dnnkit.metrics``: accuracy, precision, recall, F1, confusion matrix (numpy only);
 - ``dnnkit.plotting``: training curves, image grids, confusion matrices, saving figures;
-- ``dnnkit.runtime``: command line, seeds, device set-up, exit codes;
-- ``dnnkit.training``: the fast training path and the result lines of the model scripts.
+- ``dnnkit.runtime``: command line, seeds, device set-up, one-line errors and exit codes;
+- ``dnnkit.training``: what the scripts' ``model.fit`` is given (speed options, the
+  monitor callback) and the report printed after ``model.evaluate``;
+- ``dnnkit.compat``: the one place where TensorFlow 2.4 (the lecture lab's) and
+  TensorFlow 2.21 with Keras 3 differ.
 
-The lesson itself (model, loss, optimizer, epochs) stays in each script.
-"""
+The lesson itself (data preparation, model, compile, fit, evaluate) stays in each script.
