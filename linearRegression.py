@@ -89,10 +89,11 @@ else:
 
 
 # One minimization step.  tf.function compiles it into a TensorFlow graph on
-# the first call: the same computation, but about ten times faster than
-# running it line by line from Python (remove the decorator to compare).  On
-# its first call the optimizer also creates its own variables (Adam's running
-# averages).
+# the first call: the same computation, but many times faster than running it
+# line by line from Python (remove the decorator to compare; on the project's
+# 2-core test machine with TensorFlow 2.21 a step took 0.3-1.5 ms compiled and
+# 2-20 ms line by line).  On its first call the optimizer also creates its own
+# variables (Adam's running averages).
 @tf.function
 def minimization_step():
     # The tape records the computation of the loss, so that TensorFlow can
