@@ -42,10 +42,10 @@ if args.samples < MIN_SAMPLES:
 runtime.setup_tensorflow(args)  # prints the device and seeds TensorFlow
 from tensorflow import keras  # noqa: E402
 
-# %% Data: two Gaussians with labels 0 and 1
-# Each class is a normalized Gaussian (spread 1 in every direction) around its
-# mean.  Each sample gets its class as label, and both classes are combined
-# into one data set.
+# %% Data
+# Two classes, each a normalized Gaussian (spread 1 in every direction) around
+# its mean.  Each sample gets its class, 0 or 1, as label, and both classes
+# are combined into one data set.
 CLASS_MEANS = ((-1.0, -1.0), (1.0, 1.0))  # class 0, class 1
 rng = np.random.default_rng(args.seed)
 points = [rng.normal(loc=mean, scale=1.0, size=(args.samples, 2)) for mean in CLASS_MEANS]
