@@ -1,19 +1,15 @@
-"""Preparing data for a network: scaling, reshaping, standardizing, splitting.
+"""Preparing inputs for a network: standardizing, log transform, decorrelating, splitting.
 
 Everything here is plain numpy, so it can be used (and tested) without
-TensorFlow.  The functions follow the lecture's slides on data preparation:
+TensorFlow.  The functions follow the lecture's preprocessing slide
+(inputPreprocessing.py shows them at work):
 
-- ``scale_images``: "divide by 255", pixel values become floats in [0, 1];
-- ``flatten_images``: "reshape to 1D" for a dense network, (samples, height * width);
-- ``add_channel_axis``: "input reshaped to a 4D tensor (samples, height, width,
-  channels)" for a convolutional network;
 - ``fit_standardizer`` and ``standardize``: mean 0 and variance 1 per feature;
 - ``log_transform``: log(x + offset) for data that peaks at zero;
-- ``fit_pca_whitening``, ``apply_pca_whitening`` and ``pca_whiten``: decorrelation;
+- ``fit_pca_whitening`` and ``apply_pca_whitening``: decorrelation;
 - ``train_val_test_split``: the 60:20:20 split into training, validation and test set;
 - ``stratified_subset``: a smaller data set with the same class proportions, for
-  quick runs (``--max-samples N``);
-- ``one_hot``: class labels as one-hot vectors.
+  quick runs (``--max-samples N``).
 
 A rule that runs through the module: statistics (mean, standard deviation,
 principal components) are always computed from the *training* set only and then
@@ -86,83 +82,6 @@ def _apportion(total, weights):
     largest_remainders = np.argsort(-(exact - parts), kind="stable")[:missing]
     parts[largest_remainders] += 1
     return parts
-
-
-# ---------------------------------------------------------------------------
-# Scaling and reshaping images.
-# ---------------------------------------------------------------------------
-
-
-def scale_images(x, max_value=255.0):
-    """Scale pixel values from [0, max_value] to [0, 1]: "divide by 255".
-
-    Parameters
-    ----------
-    x : array of images, e.g. uint8 with values 0..255, any shape.
-    max_value : the largest possible pixel value (255 for 8-bit images).
-
-    Returns
-    -------
-    A float32 array of the same shape with values in [0, 1].
-
-    Raises
-    ------
-    ValueError if ``max_value`` is not positive or a value of ``x`` lies outside
-    [0, max_value] (for example because the images were already scaled, or the
-    wrong ``max_value`` was given).
-    """
-    if not max_value > 0:
-        raise ValueError(f"max_value must be positive, got {max_value}.")
-    x = np.asarray(x)
-    if x.size > 0:
-        smallest, largest = x.min(), x.max()
-        if smallest < 0 or largest > max_value:
-            raise ValueError(
-                f"Pixel values must lie between 0 and max_value={max_value}, but they "
-                f"range from {smallest} to {largest}. Pass the right max_value."
-            )
-    return x.astype(np.float32) / np.float32(max_value)
-
-
-def flatten_images(x):
-    """Reshape images to one row of features per sample: "reshape to 1D".
-
-    A dense (fully connected) network takes a vector per sample, so images of
-    shape (samples, height, width) become (samples, height * width).  Images
-    with a channel axis, (samples, height, width, channels), become
-    (samples, height * width * channels).
-
-    Returns a 2D array with the same dtype (a view of ``x`` where possible).
-
-    Raises ValueError if ``x`` has fewer than 2 axes (it is not a set of samples).
-    """
-    x = np.asarray(x)
-    if x.ndim < 2:
-        raise ValueError(
-            f"flatten_images expects a stack of images of shape (samples, height, width), "
-            f"but got an array of shape {x.shape}."
-        )
-    return x.reshape(len(x), -1)
-
-
-def add_channel_axis(x):
-    """Add a channel axis for a convolutional network.
-
-    A convolutional layer expects a 4D tensor (samples, height, width, channels).
-    Gray-scale images of shape (samples, height, width) have one channel, so
-    they become (samples, height, width, 1).
-
-    Returns a view of ``x`` with the new axis, same dtype.
-
-    Raises ValueError unless ``x`` has exactly 3 axes.
-    """
-    x = np.asarray(x)
-    if x.ndim != 3:
-        raise ValueError(
-            f"add_channel_axis expects gray-scale images of shape (samples, height, width), "
-            f"but got an array of shape {x.shape}."
-        )
-    return x[..., np.newaxis]
 
 
 # ---------------------------------------------------------------------------
@@ -274,14 +193,19 @@ def fit_pca_whitening(x_train, epsilon=1e-5):
     directions with variance much larger than ``epsilon`` the result has
     variance very close to 1.
 
-    Use it together with ``apply_pca_whitening``, or use ``pca_whiten`` which
-    does both.  The output columns are principal components, ordered from the
-    largest variance to the smallest, not the original features.
+    Use it together with ``apply_pca_whitening``::
+
+        mean, matrix = fit_pca_whitening(x_train)            # training set only
+        x_train = apply_pca_whitening(x_train, mean, matrix)
+        x_test = apply_pca_whitening(x_test, mean, matrix)   # the same rotation and scale
+
+    The output columns are principal components, ordered from the largest
+    variance to the smallest, not the original features.
 
     Parameters
     ----------
     x_train : 2D array (samples, features), at least 2 samples. Flatten images
-        first with ``flatten_images``.
+        first (``x.reshape(len(x), -1)``).
     epsilon : small positive number added to the eigenvalues.
 
     Returns
@@ -293,7 +217,7 @@ def fit_pca_whitening(x_train, epsilon=1e-5):
     if x_train.ndim != 2:
         raise ValueError(
             f"PCA whitening expects a 2D array (samples, features), but got shape "
-            f"{x_train.shape}. Flatten images first with flatten_images."
+            f"{x_train.shape}. Flatten images first: x.reshape(len(x), -1)."
         )
     if len(x_train) < 2:
         raise ValueError("PCA whitening needs at least 2 training samples to estimate a covariance.")
@@ -329,25 +253,6 @@ def apply_pca_whitening(x, mean, whitening_matrix):
             f"data the whitening was fitted on, but it has shape {x.shape}."
         )
     return ((x.astype(np.float64) - mean) @ whitening_matrix).astype(_float_dtype(x))
-
-
-def pca_whiten(x_train, x_other=None, epsilon=1e-5):
-    """PCA-whiten the training set, and optionally other data with the training statistics.
-
-    Shorthand for ``fit_pca_whitening`` on ``x_train`` followed by
-    ``apply_pca_whitening``::
-
-        x_train_white = pca_whiten(x_train)
-        x_train_white, x_test_white = pca_whiten(x_train, x_test)
-
-    Returns the whitened training data, or the pair (whitened training data,
-    whitened ``x_other``) when ``x_other`` is given.  See ``fit_pca_whitening``.
-    """
-    mean, whitening_matrix = fit_pca_whitening(x_train, epsilon=epsilon)
-    x_train_white = apply_pca_whitening(x_train, mean, whitening_matrix)
-    if x_other is None:
-        return x_train_white
-    return x_train_white, apply_pca_whitening(x_other, mean, whitening_matrix)
 
 
 # ---------------------------------------------------------------------------
@@ -500,32 +405,3 @@ def stratified_subset(x, y, max_samples, seed=0):
               for c in range(number_of_classes)]
     indices = rng.permutation(np.concatenate(chosen))
     return x[indices], y[indices]
-
-
-def one_hot(y, num_classes):
-    """Encode integer class labels as one-hot vectors.
-
-    ``one_hot([0, 2], 3)`` gives ``[[1, 0, 0], [0, 0, 1]]``: a row per sample
-    with a 1 in the column of its class.  This is the target format of the
-    ``categorical_crossentropy`` loss.
-
-    Returns a float32 array of shape (samples, num_classes).
-
-    Raises ValueError if a label is not an integer in 0 .. num_classes - 1.
-    """
-    y = np.asarray(y)
-    if y.ndim != 1:
-        raise ValueError(f"y must be a 1D array of class labels, got shape {y.shape}.")
-    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < 1:
-        raise ValueError(f"num_classes must be a positive integer, got {num_classes!r}.")
-    if y.size > 0:
-        if not np.all(np.mod(y, 1) == 0):
-            raise ValueError("one_hot needs integer class labels (0, 1, 2, ...).")
-        if y.min() < 0 or y.max() >= num_classes:
-            raise ValueError(
-                f"Class labels must lie between 0 and num_classes - 1 = {num_classes - 1}, "
-                f"but they range from {y.min()} to {y.max()}."
-            )
-    encoded = np.zeros((len(y), num_classes), dtype=np.float32)
-    encoded[np.arange(len(y)), y.astype(np.int64)] = 1.0
-    return encoded

@@ -8,52 +8,6 @@ import pytest
 from dnnkit import preprocessing
 
 # ---------------------------------------------------------------------------
-# Scaling and reshaping.
-# ---------------------------------------------------------------------------
-
-
-def test_scale_images_divides_by_255_and_returns_float32():
-    images = np.array([[[0, 51], [255, 102]]], dtype=np.uint8)
-    scaled = preprocessing.scale_images(images)
-    assert scaled.dtype == np.float32
-    assert scaled.shape == images.shape
-    # 51 / 255 = 0.2, 102 / 255 = 0.4
-    np.testing.assert_allclose(scaled, [[[0.0, 0.2], [1.0, 0.4]]], rtol=1e-6)
-
-
-def test_scale_images_other_max_value_and_misuse():
-    np.testing.assert_allclose(preprocessing.scale_images([0, 8, 16], max_value=16), [0, 0.5, 1])
-    with pytest.raises(ValueError, match="between 0 and max_value=255"):
-        preprocessing.scale_images([0, 300])
-    with pytest.raises(ValueError, match="between 0"):
-        preprocessing.scale_images([-1, 10])
-    with pytest.raises(ValueError, match="positive"):
-        preprocessing.scale_images([0, 1], max_value=0)
-
-
-def test_flatten_images_gives_one_row_per_image():
-    images = np.arange(2 * 3 * 4).reshape(2, 3, 4)
-    flat = preprocessing.flatten_images(images)
-    assert flat.shape == (2, 12)
-    np.testing.assert_array_equal(flat[1], images[1].ravel())
-    assert preprocessing.flatten_images(np.zeros((5, 3, 4, 2))).shape == (5, 24)
-    with pytest.raises(ValueError, match=r"\(samples, height, width\)"):
-        preprocessing.flatten_images(np.arange(5))
-
-
-def test_add_channel_axis_gives_4d_tensor():
-    images = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
-    tensor = preprocessing.add_channel_axis(images)
-    assert tensor.shape == (2, 3, 4, 1)
-    assert tensor.dtype == np.uint8
-    np.testing.assert_array_equal(tensor[..., 0], images)
-    with pytest.raises(ValueError, match="shape"):
-        preprocessing.add_channel_axis(np.zeros((2, 12)))
-    with pytest.raises(ValueError, match="shape"):
-        preprocessing.add_channel_axis(tensor)
-
-
-# ---------------------------------------------------------------------------
 # Standardizing, log transform, PCA whitening.
 # ---------------------------------------------------------------------------
 
@@ -136,7 +90,8 @@ def test_pca_whiten_gives_identity_covariance_on_training_data():
     x_train = _correlated_data(np.random.default_rng(0))
     # Before: far from the identity (correlated, different scales).
     assert abs(np.corrcoef(x_train.T)[0, 1]) > 0.9
-    white = preprocessing.pca_whiten(x_train)
+    mean, matrix = preprocessing.fit_pca_whitening(x_train)
+    white = preprocessing.apply_pca_whitening(x_train, mean, matrix)
     assert white.shape == x_train.shape
     np.testing.assert_allclose(white.mean(axis=0), 0.0, atol=1e-10)
     covariance = white.T @ white / len(white)
@@ -147,15 +102,19 @@ def test_pca_whiten_gives_identity_covariance_on_training_data():
 def test_pca_whiten_applies_training_statistics_to_other_data():
     rng = np.random.default_rng(1)
     x_train = _correlated_data(rng)
-    white_train, white_same = preprocessing.pca_whiten(x_train, x_train[:10])
-    # The same rows give the same result: the other data uses the training transform.
-    np.testing.assert_allclose(white_same, white_train[:10])
-    # Data from elsewhere is not re-fitted: a shifted copy is not centred.
-    _, white_shifted = preprocessing.pca_whiten(x_train, x_train + 5.0)
-    assert np.linalg.norm(white_shifted.mean(axis=0)) > 1.0
-    # The fit/apply pair gives the same as the shorthand.
     mean, matrix = preprocessing.fit_pca_whitening(x_train)
-    np.testing.assert_allclose(preprocessing.apply_pca_whitening(x_train, mean, matrix), white_train)
+    white_train = preprocessing.apply_pca_whitening(x_train, mean, matrix)
+    # The same rows give the same result: the other data uses the training transform.
+    np.testing.assert_allclose(preprocessing.apply_pca_whitening(x_train[:10], mean, matrix),
+                               white_train[:10])
+    # Data from elsewhere is not re-fitted: a shifted copy is not centred.
+    white_shifted = preprocessing.apply_pca_whitening(x_train + 5.0, mean, matrix)
+    assert np.linalg.norm(white_shifted.mean(axis=0)) > 1.0
+    # float32 stays float32, integers become float32.
+    assert preprocessing.apply_pca_whitening(x_train.astype(np.float32), mean, matrix).dtype \
+        == np.float32
+    assert preprocessing.apply_pca_whitening(np.ones((2, 3), dtype=np.int64), mean, matrix).dtype \
+        == np.float32
 
 
 def test_pca_whiten_components_ordered_and_misuse():
@@ -165,10 +124,12 @@ def test_pca_whiten_components_ordered_and_misuse():
     # lengths are 1 / sqrt(eigenvalue): increasing when the largest variance comes first.
     lengths = np.linalg.norm(matrix, axis=0)
     assert np.all(np.diff(lengths) > 0)
-    with pytest.raises(ValueError, match="flatten_images"):
-        preprocessing.pca_whiten(np.zeros((5, 2, 2)))
+    with pytest.raises(ValueError, match=r"Flatten images first: x\.reshape"):
+        preprocessing.fit_pca_whitening(np.zeros((5, 2, 2)))
     with pytest.raises(ValueError, match="at least 2"):
-        preprocessing.pca_whiten(np.zeros((1, 3)))
+        preprocessing.fit_pca_whitening(np.zeros((1, 3)))
+    with pytest.raises(ValueError, match="must not be negative"):
+        preprocessing.fit_pca_whitening(x_train, epsilon=-1.0)
     with pytest.raises(ValueError, match="3 features"):
         preprocessing.apply_pca_whitening(np.zeros((4, 2)), mean, matrix)
 
@@ -234,7 +195,7 @@ def test_split_without_stratify_and_with_one_hot_labels():
     assert [len(part_x) for part_x, _ in parts] == [70, 30, 0]
     np.testing.assert_array_equal(np.sort(np.concatenate([parts[0][0], parts[1][0]])), x)
     # One-hot labels are stratified by their class (argmax) and returned as rows.
-    one_hot_y = preprocessing.one_hot(y, 2)
+    one_hot_y = np.eye(2)[y]
     (_, y_train), _, _ = preprocessing.train_val_test_split(x, one_hot_y)
     assert y_train.shape == (60, 2)
     np.testing.assert_array_equal(y_train.sum(axis=0), [48, 12])  # 60 % of (80, 20)
@@ -318,11 +279,3 @@ def test_stratified_subset_misuse():
         preprocessing.stratified_subset(x, y, 2.5)
     with pytest.raises(ValueError, match="same number of samples"):
         preprocessing.stratified_subset(x, y[:-1], 5)
-
-
-def test_one_hot():
-    np.testing.assert_array_equal(preprocessing.one_hot([0, 2, 1], 3),
-                                  [[1, 0, 0], [0, 0, 1], [0, 1, 0]])
-    assert preprocessing.one_hot([1], 2).dtype == np.float32
-    with pytest.raises(ValueError, match="between 0 and num_classes - 1 = 2"):
-        preprocessing.one_hot([0, 3], 3)
