@@ -3,20 +3,150 @@
 #   source setup_env.sh      # the first time: creates the environment (a few minutes)
 #                            # afterwards: only activates it (seconds)
 #
-# With conda: creates or updates the conda environment "myML" from
+# With conda: creates or updates the project's conda environment "myML" from
 # environment.yml and activates it.  Without conda: a virtual environment in
 # .venv/ with pip and requirements.txt.  With an NVIDIA GPU (nvidia-smi works),
 # TensorFlow's CUDA extra is installed too, so that the GPU is used.
 #
-# The environment is rebuilt only when environment.yml / requirements.txt
-# changed since the last set-up (a checksum is kept inside the environment).
-# Set DNN_ENV=venv to use a .venv even where conda exists.
+# The project's own environment is rebuilt only when environment.yml /
+# requirements.txt changed since the last set-up (a checksum, the "stamp", is
+# kept inside the environment).
+#
+# An environment this script did not make is never changed.  Where a conda
+# environment is already active (in the lab: `conda activate myML`), or an
+# environment named myML exists without our stamp, it is checked instead: can
+# its Python import TensorFlow, numpy, matplotlib, scipy and iminuit, at least
+# at the lab's versions (the floor below)?  If so it is used as it is; if not,
+# one line says what is missing and what to do, and nothing is changed.
+#
+#   DNN_ENV=venv source setup_env.sh        # a private .venv even where conda exists
+#   DNN_ENV=lab-floor source setup_env.sh   # Python 3.8 with the lab's versions
+#                                           # (requirements-lab.txt), as CI tests them
+#
+# Exit status: 0 ready; 1 the set-up failed; 2 an environment that is not ours
+# cannot run the examples (nothing changed); 10 DNN_ENV=lab-floor, but no
+# Python 3.8 on this machine (pytest's own statuses are 0-5, so CI can tell).
 #
 # Works in bash and zsh.  This file is meant to be sourced, so it never calls
 # `exit` (that would close your terminal) and leaves your shell options alone.
 
+# The oldest versions the examples run with (the lab's myML: Python 3.8,
+# TensorFlow 2.4 with Keras 2.4); tests/test_environment.py checks that
+# requirements-lab.txt meets them.
+_dnn_floor="python=3.8 tensorflow=2.4 numpy=1.19 matplotlib=3.3 scipy=1.6 iminuit=2"
+
+# Checks, with the Python that runs it, the modules and versions given in its
+# argument ("name=minimum name=minimum ...").  Prints one line of "name version" on success;
+# on failure exits 1 and prints what is wrong, then what pip would install.
+# Plain Python without f-strings, so that even an old Python can answer.
+_dnn_check_code='
+import os, re, sys
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+def parts(text):
+    found = re.match(r"\d+(\.\d+)*", str(text))
+    return tuple(int(part) for part in found.group(0).split(".")) if found else ()
+have, problems, wanted = [], [], []
+for item in sys.argv[1].split():
+    name, minimum = item.split("=")
+    if name == "python":
+        version = "%d.%d.%d" % sys.version_info[:3]
+    else:
+        try:
+            version = getattr(__import__(name), "__version__", "0")
+        except ImportError as error:
+            if getattr(error, "name", name) == name:
+                problems.append("%s is missing" % name)
+                wanted.append(name)
+            else:
+                problems.append("%s does not import (%s)" % (name, " ".join(str(error).split())[:120]))
+            continue
+        except Exception as error:
+            problems.append("%s does not import (%s: %s)" % (
+                name, type(error).__name__, " ".join(str(error).split())[:120]))
+            continue
+    if parts(version) < parts(minimum):
+        problems.append("%s %s is older than %s" % (name, version, minimum))
+        if name != "python":
+            wanted.append("\"%s>=%s\"" % (name, minimum))
+    else:
+        have.append("%s %s" % ("Python" if name == "python" else name, version))
+if problems:
+    print("; ".join(problems))
+    print(" ".join(wanted))
+    sys.exit(1)
+print(", ".join(have))
+'
+
+# Use the conda environment $1 (prefix $2) that setup_env did not make, if it
+# can run the examples; $3 is "active" when it is already active.
+_dnn_use_foreign() {
+    local name=$1 prefix=$2 state=${3:-} report problems wanted choices
+    if [ ! -x "$prefix/bin/python" ]; then
+        echo "setup_env: the conda environment $name ($prefix) has no Python, so it cannot run the" \
+             "examples; setup_env changed nothing in it. Choices: ask the lab's admin, or" \
+             "'DNN_ENV=venv source setup_env.sh' for a private .venv." >&2
+        return 2
+    fi
+    if report=$("$prefix/bin/python" -c "$_dnn_check_code" "$_dnn_floor" 2>/dev/null); then
+        if [ "$state" != active ]; then
+            conda activate "$name" || return 1
+        fi
+        echo "setup_env: ready: using the conda environment $name as it is ($report);" \
+             "setup_env changed nothing in it."
+        return 0
+    fi
+    problems=$(printf '%s\n' "$report" | sed -n 1p)
+    wanted=$(printf '%s\n' "$report" | sed -n 2p)
+    [ -n "$problems" ] || problems="its Python does not start"
+    choices="ask the lab's admin"
+    if [ -n "$wanted" ]; then
+        choices="$choices, or 'pip install --user $wanted'"
+    fi
+    echo "setup_env: the conda environment $name cannot run the examples: $problems." \
+         "Choices: $choices, or 'DNN_ENV=venv source setup_env.sh' for a private .venv." \
+         "setup_env changed nothing." >&2
+    return 2
+}
+
+# DNN_ENV=lab-floor: a venv with Python 3.8 and requirements-lab.txt, in a cache
+# outside the repository, built once per machine (again when that file changes).
+_dnn_lab_floor() {
+    local here=$1 python38="" candidate pyenv_root cache wanted have
+    if command -v python3.8 >/dev/null 2>&1 && python3.8 -c \
+        'import sys; sys.exit(sys.version_info[:2] != (3, 8))' 2>/dev/null; then
+        python38=$(command -v python3.8)
+    else
+        pyenv_root=$(pyenv root 2>/dev/null) || pyenv_root=${PYENV_ROOT:-$HOME/.pyenv}
+        for candidate in $(ls -d "$pyenv_root"/versions/3.8*/bin/python3.8 2>/dev/null | sort -V); do
+            if "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 8))' 2>/dev/null; then
+                python38=$candidate  # the newest 3.8.x comes last
+            fi
+        done
+    fi
+    if [ -z "$python38" ]; then
+        echo "setup_env: no Python 3.8 here (neither python3.8 on PATH nor under pyenv in" \
+             "$pyenv_root/versions), so the lab-floor environment cannot be built."
+        return 10
+    fi
+    cache="${XDG_CACHE_HOME:-$HOME/.cache}/dnn-lecture/lab-floor-py38"
+    wanted="$(cat "$here/requirements-lab.txt" | cksum) $("$python38" -c 'import sys; print(sys.version.split()[0])')"
+    if ! "$cache/bin/python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 8))' 2>/dev/null; then
+        echo "setup_env: creating the lab-floor environment in $cache with $python38 ..."
+        "$python38" -m venv --clear "$cache" || return 1
+    fi
+    # shellcheck disable=SC1091
+    . "$cache/bin/activate" || return 1
+    have=$(cat "$cache/.dnn-setup-stamp" 2>/dev/null)
+    if [ "$have" != "$wanted" ]; then
+        echo "setup_env: installing the packages of requirements-lab.txt (the first time takes a few minutes) ..."
+        python -m pip install --quiet -r "$here/requirements-lab.txt" || return 1
+        echo "$wanted" > "$cache/.dnn-setup-stamp"
+    fi
+    echo "setup_env: ready: $(python --version 2>&1) with the lab's versions in $cache"
+}
+
 _dnn_setup() {
-    local here python_bin stamp_file wanted have gpu_extra tf_spec
+    local here python_bin stamp_file wanted have gpu_extra tf_spec prefix
     if [ -n "${BASH_VERSION:-}" ]; then
         here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
     elif [ -n "${ZSH_VERSION:-}" ]; then
@@ -25,22 +155,45 @@ _dnn_setup() {
         here=$(pwd)
     fi
 
-    tf_spec=$(grep -E '^tensorflow==' "$here/requirements.txt" | sed 's/[[:space:]].*//')
-    gpu_extra=""
-    if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi >/dev/null 2>&1; then
-        gpu_extra=1
-        echo "setup_env: NVIDIA GPU found; installing TensorFlow with its CUDA libraries."
+    case "${DNN_ENV:-}" in
+        ""|venv) ;;
+        lab-floor) _dnn_lab_floor "$here"; return ;;
+        *)
+            echo "setup_env: error: DNN_ENV=$DNN_ENV is unknown; use DNN_ENV=venv (a private .venv)," \
+                 "DNN_ENV=lab-floor (Python 3.8 with the lab's versions) or leave it unset." >&2
+            return 1 ;;
+    esac
+
+    if [ "${DNN_ENV:-}" != "venv" ]; then
+        # ---- a conda environment that is active and not ours: use it as it is
+        if [ -n "${CONDA_PREFIX:-}" ] && [ -n "${CONDA_DEFAULT_ENV:-}" ] \
+            && [ "$CONDA_DEFAULT_ENV" != base ] && [ ! -f "$CONDA_PREFIX/.dnn-setup-stamp" ]; then
+            _dnn_use_foreign "$CONDA_DEFAULT_ENV" "$CONDA_PREFIX" active
+            return
+        fi
     fi
 
+    tf_spec=$(grep -E '^tensorflow==' "$here/requirements.txt" | sed 's/[[:space:]].*//')
+    gpu_extra=""
     if command -v conda >/dev/null 2>&1 && [ "${DNN_ENV:-}" != "venv" ]; then
         # ---- conda ---------------------------------------------------------
-        wanted=$(cat "$here/environment.yml" | cksum)"${gpu_extra:+ gpu}"
         if [ -n "${ZSH_VERSION:-}" ]; then
             eval "$(conda shell.zsh hook)"
         else
             eval "$(conda shell.bash hook)"
         fi
-        if conda env list | grep -qE '^myML[[:space:]]'; then
+        prefix=$(conda env list | awk '$1 == "myML" { print $NF }')
+        if [ -n "$prefix" ] && [ ! -f "$prefix/.dnn-setup-stamp" ]; then
+            # myML exists, but setup_env did not make it (the lab's): never change it.
+            _dnn_use_foreign myML "$prefix"
+            return
+        fi
+        if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi >/dev/null 2>&1; then
+            gpu_extra=1
+            echo "setup_env: NVIDIA GPU found; installing TensorFlow with its CUDA libraries."
+        fi
+        wanted=$(cat "$here/environment.yml" | cksum)"${gpu_extra:+ gpu}"
+        if [ -n "$prefix" ]; then
             conda activate myML || return 1
             stamp_file="$CONDA_PREFIX/.dnn-setup-stamp"
             have=$(cat "$stamp_file" 2>/dev/null)
@@ -63,6 +216,10 @@ _dnn_setup() {
         fi
     else
         # ---- venv with pip -------------------------------------------------
+        if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi >/dev/null 2>&1; then
+            gpu_extra=1
+            echo "setup_env: NVIDIA GPU found; installing TensorFlow with its CUDA libraries."
+        fi
         wanted=$(cat "$here/requirements.txt" | cksum)"${gpu_extra:+ gpu}"
         stamp_file="$here/.venv/.dnn-setup-stamp"
         if [ ! -x "$here/.venv/bin/python" ]; then
@@ -101,8 +258,9 @@ _dnn_setup() {
 
 _dnn_setup
 _dnn_status=$?
-unset -f _dnn_setup
-if [ "$_dnn_status" -ne 0 ]; then
+unset -f _dnn_setup _dnn_use_foreign _dnn_lab_floor
+unset _dnn_floor _dnn_check_code
+if [ "$_dnn_status" -eq 1 ]; then
     echo "setup_env: set-up failed (see the messages above); nothing was activated." >&2
 fi
 # Leave the status for `source setup_env.sh && ...`: `return` when sourced,

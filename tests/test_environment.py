@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -236,91 +237,92 @@ def test_setup_env_only_activates_an_up_to_date_venv():
 
 
 # ---------------------------------------------------------------------------
-# setup_env.sh with conda: conda is not installed here, so a stand-in records
-# what setup_env.sh asks of it.
+# requirements-lab.txt: the lab's floor, which CI tests on Python 3.8
 # ---------------------------------------------------------------------------
-FAKE_CONDA = r'''#!/usr/bin/env bash
-echo "conda $*" >> "$FAKE_LOG"
-case "$1 $2" in
-    "shell.bash hook"|"shell.zsh hook")
-        cat <<'HOOK'
-conda() {
-    if [ "$1" = activate ]; then
-        export CONDA_PREFIX="$FAKE_ROOT/envs/$2"
-        echo "activate $2" >> "$FAKE_LOG"
-    else
-        command conda "$@"
-    fi
-}
-HOOK
-        ;;
-    "env list") [ -d "$FAKE_ROOT/envs/myML" ] && echo "myML    $FAKE_ROOT/envs/myML" ;;
-    "env create") mkdir -p "$FAKE_ROOT/envs/myML" ;;
-esac
-exit 0
-'''
-FAKE_PYTHON = '#!/usr/bin/env bash\necho "python $*" >> "$FAKE_LOG"\necho "Python 3.12.0"\n'
+REQUIREMENTS_LAB = ROOT / "requirements-lab.txt"
+
+# Packages only the test suite needs (the floor check of a foreign environment
+# in setup_env.sh asks only for what the scripts import).
+TEST_ONLY = {"pytest", "hypothesis", "nbclient", "ipykernel", "nbformat"}
 
 
-@pytest.fixture()
-def conda_sandbox(tmp_path):
-    """A copy of the set-up files and a PATH with the stand-ins for conda and python."""
-    project = tmp_path / "project"
-    project.mkdir()
-    for name in ("setup_env.sh", "environment.yml", "requirements.txt"):
-        shutil.copy(ROOT / name, project / name)
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    for name, text in (("conda", FAKE_CONDA), ("python", FAKE_PYTHON)):
-        (bin_dir / name).write_text(text)
-        (bin_dir / name).chmod(0o755)
-    log = tmp_path / "calls.log"
-    environment = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path),
-                   "FAKE_LOG": str(log), "FAKE_ROOT": str(tmp_path / "conda")}
-
-    def source(gpu=False):
-        if gpu:
-            (bin_dir / "nvidia-smi").write_text("#!/bin/sh\nexit 0\n")
-            (bin_dir / "nvidia-smi").chmod(0o755)
-        log.write_text("")
-        completed = subprocess.run(["bash", "-c", "source setup_env.sh && echo PREFIX=$CONDA_PREFIX"],
-                                   cwd=project, env=environment, capture_output=True, text=True,
-                                   timeout=60)
-        return completed, log.read_text()
-
-    return project, source
+def _version_tuple(version):
+    return tuple(int(part) for part in version.split("."))
 
 
-def test_setup_env_creates_the_conda_environment_once(conda_sandbox):
-    project, source = conda_sandbox
-    completed, calls = source()
-    assert completed.returncode == 0, completed.stderr
-    assert f"conda env create -f {project}/environment.yml" in calls
-    assert "activate myML" in calls
-    assert "PREFIX=" in completed.stdout and completed.stdout.strip().endswith("envs/myML")
-
-    # The second time it only activates: no create, no update, no pip.
-    completed, calls = source()
-    assert completed.returncode == 0, completed.stderr
-    assert "activate myML" in calls
-    assert "env create" not in calls and "env update" not in calls and "pip" not in calls
+@pytest.fixture(scope="module")
+def lab_requirements():
+    return parse_requirements(REQUIREMENTS_LAB.read_text())
 
 
-def test_setup_env_updates_the_conda_environment_when_environment_yml_changes(conda_sandbox):
-    project, source = conda_sandbox
-    source()
-    with open(project / "environment.yml", "a") as stream:
-        stream.write("  # a new comment changes the checksum\n")
-    completed, calls = source()
-    assert completed.returncode == 0, completed.stderr
-    assert f"conda env update -n myML -f {project}/environment.yml" in calls
-    assert "env create" not in calls
+@pytest.fixture(scope="module")
+def floor():
+    """The minimum versions setup_env.sh checks in an environment it did not make."""
+    match = re.search(r'^_dnn_floor="([^"]*)"', SETUP.read_text(), re.M)
+    assert match, "setup_env.sh has no _dnn_floor=\"...\" line"
+    return {name: version for name, _, version in
+            (item.partition("=") for item in match.group(1).split())}
 
 
-def test_setup_env_adds_the_cuda_extra_with_an_nvidia_gpu(conda_sandbox):
-    _, source = conda_sandbox
-    completed, calls = source(gpu=True)
-    assert completed.returncode == 0, completed.stderr
-    assert "NVIDIA GPU found" in completed.stdout
-    pinned = re.search(r"^tensorflow==(\S+)", (ROOT / "requirements.txt").read_text(), re.M)
-    assert f"python -m pip install tensorflow[and-cuda]=={pinned.group(1)}" in calls
+def test_the_lab_floor_has_every_package_of_requirements_txt(requirements, lab_requirements):
+    missing = sorted(set(requirements) - set(lab_requirements))
+    assert not missing, f"requirements-lab.txt lacks {missing}"
+    # keras-gpu installs the standalone Keras 2.4 beside TensorFlow 2.4, as in the lab
+    assert lab_requirements["keras"][0] == "2.4.3"
+
+
+def test_the_lab_floor_pins_exact_versions_each_with_a_reason(lab_requirements):
+    for name, (version, comment) in lab_requirements.items():
+        assert re.fullmatch(r"\d+\.\d+\.\d+", version), f"requirements-lab.txt: {name}=={version}"
+        assert re.search(r"\w\.py\b|\bevery|test suite", comment), (
+            f"requirements-lab.txt: the comment of {name} names no script: {comment!r}")
+    named = {name for _, comment in lab_requirements.values()
+             for name in re.findall(r"[\w/]+\.py\b", comment)}
+    missing = sorted(name for name in named if not (ROOT / name).is_file())
+    assert not missing, f"scripts named in requirements-lab.txt do not exist: {missing}"
+
+
+def test_the_lab_floor_meets_the_floor_and_stays_below_the_pinned_set(
+        requirements, lab_requirements, floor):
+    assert floor["python"] == "3.8"
+    assert set(floor) - {"python"} == set(requirements) - TEST_ONLY, (
+        "setup_env.sh's floor must name exactly the packages the scripts import")
+    for name, minimum in floor.items():
+        if name == "python":
+            continue
+        lab = lab_requirements[name][0]
+        assert _version_tuple(lab)[:len(_version_tuple(minimum))] >= _version_tuple(minimum), \
+            f"requirements-lab.txt: {name}=={lab} is below the floor {minimum}"
+        pinned = requirements[name][0]
+        assert _version_tuple(lab) <= _version_tuple(pinned) + (99,), \
+            f"requirements-lab.txt: {name}=={lab} is newer than requirements.txt's {pinned}"
+
+
+def test_the_floor_check_reports_missing_and_old_packages():
+    """setup_env.sh's check program, run with this Python against a made-up floor."""
+    code = re.search(r"^_dnn_check_code='(.*?)^'", SETUP.read_text(), re.M | re.S).group(1)
+    run = subprocess.run([sys.executable, "-c", code, "python=3.8 pytest=1.0 no_such_module=1"],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 1
+    problems, wanted = run.stdout.splitlines()
+    assert problems == "no_such_module is missing"
+    assert wanted == "no_such_module"
+    run = subprocess.run([sys.executable, "-c", code, "python=3.8 pytest=99.0"],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 1
+    assert run.stdout.splitlines()[1] == '"pytest>=99.0"'
+    run = subprocess.run([sys.executable, "-c", code, "python=3.8 pytest=1.0"],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0 and run.stdout.startswith("Python 3.") and "pytest" in run.stdout
+
+
+def test_ci_runs_the_readme_test_command_then_the_floor_leg():
+    ci = (ROOT / ".ci" / "run").read_text()
+    readme = (ROOT / "README.md").read_text()
+    command = "source setup_env.sh && python -m pytest"
+    assert f"    {command}" in readme.splitlines(), "README.md has no test command line"
+    lines = [line.strip() for line in ci.splitlines()]
+    assert command in lines, ".ci/run must run the README's test command exactly"
+    floor_leg = f"DNN_ENV=lab-floor {command}"
+    assert floor_leg in lines, ".ci/run must run the lab-floor leg"
+    assert lines.index(command) < lines.index(floor_leg)
