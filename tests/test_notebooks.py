@@ -1,0 +1,470 @@
+"""The notebooks in notebooks/: generated from the scripts, fresh, and run in a real Jupyter kernel.
+
+- Every script written in ``# %%`` cells has its notebook, and the notebook
+  is what ``tools/make_notebooks.py`` makes of the script now (the tool's
+  check, in this process).  The tool's rules are tested on small scripts
+  written into ``tmp_path``.
+- Every notebook runs, unchanged, in a real kernel (nbclient + ipykernel) of
+  this very Python, started in notebooks/ as Jupyter starts it.  The tiny
+  settings reach the scripts through the environment variable
+  ``DNN_NOTEBOOK_ARGS`` of the kernel, which ``runtime.parse_args`` reads
+  in a notebook.  MPLBACKEND is removed from the kernel's environment, so
+  that ipykernel's inline backend draws the figures as image/png outputs.
+  The test checks what a student sees under each cell: no error, the data's
+  shapes, the model summary, the epochs of training, and every saved figure
+  under the cell that made it.  Two kernels run at a time (TensorFlow's
+  import takes seconds in each).
+"""
+
+import asyncio
+import importlib.util
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+# One table of tiny settings for the scripts and their notebooks.
+from test_scripts import MODEL_SCRIPTS, TINY_SETTINGS
+
+ROOT = Path(__file__).resolve().parent.parent
+TOOL = ROOT / "tools" / "make_notebooks.py"
+
+
+def load_tool():
+    specification = importlib.util.spec_from_file_location("make_notebooks", TOOL)
+    module = importlib.util.module_from_spec(specification)
+    specification.loader.exec_module(module)
+    return module
+
+
+make_notebooks = load_tool()
+SCRIPTS = [path.stem for path in make_notebooks.find_scripts(ROOT)]
+KERNEL_NAME = "dnn-notebook-test"
+PARALLEL_KERNELS = 2
+CELL_TIMEOUT = 600  # seconds for one cell; a tiny training takes a few
+
+
+def run_tool(*arguments, cwd=ROOT):
+    """``python tools/make_notebooks.py ARGUMENTS`` in a real process."""
+    return subprocess.run([sys.executable, str(TOOL), *arguments], cwd=str(cwd),
+                          capture_output=True, text=True, timeout=120)
+
+
+# ---------------------------------------------------------------------------
+# The notebooks in the repository
+# ---------------------------------------------------------------------------
+def test_every_script_has_a_fresh_notebook():
+    assert "MLP_MNIST_digits_tf" in SCRIPTS and "reproduce" not in SCRIPTS, SCRIPTS
+    scripts = make_notebooks.find_scripts(ROOT)
+    assert make_notebooks.check(scripts, ROOT) == []
+
+
+def test_notebooks_are_valid_and_without_outputs():
+    nbformat = pytest.importorskip("nbformat")
+    for name in SCRIPTS:
+        path = ROOT / "notebooks" / f"{name}.ipynb"
+        notebook = nbformat.read(str(path), as_version=4)
+        nbformat.validate(notebook)
+        assert (notebook.nbformat, notebook.nbformat_minor) == (4, 5)
+        code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+        assert all(cell.outputs == [] and cell.execution_count is None for cell in code), name
+        assert notebook.cells[0].cell_type == "markdown"
+        assert notebook.cells[0].source.startswith("# "), notebook.cells[0].source[:80]
+        assert f"generated from `{name}.py`" in notebook.cells[0].source
+
+
+def test_every_script_has_tiny_settings():
+    """A new script needs tiny settings (tests/test_scripts.py) for its notebook run too."""
+    assert set(SCRIPTS) <= set(TINY_SETTINGS), set(SCRIPTS) - set(TINY_SETTINGS)
+
+
+# ---------------------------------------------------------------------------
+# The tool's rules, on small scripts
+# ---------------------------------------------------------------------------
+SMALL_SCRIPT = '''\
+"""A small example.
+
+It shows how the cells become a notebook.
+"""
+
+# %% Set-up
+# The options come first.
+#
+# A second paragraph.
+from dnnkit import runtime
+
+parser = runtime.make_parser(__doc__, epochs=3, data=True)
+
+
+# %% Only prose
+# Nothing to run here.
+
+# %% Data
+x = [1, 2, 3]  # a comment in the code
+# a comment line between code lines
+text = """
+# %% not a cell: inside a string
+"""
+
+# %%
+print(len(x))
+
+'''
+
+
+def write_project(root, scripts):
+    (root / "dnnkit").mkdir()
+    for name, text in scripts.items():
+        (root / name).write_text(text, encoding="utf-8")
+
+
+def cell_texts(notebook_file):
+    notebook = json.loads(Path(notebook_file).read_text(encoding="utf-8"))
+    return [(cell["cell_type"], "".join(cell["source"])) for cell in notebook["cells"]]
+
+
+def test_cells_prose_and_code(tmp_path):
+    write_project(tmp_path, {"small.py": SMALL_SCRIPT})
+    assert make_notebooks.main(["--root", str(tmp_path)]) == 0
+    cells = cell_texts(tmp_path / "notebooks" / "small.ipynb")
+    kind, introduction = cells[0]
+    assert kind == "markdown"
+    assert introduction.startswith("# A small example\n\nIt shows how the cells become a notebook.\n")
+    for words in ("generated from `small.py`", "tools/make_notebooks.py",
+                  "edit the script, not the notebook", "lecture's settings",
+                  'DNN_NOTEBOOK_ARGS="--epochs 2 --max-samples 5000" jupyter notebook'):
+        assert words in introduction, words
+    assert cells[1][0] == "code" and "os.chdir(" in cells[1][1]
+    assert cells[2:] == [
+        ("markdown", "## Set-up\n\nThe options come first.\n\nA second paragraph."),
+        ("code", "from dnnkit import runtime\n\n"
+                 "parser = runtime.make_parser(__doc__, epochs=3, data=True)"),
+        ("markdown", "## Only prose\n\nNothing to run here."),
+        ("markdown", "## Data"),
+        ("code", 'x = [1, 2, 3]  # a comment in the code\n'
+                 '# a comment line between code lines\n'
+                 'text = """\n# %% not a cell: inside a string\n"""'),
+        ("code", "print(len(x))"),
+    ]
+
+
+def test_the_first_code_cell_finds_the_project_folder(tmp_path):
+    """Run in notebooks/ (as Jupyter starts a notebook), the cell goes to the folder with dnnkit/."""
+    write_project(tmp_path, {"small.py": SMALL_SCRIPT})
+    (tmp_path / "notebooks").mkdir()
+    code = cell_texts_of_script(tmp_path / "small.py")[1][1]
+    for start in (tmp_path / "notebooks", tmp_path):
+        completed = subprocess.run([sys.executable, "-c", code + "\nimport dnnkit"],
+                                   cwd=str(start), capture_output=True, text=True, timeout=60)
+        assert completed.returncode == 0, completed.stderr
+        assert completed.stdout == f"Working folder: {tmp_path.resolve()}\n"
+
+
+def cell_texts_of_script(script):
+    notebook = json.loads(make_notebooks.notebook_text(script))
+    return [(cell["cell_type"], "".join(cell["source"])) for cell in notebook["cells"]]
+
+
+def test_quick_run_example_fits_the_options(tmp_path):
+    write_project(tmp_path, {
+        "model.py": SMALL_SCRIPT,
+        "fit.py": SMALL_SCRIPT.replace("epochs=3, data=True", "epochs=3"),
+        "plain.py": SMALL_SCRIPT.replace("epochs=3, data=True", "data=True"),
+    })
+    first = {name: cell_texts_of_script(tmp_path / f"{name}.py")[0][1]
+             for name in ("model", "fit", "plain")}
+    assert 'DNN_NOTEBOOK_ARGS="--epochs 2 --max-samples 5000"' in first["model"]
+    assert 'DNN_NOTEBOOK_ARGS="--epochs 2" jupyter' in first["fit"]
+    assert "--epochs" not in first["plain"] and "DNN_NOTEBOOK_ARGS=" in first["plain"]
+    assert "python plain.py --help" in first["plain"]
+
+
+def test_output_is_deterministic_json(tmp_path):
+    write_project(tmp_path, {"small.py": SMALL_SCRIPT})
+    text = make_notebooks.notebook_text(tmp_path / "small.py")
+    assert text == make_notebooks.notebook_text(tmp_path / "small.py")
+    notebook = json.loads(text)
+    assert text == json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    ids = [cell["id"] for cell in notebook["cells"]]
+    assert len(set(ids)) == len(ids)
+    assert all(re.fullmatch(r"[a-zA-Z0-9_-]{1,64}", cell_id) for cell_id in ids)
+    code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
+    assert all(cell["outputs"] == [] and cell["execution_count"] is None for cell in code)
+    nbformat = pytest.importorskip("nbformat")
+    nbformat.validate(nbformat.reads(text, as_version=4))
+
+
+def test_two_equal_cells_get_different_ids(tmp_path):
+    write_project(tmp_path, {"twice.py": '"""Twice."""\n# %% A\nx = 1\n# %% A\nx = 1\n'})
+    notebook = json.loads(make_notebooks.notebook_text(tmp_path / "twice.py"))
+    ids = [cell["id"] for cell in notebook["cells"]]
+    assert len(ids) == 6 and len(set(ids)) == 6
+
+
+def test_which_files_are_scripts(tmp_path):
+    write_project(tmp_path, {
+        "small.py": SMALL_SCRIPT,
+        "reproduce.py": SMALL_SCRIPT,
+        "old_style.py": SMALL_SCRIPT + "\ndef main(argv=None):\n    pass\n",
+        "helper.py": '"""No cells."""\nx = 1\n',
+    })
+    assert [path.name for path in make_notebooks.find_scripts(tmp_path)] == ["small.py"]
+
+
+def test_check_reports_stale_missing_and_extra_notebooks_and_writes_nothing(tmp_path):
+    write_project(tmp_path, {"a.py": SMALL_SCRIPT, "b.py": SMALL_SCRIPT})
+    missing = run_tool("--check", "--root", str(tmp_path))
+    assert missing.returncode == 1
+    assert missing.stdout.splitlines() == [
+        "notebooks/a.ipynb is missing: run python tools/make_notebooks.py",
+        "notebooks/b.ipynb is missing: run python tools/make_notebooks.py"]
+    assert not (tmp_path / "notebooks").exists()
+
+    written = run_tool("--root", str(tmp_path))
+    assert written.returncode == 0, written.stderr
+    assert written.stdout.splitlines() == ["Wrote notebooks/a.ipynb", "Wrote notebooks/b.ipynb"]
+    assert run_tool("--check", "--root", str(tmp_path)).returncode == 0
+
+    (tmp_path / "a.py").write_text(SMALL_SCRIPT.replace("x = [1, 2, 3]", "x = [4]"),
+                                   encoding="utf-8")
+    (tmp_path / "b.py").rename(tmp_path / "c.py")
+    before = {path.name: path.read_bytes() for path in (tmp_path / "notebooks").iterdir()}
+    stale = run_tool("--check", "--root", str(tmp_path))
+    assert stale.returncode == 1
+    assert stale.stdout.splitlines() == [
+        "notebooks/a.ipynb is out of date with a.py: run python tools/make_notebooks.py",
+        "notebooks/c.ipynb is missing: run python tools/make_notebooks.py",
+        "notebooks/b.ipynb has no script: run python tools/make_notebooks.py to remove it"]
+    assert {path.name: path.read_bytes() for path in (tmp_path / "notebooks").iterdir()} == before
+
+    only_c = run_tool("--check", "c.py", "--root", str(tmp_path))  # only the scripts named
+    assert only_c.returncode == 1 and len(only_c.stdout.splitlines()) == 1
+
+    assert run_tool("--root", str(tmp_path)).stdout.splitlines() == [
+        "Wrote notebooks/a.ipynb", "Wrote notebooks/c.ipynb",
+        "Removed notebooks/b.ipynb (no script)"]
+    assert "x = [4]" in (tmp_path / "notebooks" / "a.ipynb").read_text(encoding="utf-8")
+    assert run_tool("--check", "--root", str(tmp_path)).returncode == 0
+
+
+def test_named_scripts_only(tmp_path):
+    write_project(tmp_path, {"a.py": SMALL_SCRIPT, "b.py": SMALL_SCRIPT})
+    assert make_notebooks.main(["a", "--root", str(tmp_path)]) == 0
+    assert [path.name for path in (tmp_path / "notebooks").iterdir()] == ["a.ipynb"]
+    assert make_notebooks.main([str(tmp_path / "b.py"), "--root", str(tmp_path)]) == 0
+    assert sorted(path.name for path in (tmp_path / "notebooks").iterdir()) == \
+        ["a.ipynb", "b.ipynb"]
+
+
+@pytest.mark.parametrize("files, arguments, message", [
+    ({"bad.py": '"""Code first."""\nimport os\n\n# %% Set-up\nx = 1\n'}, [],
+     "Error: bad.py line 2: code before the first '# %%' cell: move it into a cell"),
+    ({"a.py": SMALL_SCRIPT, "plain.py": '"""No cells."""\nx = 1\n'}, ["plain.py"],
+     "Error: plain.py has no '# %% Title' cells"),
+    ({"a.py": SMALL_SCRIPT}, ["nothere"],
+     "Error: nothere is no example script in {root}; the scripts are: a.py"),
+    ({"nodoc.py": "# %% Set-up\nx = 1\n"}, [],
+     "Error: nodoc.py: no module docstring: the notebook's first cell is made from it "
+     "(title line, what the script shows)"),
+    ({"broken.py": '"""Broken."""\n# %% Set-up\nx = (\n'}, [],
+     "Error: broken.py line 3: syntax error: "),
+    ({"helper.py": '"""No cells."""\n'}, [],
+     "Error: no scripts in '# %%' cells in {root}"),
+])
+def test_bad_input_is_one_line_and_exit_code_2(tmp_path, files, arguments, message):
+    write_project(tmp_path, files)
+    completed = run_tool(*arguments, "--root", str(tmp_path))
+    assert completed.returncode == 2
+    assert completed.stdout == ""
+    assert len(completed.stderr.splitlines()) == 1, completed.stderr
+    assert completed.stderr.startswith(message.format(root=tmp_path.resolve())), completed.stderr
+    assert not (tmp_path / "notebooks").exists()
+
+
+# ---------------------------------------------------------------------------
+# Running the notebooks in a real kernel
+# ---------------------------------------------------------------------------
+def jupyter_packages():
+    """``(nbformat, nbclient, AsyncKernelManager, KernelSpecManager)``, or skip the test."""
+    try:
+        import ipykernel  # noqa: F401  (the kernel runs this Python: it needs ipykernel)
+        import nbclient
+        import nbformat
+        from jupyter_client import AsyncKernelManager
+        from jupyter_client.kernelspec import KernelSpecManager
+    except ImportError as error:
+        pytest.skip(f"running the notebooks needs nbclient, nbformat and ipykernel "
+                    f"(pip install -r requirements.txt): {error}")
+    return nbformat, nbclient, AsyncKernelManager, KernelSpecManager
+
+
+def notebook_settings(name):
+    """The script's tiny settings, with 2 epochs: Keras 3 prints no "Epoch 1/1" line for one."""
+    settings = list(TINY_SETTINGS.get(name, []))
+    if "--epochs" in settings:
+        settings[settings.index("--epochs") + 1] = "2"
+    return settings
+
+
+def write_kernel_spec(folder):
+    """A kernel spec that starts ipykernel with this very Python (not whatever 'python3' is)."""
+    spec = folder / KERNEL_NAME
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": f"Python {sys.version.split()[0]} ({sys.executable})",
+        "language": "python",
+    }), encoding="utf-8")
+    return folder
+
+
+def kernel_environment(notebook_args):
+    """This process's environment, as a student's Jupyter would have it, with the tiny options."""
+    environment = {key: value for key, value in os.environ.items()
+                   if key not in ("MPLBACKEND", "PYTEST_CURRENT_TEST")}
+    environment.update(DNN_NO_DOWNLOAD="1", TF_CPP_MIN_LOG_LEVEL="3",
+                       DNN_NOTEBOOK_ARGS=" ".join(shlex.quote(word) for word in notebook_args))
+    return environment
+
+
+async def execute(notebook, environment, kernel_folder, limit):
+    """Run every cell of ``notebook`` in a new kernel started in notebooks/; return seconds."""
+    _, nbclient, AsyncKernelManager, KernelSpecManager = jupyter_packages()
+    async with limit:
+        started = time.perf_counter()
+        manager = AsyncKernelManager(
+            kernel_name=KERNEL_NAME,
+            kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernel_folder)],
+                                                  ensure_native_kernel=False))
+        client = nbclient.NotebookClient(notebook, km=manager, timeout=CELL_TIMEOUT,
+                                         resources={"metadata": {"path": str(ROOT / "notebooks")}})
+        try:
+            await client.async_execute(env=environment)
+        finally:
+            if client.kc is not None:
+                client.kc.stop_channels()
+            if manager.has_kernel:
+                await manager.shutdown_kernel(now=True)
+        return time.perf_counter() - started
+
+
+async def execute_all(jobs, kernel_folder):
+    """Run the notebooks of ``jobs`` (name -> (notebook, environment)), two kernels at a time."""
+    limit = asyncio.Semaphore(PARALLEL_KERNELS)
+    names = list(jobs)
+    outcomes = await asyncio.gather(
+        *(execute(*jobs[name], kernel_folder, limit) for name in names), return_exceptions=True)
+    return dict(zip(names, outcomes))
+
+
+def selected_notebooks(session):
+    names = {item.callspec.params["name"] for item in session.items
+             if getattr(item, "originalname", None) == "test_notebook_runs_in_a_kernel"
+             and hasattr(item, "callspec")}
+    return [name for name in SCRIPTS if name in names]
+
+
+@pytest.fixture(scope="module")
+def executed(request, tmp_path_factory):
+    """Each selected notebook run in a kernel: name -> (notebook, outdir, seconds or error)."""
+    nbformat = jupyter_packages()[0]
+    kernel_folder = write_kernel_spec(tmp_path_factory.mktemp("kernels"))
+    jobs, outdirs = {}, {}
+    for name in selected_notebooks(request.session):
+        outdirs[name] = tmp_path_factory.mktemp(f"figures-{name}")
+        notebook = nbformat.read(str(ROOT / "notebooks" / f"{name}.ipynb"), as_version=4)
+        arguments = [*notebook_settings(name), "--no-show", "--outdir", str(outdirs[name])]
+        jobs[name] = (notebook, kernel_environment(arguments))
+    outcomes = asyncio.run(execute_all(jobs, kernel_folder))
+    for name, outcome in outcomes.items():
+        if not isinstance(outcome, BaseException):
+            print(f"{name}.ipynb ran in {outcome:.1f} s")
+    return {name: (jobs[name][0], outdirs[name], outcomes[name]) for name in jobs}
+
+
+def test_the_kernel_is_this_python_with_the_test_environment(tmp_path):
+    nbformat = jupyter_packages()[0]
+    code = ("import os, sys\nprint(sys.executable)\n"
+            "print(os.environ['DNN_NOTEBOOK_ARGS'], os.environ['DNN_NO_DOWNLOAD'])\n"
+            "print(os.environ.get('MPLBACKEND'))\nprint(os.getcwd())")
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    environment = kernel_environment(["--epochs", "1", "--outdir", "a folder"])
+    kernels = write_kernel_spec(tmp_path)
+    asyncio.run(execute_all({"probe": (notebook, environment)}, kernels))["probe"]
+    lines = "".join(output.get("text", "") for output in notebook.cells[0].outputs).splitlines()
+    assert lines[0] == sys.executable
+    assert lines[1] == "--epochs 1 --outdir 'a folder' 1"
+    # No Agg from the test's MPLBACKEND: ipykernel chose its inline backend.
+    assert "inline" in lines[2], lines[2]
+    assert Path(lines[3]) == ROOT / "notebooks"
+
+
+def text_of(cell):
+    """What a cell shows as text: its printed lines and its results."""
+    parts = []
+    for output in cell.outputs:
+        if output.output_type == "stream":
+            parts.append(output.text)
+        elif output.output_type in ("execute_result", "display_data"):
+            parts.append(output.get("data", {}).get("text/plain", ""))
+    return "".join(parts)
+
+
+def png_count(cell):
+    return sum(1 for output in cell.outputs if output.output_type == "display_data"
+               and "image/png" in output.get("data", {}))
+
+
+def option(arguments, name):
+    return arguments[arguments.index(name) + 1] if name in arguments else None
+
+
+@pytest.mark.parametrize("name", SCRIPTS)
+def test_notebook_runs_in_a_kernel(name, executed):
+    notebook, outdir, outcome = executed[name]
+    if isinstance(outcome, BaseException):
+        raise outcome  # nbclient's CellExecutionError names the cell and shows the traceback
+    code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    errors = [output for cell in code_cells for output in cell.outputs
+              if output.output_type == "error"]
+    assert not errors, errors
+    # The generated first cell moved to the project folder.
+    assert text_of(code_cells[0]).strip() == f"Working folder: {ROOT}"
+    # The script's cells, by their titles, in the order of the script.
+    _, cells = make_notebooks.parse_script(ROOT / f"{name}.py")
+    titled = list(zip([title for title, _, code in cells if code], code_cells[1:]))
+    assert len(code_cells) == 1 + len(titled)
+    assert titled[0][0] == "Set-up", titled[0][0]
+    # The first cell titled "Data", or "Data: what it is" (not "Data files").
+    cell = {word: next((code for title, code in titled if re.match(word + r"(:|$)", title)), None)
+            for word in ("Data", "Model", "Training")}
+
+    if name in MODEL_SCRIPTS:
+        assert cell["Data"] and cell["Model"] and cell["Training"], [title for title, _ in titled]
+    if cell["Model"] and cell["Training"]:  # a model script (or one written like one)
+        settings = notebook_settings(name)
+        assert cell["Data"], "a script with a Model and a Training cell needs a Data cell"
+        shapes = re.findall(r"\((\d+), \d+(?:, \d+)*\)", text_of(cell["Data"]))
+        assert shapes, text_of(cell["Data"])
+        if option(settings, "--max-samples"):
+            assert option(settings, "--max-samples") in shapes, shapes
+        assert "Total params" in text_of(cell["Model"])
+        epochs = int(option(settings, "--epochs"))
+        training = text_of(cell["Training"])
+        for epoch in range(1, epochs + 1):
+            assert f"Epoch {epoch}/{epochs}" in training, training[-500:]
+        assert f"Epoch {epochs + 1}/" not in training
+
+    # Every figure is shown as image/png under the cell that saved it, and nowhere else.
+    saved = [(title, code.source.count("plotting.save_figure(")) for title, code in titled]
+    shown = [(title, png_count(code)) for title, code in titled]
+    assert shown == saved
+    assert png_count(code_cells[0]) == 0
+    # --outdir from DNN_NOTEBOOK_ARGS: the figures went to the test's folder.
+    assert len(list(Path(outdir).glob("*.png"))) == sum(count for _, count in saved)
