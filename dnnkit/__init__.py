@@ -13,3 +13,4 @@ One module per concern, none of which imports TensorFlow at import time:
   TensorFlow 2.21 with Keras 3 differ.
 
 The lesson itself (data preparation, model, compile, fit, evaluate) stays in each script.
+"""
