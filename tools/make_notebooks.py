@@ -20,9 +20,11 @@ one).  The rules:
   becomes only markdown.
 - Code before the first ``# %%`` line, other than the docstring, is an error.
 
-The output is nbformat 4.5 JSON without outputs, written the same way every
-time: cell ids derived from the cell's content, sorted keys, indent 1, a
-final newline.  Standard library only.
+The output is nbformat 4.4 JSON without outputs, written the same way every
+time: sorted keys, indent 1, a final newline.  Version 4.4 has no cell ids,
+so every Jupyter opens it without a validation warning, also one older than
+nbformat 5.1 (2021) such as a lab's; a newer Jupyter adds ids when it saves.
+Standard library only.
 
 Usage::
 
@@ -33,7 +35,6 @@ Usage::
 
 import argparse
 import ast
-import hashlib
 import io
 import json
 import re
@@ -58,7 +59,8 @@ import sys
 
 if not os.path.isdir("dnnkit") and os.path.isdir(os.path.join("..", "dnnkit")):
     os.chdir("..")
-sys.path.insert(0, os.getcwd())
+if os.getcwd() not in sys.path:
+    sys.path.insert(0, os.getcwd())
 print("Working folder:", os.getcwd())"""
 
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
@@ -201,21 +203,6 @@ def _cell(cell_type, text):
     return cell
 
 
-def _add_ids(cells):
-    """Give every cell an id made from its type and source (unique within the notebook)."""
-    seen = set()
-    for cell in cells:
-        content = cell["cell_type"] + "\0" + "".join(cell["source"])
-        cell_id = hashlib.sha1(content.encode("utf-8")).hexdigest()[:12]
-        candidate, number = cell_id, 1
-        while candidate in seen:
-            number += 1
-            candidate = f"{cell_id}-{number}"
-        seen.add(candidate)
-        cell["id"] = candidate
-    return cells
-
-
 def notebook_text(path):
     """The notebook of the script at ``path`` as the JSON text that is written."""
     path = Path(path)
@@ -233,10 +220,10 @@ def notebook_text(path):
         if code:
             notebook_cells.append(_cell("code", "\n".join(code)))
     notebook = {
-        "cells": _add_ids(notebook_cells),
+        "cells": notebook_cells,
         "metadata": {"kernelspec": KERNELSPEC, "language_info": {"name": "python"}},
         "nbformat": 4,
-        "nbformat_minor": 5,
+        "nbformat_minor": 4,
     }
     return json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
