@@ -70,13 +70,22 @@ class NotebookError(Exception):
     """Bad input: reported as one line, exit code 2."""
 
 
+def read_text(path):
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise NotebookError(f"{Path(path).name} is not UTF-8 text ({error.reason})") from None
+    except OSError as error:
+        raise NotebookError(f"cannot read {path}: {error.strerror or error}") from None
+
+
 # ---------------------------------------------------------------------------
 # Reading a script
 # ---------------------------------------------------------------------------
 def find_scripts(root=ROOT):
     """The example scripts in ``root``, sorted by name: ``*.py`` in ``# %%`` cells without main."""
     return [path for path in sorted(Path(root).glob("*.py"))
-            if path.name not in NOT_SCRIPTS and is_cell_script(path.read_text(encoding="utf-8"))]
+            if path.name not in NOT_SCRIPTS and is_cell_script(read_text(path))]
 
 
 def is_cell_script(source):
@@ -120,7 +129,7 @@ def parse_script(path):
     """``(docstring, cells)`` of a script; each cell is ``(title, prose lines, code lines)``."""
     path = Path(path)
     name = path.name
-    source = path.read_text(encoding="utf-8")
+    source = read_text(path)
     try:
         tree = ast.parse(source, filename=name)
     except SyntaxError as error:
@@ -207,7 +216,7 @@ def notebook_text(path):
     """The notebook of the script at ``path`` as the JSON text that is written."""
     path = Path(path)
     docstring, cells = parse_script(path)
-    source = path.read_text(encoding="utf-8")
+    source = read_text(path)
     notebook_cells = [_cell("markdown", introduction(path.name, docstring, source)),
                       _cell("code", CHANGE_FOLDER_CELL)]
     for title, prose, code in cells:
@@ -253,7 +262,7 @@ def select_scripts(names, root=ROOT):
         elif not path.is_file() or file_name in NOT_SCRIPTS:
             raise NotebookError(f"{name} is no example script in {root}; the scripts are: "
                                 + " ".join(sorted(by_name)))
-        elif "def main(" in path.read_text(encoding="utf-8"):
+        elif "def main(" in read_text(path):
             raise NotebookError(f"{file_name} defines main(): it is not written in "
                                 f"'{MARKER}' cells")
         else:
@@ -269,7 +278,7 @@ def check(scripts, root=ROOT, report_extra=True):
         relative = path.relative_to(root).as_posix()
         if not path.is_file():
             problems.append(f"{relative} is missing: run python tools/make_notebooks.py")
-        elif path.read_text(encoding="utf-8") != notebook_text(script):
+        elif read_text(path) != notebook_text(script):
             problems.append(f"{relative} is out of date with {script.name}: "
                             f"run python tools/make_notebooks.py")
     if report_extra:
@@ -286,21 +295,25 @@ def extra_notebooks(scripts, root=ROOT):
 
 
 def write(scripts, root=ROOT, remove_extra=True):
-    """Write the notebooks that changed; print one line per file written or removed."""
-    folder = Path(root) / NOTEBOOK_FOLDER
+    """Write the notebooks that changed; print one line per file written or removed.
+
+    All notebooks are made before the first is written, so that a bad script
+    leaves notebooks/ as it was.
+    """
     texts = [(notebook_path(script, root), notebook_text(script)) for script in scripts]
-    folder.mkdir(exist_ok=True)
-    for path, text in texts:
-        relative = path.relative_to(root).as_posix()
-        if path.is_file() and path.read_text(encoding="utf-8") == text:
-            continue
-        with open(path, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-        print(f"Wrote {relative}")
-    if remove_extra:
-        for path in extra_notebooks(scripts, root):
+    try:
+        (Path(root) / NOTEBOOK_FOLDER).mkdir(exist_ok=True)
+        for path, text in texts:
+            if path.is_file() and read_text(path) == text:
+                continue
+            with open(path, "w", encoding="utf-8", newline="\n") as stream:
+                stream.write(text)
+            print(f"Wrote {path.relative_to(root).as_posix()}")
+        for path in extra_notebooks(scripts, root) if remove_extra else []:
             path.unlink()
             print(f"Removed {path.relative_to(root).as_posix()} (no script)")
+    except OSError as error:
+        raise NotebookError(f"cannot write {error.filename}: {error.strerror or error}") from None
 
 
 def main(argv=None):
@@ -328,12 +341,6 @@ def main(argv=None):
         write(scripts, root, remove_extra=not args.scripts)
     except NotebookError as error:
         print(f"Error: {error}", file=sys.stderr)
-        return 2
-    except OSError as error:
-        print(f"Error: {error.filename}: {error.strerror or error}", file=sys.stderr)
-        return 2
-    except UnicodeDecodeError as error:
-        print(f"Error: a script is not UTF-8 text ({error.reason})", file=sys.stderr)
         return 2
     return 0
 
