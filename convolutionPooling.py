@@ -154,22 +154,22 @@ plotting.save_figure(fig, "convolutionPooling_max_pooling", args.outdir)
 # W: input size, F: filter size, P: padding, S: stride.  A Conv2D 3x3 layer
 # (padding "valid": P = 0, S = 1) shrinks each side by 2; MaxPooling2D 2x2
 # (S = 2) halves it, dropping an incomplete last window (11 -> 5).
-cnn_layers = [  # (Keras layer, F, P, S), as in CNN_MNIST_digits_tf.py
-    (keras.layers.Conv2D(32, kernel_size=(3, 3), activation="relu"), 3, 0, 1),
-    (keras.layers.MaxPooling2D(pool_size=(2, 2)), 2, 0, 2),
-    (keras.layers.Conv2D(64, kernel_size=(3, 3), activation="relu"), 3, 0, 1),
-    (keras.layers.MaxPooling2D(pool_size=(2, 2)), 2, 0, 2),
+cnn_layers = [  # (name, Keras layer, F, P, S), as in CNN_MNIST_digits_tf.py
+    ("Conv2D 3x3", keras.layers.Conv2D(32, kernel_size=(3, 3), activation="relu"), 3, 0, 1),
+    ("MaxPooling2D 2x2", keras.layers.MaxPooling2D(pool_size=(2, 2)), 2, 0, 2),
+    ("Conv2D 3x3", keras.layers.Conv2D(64, kernel_size=(3, 3), activation="relu"), 3, 0, 1),
+    ("MaxPooling2D 2x2", keras.layers.MaxPooling2D(pool_size=(2, 2)), 2, 0, 2),
 ]
-cnn = keras.Sequential([keras.Input(shape=(28, 28, 1))] + [layer for layer, *_ in cnn_layers])
+cnn = keras.Sequential([keras.Input(shape=(28, 28, 1))] + [layer for _, layer, *_ in cnn_layers])
 sizes = [28]
 keras_sizes = []
-for layer, filter_size, padding, stride in cnn_layers:
+for name, layer, filter_size, padding, stride in cnn_layers:
     width = sizes[-1]
     sizes.append(convolution.output_size(width, filter_size, padding, stride))
     keras_sizes.append(int(layer.output.shape[1]))
     exact = (width - filter_size + 2 * padding) / stride + 1
-    print(f"{type(layer).__name__:<13} ({width} - {filter_size} + 2*{padding}) / {stride} + 1 "
-          f"= {exact:g}" + (f" -> {sizes[-1]}" if exact != sizes[-1] else "")
+    print(f"{name:<16} ({width} - {filter_size} + 2*{padding}) / {stride} + 1 = {exact:g}"
+          + (f" -> {sizes[-1]}" if exact != sizes[-1] else "")
           + f"; Keras: {tuple(layer.output.shape[1:])}")
 print("Output sizes:", " -> ".join(str(size) for size in sizes),
       "(Keras:", " -> ".join(str(size) for size in [28] + keras_sizes) + ")")

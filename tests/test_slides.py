@@ -145,6 +145,11 @@ def test_activation_functions_swish_beta_option(tmp_path, monkeypatch, capsys):
     assert namespace["swish_minimum"] == pytest.approx(-0.278464542761 / 2, abs=1e-6)
     assert namespace["swish_minimum_at"] == pytest.approx(-1.278464542761 / 2, abs=1e-4)
     assert "g(z) = z * sigmoid(beta z), beta = 2" in capsys.readouterr().out
+    swish, swish_derivative = namespace["swish"], namespace["swish_derivative"]
+    z = np.linspace(-5.0, 5.0, 101)
+    np.testing.assert_allclose(swish(z), z / (1.0 + np.exp(-2.0 * z)), rtol=1e-12)
+    numeric = (swish(z + 1e-6) - swish(z - 1e-6)) / 2e-6
+    np.testing.assert_allclose(swish_derivative(z), numeric, atol=1e-6)
 
 
 @pytest.mark.parametrize("option", ["--beta=0", "--beta=-1", "--z-max=nan"])
