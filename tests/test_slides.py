@@ -1,23 +1,19 @@
 """Tests of the scripts for the slides that had none: activationFunctions.py,
 networkByHand.py, inputPreprocessing.py and convolutionPooling.py.
 
-Each script runs in this process as sphinx-gallery runs its examples:
-``runpy.run_path(script, run_name="__main__")`` with ``sys.argv`` set to short
-settings plus ``--no-show --outdir <tmp>``.  The tests check the script's own
-results in the globals it leaves behind against Keras (or against numpy
-computed here another way), the lines it prints and the PNG files it writes.
+Each script runs in this process as sphinx-gallery runs its examples
+(``test_scripts.run_script``: ``runpy.run_path(script, run_name="__main__")``
+with ``sys.argv`` set to short settings plus ``--no-show --outdir <tmp>``).
+The tests check the script's own results in the globals it leaves behind
+against Keras (or against numpy computed here another way), the lines it
+prints and the PNG files it writes.  tests/test_scripts.py checks for every
+script that ``--help`` imports neither TensorFlow nor matplotlib.
 """
-
-import runpy
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
+from test_scripts import assert_pngs, run_script
 
-ROOT = Path(__file__).resolve().parent.parent
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 #: The figures each script saves, without the ``<script>_`` prefix.
 FIGURES = {
     "activationFunctions": ("table", "swish"),
@@ -34,41 +30,13 @@ TINY_SETTINGS = {
 }
 
 
-def run_script(name, tmp_path, monkeypatch, *options):
-    """Run ``python name.py OPTIONS --no-show --outdir tmp_path`` here; return its globals."""
-    path = ROOT / f"{name}.py"
-    monkeypatch.setattr(sys, "argv", [str(path), *options, "--no-show", "--outdir", str(tmp_path)])
-    return runpy.run_path(str(path), run_name="__main__")
-
-
 def check_figures(name, tmp_path):
     """The script's figures, and only those, were written into tmp_path as real PNG images."""
-    expected = sorted(f"{name}_{figure}.png" for figure in FIGURES[name])
-    assert sorted(path.name for path in tmp_path.glob("*.png")) == expected
-    for figure in expected:
-        content = (tmp_path / figure).read_bytes()
-        assert content.startswith(PNG_SIGNATURE), f"{figure} is not a PNG file"
-        assert len(content) > 10_000, f"{figure} looks empty ({len(content)} bytes)"
-
-
-HELP_PROBE = """
-import runpy, sys
-sys.argv = [sys.argv[1], "--help"]
-try:
-    runpy.run_path(sys.argv[0], run_name="__main__")
-except SystemExit as exit:
-    code = exit.code
-print("exit code", code, sorted(m for m in ("tensorflow", "matplotlib", "keras") if m in sys.modules))
-"""
-
-
-@pytest.mark.parametrize("name", sorted(FIGURES))
-def test_help_answers_before_tensorflow_and_matplotlib_are_imported(name):
-    process = subprocess.run([sys.executable, "-c", HELP_PROBE, str(ROOT / f"{name}.py")],
-                             cwd=ROOT, capture_output=True, text=True, timeout=60)
-    assert process.returncode == 0, process.stderr
-    assert "usage:" in process.stdout and "--seed" in process.stdout
-    assert process.stdout.strip().endswith("exit code 0 []"), process.stdout
+    pngs = assert_pngs(tmp_path, len(FIGURES[name]))
+    assert sorted(path.name for path in pngs) == sorted(f"{name}_{figure}.png"
+                                                        for figure in FIGURES[name])
+    for path in pngs:
+        assert path.stat().st_size > 10_000, f"{path.name} looks empty"
 
 
 # ---------------------------------------------------------------------------
@@ -92,7 +60,7 @@ def test_activation_functions_agree_with_keras_and_their_derivatives_with_tensor
         tmp_path, monkeypatch, capsys):
     import tensorflow as tf
 
-    namespace = run_script("activationFunctions", tmp_path, monkeypatch)
+    namespace = run_script("activationFunctions", [], tmp_path, monkeypatch)
     output = capsys.readouterr().out
     check_figures("activationFunctions", tmp_path)
     table = {row[0]: row for row in namespace["table"]}
@@ -140,7 +108,7 @@ def test_activation_functions_agree_with_keras_and_their_derivatives_with_tensor
 
 
 def test_activation_functions_swish_beta_option(tmp_path, monkeypatch, capsys):
-    namespace = run_script("activationFunctions", tmp_path, monkeypatch, "--beta", "2")
+    namespace = run_script("activationFunctions", ["--beta", "2"], tmp_path, monkeypatch)
     # z sigmoid(2 z) = (1/2) u sigmoid(u) with u = 2 z: half the minimum, at half the z.
     assert namespace["swish_minimum"] == pytest.approx(-0.278464542761 / 2, abs=1e-6)
     assert namespace["swish_minimum_at"] == pytest.approx(-1.278464542761 / 2, abs=1e-4)
@@ -155,7 +123,7 @@ def test_activation_functions_swish_beta_option(tmp_path, monkeypatch, capsys):
 @pytest.mark.parametrize("option", ["--beta=0", "--beta=-1", "--z-max=nan"])
 def test_activation_functions_bad_option_exits_with_two(option, tmp_path, monkeypatch, capsys):
     with pytest.raises(SystemExit) as exit_info:
-        run_script("activationFunctions", tmp_path, monkeypatch, option)
+        run_script("activationFunctions", [option], tmp_path, monkeypatch)
     assert exit_info.value.code == 2
     assert "error: argument" in capsys.readouterr().err
 
@@ -166,7 +134,7 @@ def test_activation_functions_bad_option_exits_with_two(option, tmp_path, monkey
 def test_network_by_hand_agrees_with_keras(tmp_path, monkeypatch, capsys):
     from tensorflow import keras
 
-    namespace = run_script("networkByHand", tmp_path, monkeypatch, *TINY_SETTINGS["networkByHand"])
+    namespace = run_script("networkByHand", TINY_SETTINGS["networkByHand"], tmp_path, monkeypatch)
     output = capsys.readouterr().out
     check_figures("networkByHand", tmp_path)
     tolerance = namespace["TOLERANCE"]
@@ -222,7 +190,7 @@ def test_network_by_hand_agrees_with_keras(tmp_path, monkeypatch, capsys):
 # inputPreprocessing.py
 # ---------------------------------------------------------------------------
 def test_input_preprocessing_split_statistics_and_decorrelation(tmp_path, monkeypatch, capsys):
-    namespace = run_script("inputPreprocessing", tmp_path, monkeypatch, "--samples", "2000")
+    namespace = run_script("inputPreprocessing", ["--samples", "2000"], tmp_path, monkeypatch)
     output = capsys.readouterr().out
     check_figures("inputPreprocessing", tmp_path)
     x, y = namespace["x"], namespace["y"]
@@ -269,15 +237,15 @@ def test_input_preprocessing_too_few_samples_is_a_user_error(tmp_path, monkeypat
     from dnnkit.errors import UserError
 
     with pytest.raises(UserError, match="--samples: must be at least 20"):
-        run_script("inputPreprocessing", tmp_path, monkeypatch, "--samples", "5")
+        run_script("inputPreprocessing", ["--samples", "5"], tmp_path, monkeypatch)
 
 
 # ---------------------------------------------------------------------------
 # convolutionPooling.py
 # ---------------------------------------------------------------------------
 def test_convolution_pooling_agrees_with_keras(tmp_path, monkeypatch, capsys):
-    namespace = run_script("convolutionPooling", tmp_path, monkeypatch,
-                           *TINY_SETTINGS["convolutionPooling"])
+    namespace = run_script("convolutionPooling", TINY_SETTINGS["convolutionPooling"], tmp_path,
+                           monkeypatch)
     output = capsys.readouterr().out
     check_figures("convolutionPooling", tmp_path)
     assert namespace["convolution_difference"] <= namespace["TOLERANCE"] == 1e-5
@@ -306,7 +274,7 @@ def test_convolution_pooling_index_outside_the_test_set_is_a_user_error(tmp_path
     from dnnkit.errors import UserError
 
     with pytest.raises(UserError, match="--index 100000 is outside"):
-        run_script("convolutionPooling", tmp_path, monkeypatch, "--index", "100000")
+        run_script("convolutionPooling", ["--index", "100000"], tmp_path, monkeypatch)
 
 
 # ---------------------------------------------------------------------------
