@@ -153,7 +153,7 @@ axes[0].set_xlabel("gaussian")
 axes[0].set_ylabel("correlated")
 axes[1].scatter(whitened["training"][:, 0], whitened["training"][:, 1], s=2, alpha=0.3,
                 color="tab:orange")
-axes[1].set_title(f"whitened: correlation {correlation_after[0, 1]:.2f}")
+axes[1].set_title(f"whitened: correlation {round(correlation_after[0, 1], 2) + 0.0:.2f}")
 axes[1].set_xlabel("principal component 1")
 axes[1].set_ylabel("principal component 2")
 for ax in axes:

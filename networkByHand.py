@@ -160,7 +160,8 @@ for sample, ax in enumerate(axes):
     ax.set_xticks(classes)
     ax.set_xlabel("class k")
 axes[0].set_ylabel("p_k")
-axes[0].legend(loc="center left", fontsize="small")
+axes[0].set_ylim(0.0, 1.6)  # room for the legend above the bars
+axes[0].legend(loc="upper left", fontsize="small")
 plotting.tight_layout(fig)
 plotting.save_figure(fig, "networkByHand_softmax", args.outdir)
 

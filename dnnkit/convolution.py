@@ -60,7 +60,9 @@ def output_size(width, filter_size, padding=0, stride=1):
 
 
 def convolve2d(image, kernel, padding=0, stride=1):
-    """Scan ``kernel`` over a 2D ``image``: out[i, j] = sum_{m,n} image[i*S + m, j*S + n] kernel[m, n].
+    """Scan ``kernel`` over a 2D ``image``.
+
+    out[i, j] = sum_{m,n} image[i*S + m, j*S + n] * kernel[m, n], with S the stride.
 
     This is what a convolution layer computes for one filter and one channel
     (before the bias and the activation function): at every position the
@@ -85,7 +87,8 @@ def convolve2d(image, kernel, padding=0, stride=1):
     # the same sum as scanning the kernel position by position, but vectorized.
     for m in range(kernel.shape[0]):
         for n in range(kernel.shape[1]):
-            window = padded[m:m + stride * (rows - 1) + 1:stride, n:n + stride * (columns - 1) + 1:stride]
+            window = padded[m:m + stride * (rows - 1) + 1:stride,
+                            n:n + stride * (columns - 1) + 1:stride]
             result += kernel[m, n] * window
     return result
 

@@ -166,7 +166,8 @@ def test_network_by_hand_agrees_with_keras(tmp_path, monkeypatch, capsys):
     expected_cross_entropy = float(np.mean(keras.losses.categorical_crossentropy(targets, by_hand)))
     assert namespace["cross_entropy"] == pytest.approx(expected_cross_entropy, abs=tolerance)
     assert namespace["cross_entropy_difference"] <= tolerance
-    assert namespace["mse"] == pytest.approx(float(np.mean((targets - by_keras) ** 2)), abs=tolerance)
+    assert namespace["mse"] == pytest.approx(float(np.mean((targets - by_keras) ** 2)),
+                                             abs=tolerance)
     assert namespace["mse_difference"] <= tolerance
     assert namespace["keras_cross_entropy"] == pytest.approx(
         float(model.evaluate(batch, targets, verbose=0)[0]), abs=tolerance)
@@ -204,7 +205,8 @@ def test_input_preprocessing_split_statistics_and_decorrelation(tmp_path, monkey
     for part_x, part_y in parts.values():
         assert abs(part_y.mean() - y.mean()) < 0.01
     assert "training     1200 samples (60%)" in output
-    assert "validation    400 samples (20%)" in output and "test          400 samples (20%)" in output
+    assert "validation    400 samples (20%)" in output
+    assert "test          400 samples (20%)" in output
 
     # Standardized with the training statistics, for all three parts.
     x_train, x_test = namespace["x_train"], namespace["x_test"]
@@ -223,7 +225,8 @@ def test_input_preprocessing_split_statistics_and_decorrelation(tmp_path, monkey
     np.testing.assert_allclose(namespace["log_standardized"]["test"][:, 0],
                                (np.log1p(x_test[:, 2]) - logged_train.mean()) / logged_train.std(),
                                rtol=1e-9)
-    assert namespace["tail_standardized"].max() > 5 > namespace["log_standardized"]["training"].max()
+    assert namespace["tail_standardized"].max() > 5
+    assert namespace["log_standardized"]["training"].max() < 5
 
     # Decorrelated: identity correlation on the training set; correlated before.
     assert namespace["correlation_before"][0, 1] == pytest.approx(0.8, abs=0.05)
@@ -381,7 +384,8 @@ def test_filters_and_feature_maps_figures_show_the_model_s_own_numbers(trained, 
     assert [m.shape for m in maps] == [(26, 26, 4), (11, 11, 6)]
     # The first layer's maps are ReLU(convolution + bias), as the numpy scan computes it.
     for index in range(4):
-        expected = np.maximum(convolution.convolve2d(image, kernel[:, :, 0, index]) + bias[index], 0)
+        convolved = convolution.convolve2d(image, kernel[:, :, 0, index])
+        expected = np.maximum(convolved + bias[index], 0)
         np.testing.assert_allclose(maps[0][:, :, index], expected, atol=1e-5)
     # The second layer's maps are what the first three layers give.
     partial = image[np.newaxis, :, :, np.newaxis]
