@@ -204,11 +204,13 @@ def feature_maps(model, image):
 def feature_maps_figure(model, image, title=None, max_maps=MAX_FEATURE_MAPS):
     """The feature maps of one image after each Conv2D layer, a block of rows per layer.
 
-    The input image is in the top-left corner; each convolution layer then
-    gets ``max_maps`` of its feature maps (its first ones), each on its own
-    colour scale (bright = strong response).  The first layer's maps still
-    look like the image, filtered for edges in different directions; deeper
-    maps are smaller and more abstract.
+    ``image`` is one test image prepared as for training (e.g. ``x_test[0]``
+    after ``/ 255`` and the reshape to (28, 28, 1)); a (28, 28) image is
+    given its channel axis.  The input image is in the top-left corner; each
+    convolution layer then gets ``max_maps`` of its feature maps (its first
+    ones), each on its own colour scale (bright = strong response).  The
+    first layer's maps still look like the image, filtered for edges in
+    different directions; deeper maps are smaller and more abstract.
 
     Returns the matplotlib figure (save it with ``plotting.save_figure``).
     """
