@@ -16,7 +16,8 @@ derivative against TensorFlow's automatic derivative (tf.GradientTape).
 
 Result of a default run, measured with ``python activationFunctions.py
 --no-show`` on the project's 2-core test machine (CPU; no TensorFlow is used
-here), 1.3-1.5 s in three runs: the ranges linear (-inf, inf), step {0, 1},
+here), 1.3-5.9 s in six runs, depending on what else ran on the two cores
+(1.3-2.0 s of user CPU time): the ranges linear (-inf, inf), step {0, 1},
 sigmoid (0, 1), tanh (-1, 1), ReLU [0, inf), leaky ReLU (-inf, inf) and
 swish [-0.2785, inf): swish (beta = 1) is smallest at z = -1.2785.  The
 step function's derivative is 0 everywhere except at z = 0, so gradient

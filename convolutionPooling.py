@@ -15,8 +15,8 @@ checked against the output shapes Keras gives these layers.
 
 Result of a default run, measured with ``python convolutionPooling.py
 --no-show`` on the project's 2-core test machine (CPU, TensorFlow 2.21):
-8.6-12.8 s in three runs with the shipped samples (4.7-5.7 s of CPU time;
-other jobs shared the two cores), 5.7 s with the full data
+5.8-12.8 s in six runs with the shipped samples, depending on what else ran
+on the two cores (3.6-5.7 s of user CPU time), 5.7 s with the full data
 (``DNN_DATA_DIR``).  The convolution by hand differs from Keras's Conv2D by
 at most 6.6e-07 (sample: MNIST test image 0, a 3, and a dress) or 5.8e-07
 (full data: a 7 and an ankle boot), within the printed tolerance 1e-05;

@@ -19,7 +19,8 @@ helpers of ``dnnkit.preprocessing`` do the work.
 
 Result of a default run, measured with ``python inputPreprocessing.py
 --no-show`` on the project's 2-core test machine (CPU; no TensorFlow is used
-here), 2.1-3.2 s in three runs: the split gives 6000, 2000 and 2000
+here), 2.1-6.8 s in six runs, depending on what else ran on the two cores
+(2.1-3.2 s of user CPU time): the split gives 6000, 2000 and 2000
 samples, each with 49.8 % of label 1; after standardizing with the training
 statistics, the training part has mean 0 and std 1, the validation part
 mean (-0.022, -0.002) and std (0.964, 0.980): close, not equal, as new

@@ -14,16 +14,16 @@ uniform within +-sqrt(3 var) with var = 2 / (N_in + N_out), which is
 Keras's default initializer, glorot_uniform (Glorot and Bengio 2010).
 
 Result of a default run, measured with ``python networkByHand.py --no-show``
-on the project's 2-core test machine (CPU, TensorFlow 2.21), 13.6-18.6 s in
-five runs (7.8-9.2 s of CPU time; other jobs shared the two cores, and the
-import of TensorFlow alone took 8.7 s): training accuracy 0.8259 after 20
-epochs; the output by hand differs from ``model.predict`` by at most
-5.7e-08, softmax from Keras's by 3.5e-18, the cross-entropy (0.273082) by
-2.5e-09 and the MSE (0.061260) by 2.2e-09, all within the printed tolerance
-1e-05 (Keras computes in float32).  The 100352 initial weights of
-Dense(128) on 784 inputs lie within +-sqrt(3 * 2 / (784 + 128)) = 0.0811
-(largest |w| 0.0811), with variance 0.002192 against the slide's
-2 / (784 + 128) = 0.002193.
+on the project's 2-core test machine (CPU, TensorFlow 2.21): 13.6-19.8 s in
+eight runs while other jobs shared the two cores (7.7-9.2 s of user CPU
+time; the import of TensorFlow alone took 8.7 s), 38 s in one run at load
+average 6.5.  Training accuracy 0.8259 after 20 epochs; the output by hand
+differs from ``model.predict`` by at most 5.7e-08, softmax from Keras's by
+3.5e-18, the cross-entropy (0.273082) by 2.5e-09 and the MSE (0.061260) by
+2.2e-09, all within the printed tolerance 1e-05 (Keras computes in
+float32).  The 100352 initial weights of Dense(128) on 784 inputs lie
+within +-sqrt(3 * 2 / (784 + 128)) = 0.0811 (largest |w| 0.0811), with
+variance 0.002192 against the slide's 2 / (784 + 128) = 0.002193.
 
 Run ``python networkByHand.py --help`` for the options.
 """
