@@ -74,7 +74,7 @@ def subplots(*args, **kwargs):
 # Saving and showing
 # ---------------------------------------------------------------------------
 def save_figure(fig, name, outdir="figures", dpi=100):
-    """Save ``fig`` as ``outdir/name.png`` and return the path.
+    """Save ``fig`` as ``outdir/name.png``, print ``Saved <path>`` and return the path.
 
     The PNG is written to a temporary file in the same folder and renamed into
     place when complete, so an interrupted run or two scripts writing at the
@@ -102,6 +102,7 @@ def save_figure(fig, name, outdir="figures", dpi=100):
     except OSError as error:
         raise UserError(f"cannot write figure {path} ({error.strerror or error}): "
                         f"choose another folder with --outdir") from None
+    print(f"Saved {path}")
     return path
 
 
@@ -356,56 +357,3 @@ def plot_confusion_matrix(matrix, class_names, title="Confusion matrix (test set
     ax.set_title(title)
     tight_layout(fig)
     return fig
-
-
-# ---------------------------------------------------------------------------
-# A look at a data set (display_HandWrt.py, display_Clothing.py)
-# ---------------------------------------------------------------------------
-def choose_images(args, total):
-    """The indices of the images for the grid, as ``--count/--start/--random`` ask."""
-    import numpy as np
-
-    if args.random:
-        generator = np.random.default_rng(args.seed)
-        return np.sort(generator.choice(total, size=min(args.count, total), replace=False))
-    if not 0 <= args.start < total:
-        raise UserError(f"--start {args.start} is outside the {total} training images "
-                        f"(use 0 to {total - 1})")
-    return np.arange(args.start, min(args.start + args.count, total))
-
-
-def display_dataset(args, x_train, y_train, dataset, title):
-    """Grid of images, grey values of one image and class counts; saved and shown.
-
-    Returns ``{"figures": {name: path}, "indices": ..., "class_counts": ...}``.
-    """
-    import numpy as np
-
-    from dnnkit import data
-
-    class_names = data.class_names(dataset)
-    print(f"Training images: {x_train.shape} {x_train.dtype}, "
-          f"grey values {x_train.min()} to {x_train.max()}")
-    indices = choose_images(args, len(x_train))
-    index = int(indices[0]) if args.index is None else args.index
-    if not 0 <= index < len(x_train):
-        raise UserError(f"--index {index} is outside the {len(x_train)} training images "
-                        f"(use 0 to {len(x_train) - 1})")
-    print(f"Grid: training images {indices[0]} to {indices[-1]}"
-          + (" (random choice)" if args.random else ""))
-    print(f"Image {index} is {class_names[y_train[index]]!r}; the heat map shows its grey values.")
-    counts = np.bincount(y_train, minlength=len(class_names))
-    print("Training images per class: "
-          + ", ".join(f"{name}: {count}" for name, count in zip(class_names, counts)))
-
-    figures = {
-        "grid": plot_image_grid(x_train[indices], y_train[indices], class_names,
-                                title=f"{title}: training images with labels"),
-        "pixels": plot_pixel_values(x_train[index], label=class_names[y_train[index]]),
-        "class_counts": plot_class_counts(y_train, class_names),
-    }
-    paths = {name: save_figure(figure, f"display_{dataset}_{name}", args.outdir)
-             for name, figure in figures.items()}
-    print(f"Figures saved in {args.outdir}/: " + ", ".join(path.name for path in paths.values()))
-    show(args.no_show)
-    return {"figures": paths, "indices": indices, "class_counts": counts}

@@ -34,9 +34,10 @@ def _is_red(color):
 # ---------------------------------------------------------------------------
 # save_figure
 # ---------------------------------------------------------------------------
-def test_save_figure_writes_a_png_and_creates_the_folder(tmp_path):
+def test_save_figure_writes_a_png_and_creates_the_folder(tmp_path, capsys):
     outdir = tmp_path / "new" / "figures"
     path = plotting.save_figure(_small_figure(), "curve", outdir)
+    assert capsys.readouterr().out == f"Saved {outdir / 'curve.png'}\n"  # says where
     assert Path(path) == outdir / "curve.png"
     assert path.read_bytes()[:8] == PNG_SIGNATURE
     assert path.stat().st_size > 100
