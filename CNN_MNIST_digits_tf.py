@@ -23,7 +23,7 @@ Compare with MLP_MNIST_digits_tf.py, the dense network.
 # answers at once.  In a notebook there is no command line: the lecture's
 # settings are used (or the options in the environment variable
 # DNN_NOTEBOOK_ARGS).
-from dnnkit import data, metrics, plotting, runtime, training
+from dnnkit import convolution, data, metrics, plotting, runtime, training
 
 parser = runtime.make_parser(__doc__, epochs=12, batch_size=128, data=True)
 args = runtime.parse_args(parser)
@@ -96,6 +96,18 @@ fig = plotting.plot_confusion_matrix(metrics.confusion_matrix(y_test, predicted,
                                      data.class_names("mnist"),
                                      title="CNN on MNIST:\nconfusion matrix (test set)")
 plotting.save_figure(fig, "CNN_MNIST_digits_tf_confusion_matrix", args.outdir)
+
+# %% What the first convolution layer learned: its filters
+# Each 3x3 filter as learned: red weights add the pixel under them, blue ones
+# subtract it; many have become edge and stroke detectors.
+fig = convolution.filters_figure(model, title="CNN on MNIST: filters of the first convolution layer")
+plotting.save_figure(fig, "CNN_MNIST_digits_tf_filters", args.outdir)
+
+# %% The feature maps of one test image after each convolution
+# What each filter finds in the first test image: bright where it responds.
+fig = convolution.feature_maps_figure(model, x_test[0],
+                                      title="CNN on MNIST: feature maps of test image 0")
+plotting.save_figure(fig, "CNN_MNIST_digits_tf_feature_maps", args.outdir)
 
 # %% Show the figures (on the command line; a notebook shows each under its cell)
 plotting.show(args.no_show)

@@ -23,7 +23,7 @@ Compare with clothingCNNDropout.py, which adds Dropout.
 # answers at once.  In a notebook there is no command line: the lecture's
 # settings are used (or the options in the environment variable
 # DNN_NOTEBOOK_ARGS).
-from dnnkit import data, metrics, plotting, runtime, training
+from dnnkit import convolution, data, metrics, plotting, runtime, training
 
 parser = runtime.make_parser(__doc__, epochs=6, batch_size=64, data=True)
 args = runtime.parse_args(parser)
@@ -93,6 +93,18 @@ fig = plotting.plot_confusion_matrix(metrics.confusion_matrix(y_test, predicted,
                                      data.class_names("fashion_mnist"),
                                      title="CNN on Fashion-MNIST:\nconfusion matrix (test set)")
 plotting.save_figure(fig, "clothingCNN_confusion_matrix", args.outdir)
+
+# %% What the first convolution layer learned: its filters
+# Each 3x3 filter as learned: red weights add the pixel under them, blue ones
+# subtract it; many have become edge and stroke detectors.
+fig = convolution.filters_figure(model, title="CNN on Fashion-MNIST: filters of the first convolution layer")
+plotting.save_figure(fig, "clothingCNN_filters", args.outdir)
+
+# %% The feature maps of one test image after each convolution
+# What each filter finds in the first test image: bright where it responds.
+fig = convolution.feature_maps_figure(model, x_test[0],
+                                      title="CNN on Fashion-MNIST: feature maps of test image 0")
+plotting.save_figure(fig, "clothingCNN_feature_maps", args.outdir)
 
 # %% Show the figures (on the command line; a notebook shows each under its cell)
 plotting.show(args.no_show)

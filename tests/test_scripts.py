@@ -38,7 +38,12 @@ TINY_SETTINGS = {
     "tf_intro": ["--epochs", "3", "--samples", "300"],
     "linearRegression": ["--steps", "200"],
     "intro": [],
+    "activationFunctions": [],
+    "networkByHand": ["--epochs", "2"],
+    "inputPreprocessing": ["--samples", "2000"],
+    "convolutionPooling": [],
 }
+CNN_SCRIPTS = ["CNN_MNIST_digits_tf", "clothingCNN", "clothingCNNDropout"]
 
 RESULT_LINES = {
     "test_accuracy": re.compile(r"^Test accuracy: (\d\.\d{4})$", re.MULTILINE),
@@ -141,7 +146,11 @@ def test_script_runs_on_tiny_settings(name, tmp_path, monkeypatch, capsys):
     assert "macro avg" in output
     assert namespace["monitor"].seconds > 0 and len(namespace["monitor"].epoch_seconds) == 1
     pngs = [path.stem for path in assert_pngs(tmp_path, len(list(tmp_path.glob("*.png"))))]
-    for figure in ("training_curves", "predictions", "confusion_matrix"):
+    figures = ["training_curves", "predictions", "confusion_matrix"]
+    if name in CNN_SCRIPTS:  # what the convolutions learned
+        figures += ["filters", "feature_maps"]
+    assert len(pngs) == len(figures), pngs
+    for figure in figures:
         assert any(png.startswith(name[:10]) and png.endswith(figure) for png in pngs), pngs
 
 

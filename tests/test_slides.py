@@ -12,7 +12,7 @@ script that ``--help`` imports neither TensorFlow nor matplotlib.
 
 import numpy as np
 import pytest
-from test_scripts import assert_pngs, run_script
+from test_scripts import TINY_SETTINGS, assert_pngs, run_script
 
 #: The figures each script saves, without the ``<script>_`` prefix.
 FIGURES = {
@@ -20,13 +20,6 @@ FIGURES = {
     "networkByHand": ("softmax", "initial_weights"),
     "inputPreprocessing": ("raw", "standardized", "decorrelated", "correlation"),
     "convolutionPooling": ("kernels", "max_pooling"),
-}
-#: Short settings for the tests (tests/test_scripts.py and the notebook test may use them).
-TINY_SETTINGS = {
-    "activationFunctions": [],
-    "networkByHand": ["--epochs", "2"],
-    "inputPreprocessing": ["--samples", "2000"],
-    "convolutionPooling": [],
 }
 
 
