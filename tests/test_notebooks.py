@@ -31,12 +31,8 @@ from pathlib import Path
 
 import pytest
 
-# The tiny settings of the scripts' own tests serve their notebooks too.
-from test_scripts import MODEL_SCRIPTS
-from test_scripts import TINY_SETTINGS as SCRIPT_SETTINGS
-from test_slides import TINY_SETTINGS as SLIDE_SETTINGS
-
-TINY_SETTINGS = {**SCRIPT_SETTINGS, **SLIDE_SETTINGS}
+# One table of tiny settings for the scripts and their notebooks.
+from test_scripts import MODEL_SCRIPTS, TINY_SETTINGS
 
 # jupyter_core 5 warns about its coming change of folders when jupyter_client is imported.
 pytestmark = pytest.mark.filterwarnings("ignore:Jupyter is migrating its paths:DeprecationWarning")
@@ -89,7 +85,7 @@ def test_notebooks_are_valid_and_without_outputs():
 
 
 def test_every_script_has_tiny_settings():
-    """A new script needs tiny settings (tests/test_scripts.py or tests/test_slides.py)."""
+    """A new script needs tiny settings (tests/test_scripts.py) for its notebook run too."""
     assert set(SCRIPTS) <= set(TINY_SETTINGS), set(SCRIPTS) - set(TINY_SETTINGS)
 
 
