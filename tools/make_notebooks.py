@@ -127,9 +127,11 @@ def _strip_blank_lines(lines):
 
 def parse_script(path):
     """``(docstring, cells)`` of a script; each cell is ``(title, prose lines, code lines)``."""
-    path = Path(path)
-    name = path.name
-    source = read_text(path)
+    return parse_source(read_text(path), Path(path).name)
+
+
+def parse_source(source, name):
+    """``(docstring, cells)`` of the script ``name`` whose text is ``source``."""
     try:
         tree = ast.parse(source, filename=name)
     except SyntaxError as error:
@@ -215,8 +217,8 @@ def _cell(cell_type, text):
 def notebook_text(path):
     """The notebook of the script at ``path`` as the JSON text that is written."""
     path = Path(path)
-    docstring, cells = parse_script(path)
     source = read_text(path)
+    docstring, cells = parse_source(source, path.name)
     notebook_cells = [_cell("markdown", introduction(path.name, docstring, source)),
                       _cell("code", CHANGE_FOLDER_CELL)]
     for title, prose, code in cells:
