@@ -403,6 +403,4 @@ fig.tight_layout()
 plotting.save_figure(fig, "intro_loss_history", args.outdir)
 
 # %% Show the figures (on the command line; a notebook shows each under its cell)
-print(f"Figures saved in {args.outdir}/: intro_fit.png, intro_paths.png, "
-      f"intro_loss_history.png")
 plotting.show(args.no_show)

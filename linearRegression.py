@@ -207,6 +207,4 @@ fig.tight_layout()
 plotting.save_figure(fig, "linearRegression_trajectory", args.outdir)
 
 # %% Show the figures (on the command line; a notebook shows each under its cell)
-print(f"Figures saved in {args.outdir}/: linearRegression_fit.png, linearRegression_loss.png, "
-      f"linearRegression_trajectory.png")
 plotting.show(args.no_show)

@@ -175,6 +175,4 @@ fig.tight_layout()
 plotting.save_figure(fig, "tf_intro_classification", args.outdir)
 
 # %% Show the figures (on the command line; a notebook shows each under its cell)
-print(f"Figures saved in {args.outdir}/: tf_intro_sample.png, tf_intro_training_curves.png, "
-      f"tf_intro_classification.png")
 plotting.show(args.no_show)

@@ -74,7 +74,10 @@ def subplots(*args, **kwargs):
 # Saving and showing
 # ---------------------------------------------------------------------------
 def save_figure(fig, name, outdir="figures", dpi=100):
-    """Save ``fig`` as ``outdir/name.png``, print ``Saved <path>`` and return the path.
+    """Save ``fig`` as ``outdir/name.png`` and print ``Saved <path>``.
+
+    Nothing is returned, so that a notebook cell ending in ``save_figure(...)``
+    shows the figure and the line, not the path a second time.
 
     The PNG is written to a temporary file in the same folder and renamed into
     place when complete, so an interrupted run or two scripts writing at the
@@ -103,7 +106,6 @@ def save_figure(fig, name, outdir="figures", dpi=100):
         raise UserError(f"cannot write figure {path} ({error.strerror or error}): "
                         f"choose another folder with --outdir") from None
     print(f"Saved {path}")
-    return path
 
 
 def tight_layout(fig):
