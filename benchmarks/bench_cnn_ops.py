@@ -2,8 +2,9 @@
 
 Times every kernel of one training step of ``CNN_MNIST_digits_tf.py`` (batch
 size 128) on its own, with TensorFlow's oneDNN kernels (our path, see
-``dnnkit.runtime.enable_onednn``) and with TensorFlow's default kernels (the
-baseline's on this machine), each in a fresh process, and prints
+``dnnkit.runtime.enable_onednn``) and without them (``TF_ENABLE_ONEDNN_OPTS=0``:
+TensorFlow's own kernels, its default on CPUs without AVX-512 VNNI, BF16 or
+AMX), each in a fresh process, and prints
 milliseconds per call (best of 5 rounds of 20 calls) and GFLOP/s for the
 convolutions.  Their sum is most of a training step (the dense layer, the
 loss and Adam's updates are small beside it), so it shows where oneDNN
@@ -108,7 +109,7 @@ def main(argv=None):
         return worker()
     onednn, default = measure("1"), measure("0")
     print(f"MNIST CNN training step, batch size {BATCH}: ms per call (GFLOP/s)")
-    print(f"{'kernel':<24} {'oneDNN (ours)':>16} {'TF default':>16}")
+    print(f"{'kernel':<24} {'oneDNN (ours)':>16} {'oneDNN off':>16}")
     for name in onednn:
         cells = []
         for timings in (onednn, default):
