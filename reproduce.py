@@ -54,13 +54,15 @@ EXAMPLES = [
     Example("intro", "minimizers agree", uses_data=False),
     Example("linearRegression", "TF fit = least squares", uses_data=False),
     Example("tf_intro", "Bayes limit 0.921", 0.921, quick=("--epochs", "3"), uses_data=False),
-    # <- the scripts of issue 16 on activation functions, a network by hand and
-    #    preprocessing go here; the one on convolution and pooling before the CNNs.
+    Example("activationFunctions", "numpy = keras.activations", uses_data=False),
+    Example("networkByHand", "by hand = Keras", quick=("--epochs", "2"), uses_data=False),
+    Example("inputPreprocessing", "60:20:20, decorrelated", uses_data=False),
     # The data sets.
     Example("display_HandWrt", "digits shown"),
     Example("display_Clothing", "clothes shown"),
     # Dense networks and CNNs.
     Example("MLP_MNIST_digits_tf", "0.98 (overtrains)", 0.98, QUICK_SETTINGS),
+    Example("convolutionPooling", "28 -> 26 -> 13 -> 11 -> 5"),
     Example("CNN_MNIST_digits_tf", "at least 0.99", 0.99, QUICK_SETTINGS),
     Example("clothingSequential", "87.7 % (overtrains)", 0.877, QUICK_SETTINGS),
     Example("clothingSequentialDropout", "88.2 %", 0.882, QUICK_SETTINGS),
