@@ -13,9 +13,10 @@ look alike.  This script shows
 3. how many training images each class has.
 
 It does not need TensorFlow, so it starts fast.  Result of a default run
-(``python display_Clothing.py --no-show`` on the full data): 60000 training images, exactly 6000 of each class;
-the three figures are saved in 1.0-1.4 s on the 2-core lecture machine
-(single runs and the median of 7, ``benchmarks/bench_startup.py``; README "Start-up").
+(``python display_Clothing.py --no-show`` on the full data): 60000 training
+images, exactly 6000 of each class; the three figures are saved in 1.9 s on
+the project's 2-core test machine (median of 3,
+``benchmarks/bench_startup.py --repeats 3``; see benchmarks/README.md).
 """
 
 # %% Set-up

@@ -10,9 +10,10 @@ images of 28x28 pixels, each a 28 x 28 array of grey values from 0 to 255
 3. how many training images each digit has.
 
 It does not need TensorFlow, so it starts fast.  Result of a default run
-(``python display_HandWrt.py --no-show`` on the full data): 60000 training images, 6742 of them ones and 5421 fives (the rarest digit);
-the three figures are saved in 0.9-1.1 s on the 2-core lecture machine
-(single runs and the median of 7, ``benchmarks/bench_startup.py``; README "Start-up").
+(``python display_HandWrt.py --no-show`` on the full data): 60000 training
+images, 6742 of them ones and 5421 fives (the rarest digit); the three
+figures are saved in 1.3 s on the project's 2-core test machine (median of 3,
+``benchmarks/bench_startup.py --repeats 3``; see benchmarks/README.md).
 """
 
 # %% Set-up

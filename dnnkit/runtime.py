@@ -359,10 +359,10 @@ def enable_onednn(environ=None, machine=None):
     TensorFlow uses its oneDNN (Intel MKL-DNN) kernels by default only on CPUs
     with AVX-512 VNNI, AVX-512 BF16 or AMX, i.e. recent Intel server chips.
     On every other x86-64 CPU (AMD, most laptops) it falls back to slower
-    generic kernels, although oneDNN runs there too: on this project's 2-core
-    AMD test machine the kernels of the MNIST CNN's training step take 27 ms
-    with oneDNN instead of 44 ms (``benchmarks/bench_cnn_ops.py``, README
-    "Performance").
+    generic kernels, although oneDNN runs there too: the kernels of the MNIST
+    CNN's training step took 27 ms with oneDNN instead of 44 ms on an AMD
+    machine without AVX-512 VNNI (``benchmarks/bench_cnn_ops.py``,
+    benchmarks/README.md).
     Results differ in the last digits, from another order of floating-point
     additions.
 
