@@ -431,11 +431,12 @@ def option(arguments, name):
     return arguments[arguments.index(name) + 1] if name in arguments else None
 
 
-@pytest.mark.parametrize("name", SCRIPTS)
 #: What a script says on stderr when it uses the shipped sample instead of the full data.
-SAMPLE_WARNING = re.compile(r"^Warning: using the small (Fashion-)?MNIST sample shipped with the project")
+SAMPLE_WARNING = re.compile(r"^Warning: using the small (Fashion-)?MNIST sample shipped with the "
+                            r"project")
 
 
+@pytest.mark.parametrize("name", SCRIPTS)
 def test_notebook_runs_in_a_kernel(name, executed):
     notebook, outdir, outcome = executed[name]
     if isinstance(outcome, BaseException):
