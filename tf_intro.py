@@ -122,19 +122,12 @@ history = model.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_
 # to be compared with the Bayes limit.
 test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=1024, verbose=0)
 predicted = (model.predict(x_test, batch_size=1024, verbose=0)[:, 0] > 0.5).astype("float32")
-train_accuracy = history.history["accuracy"][-1]
-validation_accuracy = history.history["val_accuracy"][-1]
-gap = train_accuracy - validation_accuracy
-print(f"Final training accuracy {train_accuracy:.4f}, "
-      f"validation accuracy {validation_accuracy:.4f}.")
-print(training.describe_gap(gap))
 print(f"Test accuracy {test_accuracy:.4f}: {test_accuracy - bayes_limit:+.4f} from the Bayes "
       f"limit {bayes_limit:.4f}, {test_accuracy - best_on_test:+.4f} from the best boundary "
       f"on the same test points.")
-# The result lines, in the form reproduce.py reads.
-print(f"Test accuracy: {test_accuracy:.4f}")
-print(f"Train/validation gap: {gap:.4f}")
-print(f"Training time: {monitor.seconds:.1f} s ({monitor.seconds / args.epochs:.2f} s/epoch)")
+# The final accuracies, what their gap says, and the result lines reproduce.py reads.
+results = training.print_results(history, monitor, test_accuracy)
+gap = results["train_validation_gap"]
 
 # %% Figure: loss and accuracy against the epochs
 fig = plotting.plot_training_curves(history.history, title="Two Gaussians: training curves")

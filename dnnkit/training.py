@@ -171,7 +171,19 @@ def report(history, monitor, test_accuracy, y_test, predicted, dataset):
     :func:`monitor` it was given, ``test_accuracy`` the accuracy
     ``model.evaluate`` measured and ``predicted`` the predicted class of every
     test image.  Prints per-class precision, recall and F1 with their macro
-    average, the final training and validation accuracy with a sentence on
+    average, then what :func:`print_results` prints.
+    """
+    from dnnkit import data
+
+    print(metrics.classification_report(y_test, predicted, class_names=data.class_names(dataset)))
+    print()
+    return print_results(history, monitor, test_accuracy)
+
+
+def print_results(history, monitor, test_accuracy):
+    """Print the final accuracies, what their gap says, and the result lines; return the numbers.
+
+    The final training and validation accuracy with a sentence on
     overtraining, and these lines, which ``reproduce.py`` and the tests
     parse::
 
@@ -179,14 +191,10 @@ def report(history, monitor, test_accuracy, y_test, predicted, dataset):
         Train/validation gap: 0.0123
         Training time: 23.1 s (2.31 s/epoch)
     """
-    from dnnkit import data
-
     accuracy = history.history["accuracy"]
     validation_accuracy = history.history["val_accuracy"]
     gap = accuracy[-1] - validation_accuracy[-1]
     epochs = len(accuracy)
-    print(metrics.classification_report(y_test, predicted, class_names=data.class_names(dataset)))
-    print()
     print(f"Final training accuracy {accuracy[-1]:.4f}, "
           f"validation accuracy {validation_accuracy[-1]:.4f}.")
     print(describe_gap(gap))
