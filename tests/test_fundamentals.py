@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 
 from dnnkit.errors import UserError
+from test_scripts import assert_figures, run_script
 
 ROOT = Path(__file__).resolve().parent.parent
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SCRIPTS = ("intro", "linearRegression", "tf_intro")
 FIGURES = {
     "intro": ("fit", "paths", "loss_history"),
@@ -28,21 +28,9 @@ FIGURES = {
 }
 
 
-def run_script(name, tmp_path, monkeypatch, *options):
-    """Run ``python name.py OPTIONS --no-show --outdir tmp_path`` here; return its globals."""
-    path = ROOT / f"{name}.py"
-    monkeypatch.setattr(sys, "argv", [str(path), *options, "--no-show", "--outdir", str(tmp_path)])
-    return runpy.run_path(str(path), run_name="__main__")
-
-
 def check_figures(name, tmp_path):
     """The script's figures, and only those, were written into tmp_path as real PNG images."""
-    expected = sorted(f"{name}_{figure}.png" for figure in FIGURES[name])
-    assert sorted(path.name for path in tmp_path.glob("*.png")) == expected
-    for figure in expected:
-        content = (tmp_path / figure).read_bytes()
-        assert content.startswith(PNG_SIGNATURE), f"{figure} is not a PNG file"
-        assert len(content) > 10_000, f"{figure} looks empty ({len(content)} bytes)"
+    assert_figures(name, FIGURES[name], tmp_path)
 
 
 # ---------------------------------------------------------------------------
@@ -82,7 +70,7 @@ def test_help_answers_before_tensorflow_and_matplotlib_are_imported(name, own_op
 ])
 def test_invalid_option_value_exits_with_two(name, options, tmp_path, monkeypatch, capsys):
     with pytest.raises(SystemExit) as exit_info:
-        run_script(name, tmp_path, monkeypatch, *options)
+        run_script(name, options, tmp_path, monkeypatch)
     assert exit_info.value.code == 2
     assert f"error: argument {options[0]}" in capsys.readouterr().err
 
@@ -91,7 +79,7 @@ def test_invalid_option_value_exits_with_two(name, options, tmp_path, monkeypatc
                                            ("tf_intro", ["--samples", "3"])])
 def test_too_few_samples_is_a_user_error(name, options, tmp_path, monkeypatch):
     with pytest.raises(UserError, match="--samples"):
-        run_script(name, tmp_path, monkeypatch, *options)
+        run_script(name, options, tmp_path, monkeypatch)
 
 
 def test_user_error_is_one_line_with_exit_code_two_on_the_command_line(tmp_path):
@@ -117,7 +105,7 @@ def test_output_folder_that_is_a_file_is_a_user_error(tmp_path, monkeypatch):
 # intro.py: gradient descent and friends on a two-parameter loss
 # ---------------------------------------------------------------------------
 def test_intro_minimizers_agree_on_the_minimum(tmp_path, monkeypatch, capsys):
-    namespace = run_script("intro", tmp_path, monkeypatch)
+    namespace = run_script("intro", [], tmp_path, monkeypatch)
     runs, exact, loss = namespace["runs"], namespace["exact"], namespace["loss"]
     x, y = namespace["x"], namespace["y"]
 
@@ -174,8 +162,8 @@ def test_intro_minimizers_agree_on_the_minimum(tmp_path, monkeypatch, capsys):
 
 
 def test_intro_small_learning_rate_converges_given_enough_iterations(tmp_path, monkeypatch):
-    namespace = run_script("intro", tmp_path, monkeypatch, "--max-iterations", "6000",
-                           "--large-learning-rate", "0.4", "--seed", "7")
+    namespace = run_script("intro", ["--max-iterations", "6000", "--large-learning-rate", "0.4",
+                                     "--seed", "7"], tmp_path, monkeypatch)
     # With enough iterations the small learning rate gets there too, and
     # eta = 0.4, below the stability limit, converges as well: seven methods agree.
     assert namespace["stability_limit"] > 0.4
@@ -188,8 +176,9 @@ def test_intro_small_learning_rate_converges_given_enough_iterations(tmp_path, m
 # linearRegression.py: tf.Variable, GradientTape and a Keras optimizer
 # ---------------------------------------------------------------------------
 def test_linear_regression_matches_least_squares(tmp_path, monkeypatch, capsys):
-    namespace = run_script("linearRegression", tmp_path, monkeypatch, "--slope", "-1.5",
-                           "--intercept", "0.5", "--noise", "0.2", "--steps", "150")
+    namespace = run_script("linearRegression", ["--slope", "-1.5", "--intercept", "0.5",
+                                                "--noise", "0.2", "--steps", "150"],
+                           tmp_path, monkeypatch)
     x, y = namespace["x"].astype(np.float64), namespace["y"].astype(np.float64)
     # The reference: least squares, solved here independently of the script.
     design = np.column_stack([x, np.ones_like(x)])
@@ -218,16 +207,16 @@ def test_linear_regression_matches_least_squares(tmp_path, monkeypatch, capsys):
 
 
 def test_linear_regression_with_adam_too_few_steps_and_divergence(tmp_path, monkeypatch):
-    adam = run_script("linearRegression", tmp_path, monkeypatch, "--optimizer", "adam",
-                      "--steps", "300")
+    adam = run_script("linearRegression", ["--optimizer", "adam", "--steps", "300"],
+                      tmp_path, monkeypatch)
     assert type(adam["optimizer"]).__name__ == "Adam" and adam["agree"]
     # After a few steps the check must fail: it really compares the numbers.
-    too_short = run_script("linearRegression", tmp_path, monkeypatch, "--steps", "5")
+    too_short = run_script("linearRegression", ["--steps", "5"], tmp_path, monkeypatch)
     assert not too_short["agree"]
     assert too_short["difference"] > 0.1
     # A learning rate far above the stability limit makes the loss overflow.
     with pytest.raises(UserError, match="--learning-rate"):
-        run_script("linearRegression", tmp_path, monkeypatch, "--learning-rate", "3")
+        run_script("linearRegression", ["--learning-rate", "3"], tmp_path, monkeypatch)
 
 
 # ---------------------------------------------------------------------------
@@ -236,8 +225,8 @@ def test_linear_regression_with_adam_too_few_steps_and_divergence(tmp_path, monk
 def test_tf_intro_reaches_the_bayes_limit(tmp_path, monkeypatch, capsys):
     from scipy.stats import norm
 
-    namespace = run_script("tf_intro", tmp_path, monkeypatch, "--samples", "1000",
-                           "--epochs", "5", "--batch-size", "16")
+    namespace = run_script("tf_intro", ["--samples", "1000", "--epochs", "5", "--batch-size", "16"],
+                           tmp_path, monkeypatch)
     bayes_limit = namespace["bayes_limit"]
     assert bayes_limit == pytest.approx(norm.cdf(np.sqrt(2)), abs=1e-12)
     x_test, y_test = namespace["x_test"], namespace["y_test"]

@@ -53,7 +53,7 @@ RESULT_LINES = {
 
 
 def run_script(name, arguments, outdir, monkeypatch):
-    """Run ``name.py`` as ``python name.py ARGUMENTS`` would, in this process; return its globals."""
+    """Run ``name.py`` as ``python name.py ARGUMENTS`` would, here; return its globals."""
     path = ROOT / f"{name}.py"
     monkeypatch.setattr(sys, "argv", [str(path), *arguments, "--no-show", "--outdir", str(outdir)])
     return runpy.run_path(str(path), run_name="__main__")
@@ -66,6 +66,15 @@ def assert_pngs(outdir, count):
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
     assert not list(Path(outdir).glob(".*.tmp")), "a temporary figure file was left behind"
     return pngs
+
+
+def assert_figures(name, figures, outdir):
+    """The script's figures ``name_<figure>.png``, and only those, are real PNGs in ``outdir``."""
+    pngs = assert_pngs(outdir, len(figures))
+    assert sorted(path.name for path in pngs) == sorted(f"{name}_{figure}.png"
+                                                        for figure in figures)
+    for path in pngs:
+        assert path.stat().st_size > 10_000, f"{path.name} looks empty"
 
 
 def top_level_calls(name):

@@ -12,7 +12,7 @@ script that ``--help`` imports neither TensorFlow nor matplotlib.
 
 import numpy as np
 import pytest
-from test_scripts import TINY_SETTINGS, assert_pngs, run_script
+from test_scripts import TINY_SETTINGS, assert_figures, assert_pngs, run_script
 
 #: The figures each script saves, without the ``<script>_`` prefix.
 FIGURES = {
@@ -25,11 +25,7 @@ FIGURES = {
 
 def check_figures(name, tmp_path):
     """The script's figures, and only those, were written into tmp_path as real PNG images."""
-    pngs = assert_pngs(tmp_path, len(FIGURES[name]))
-    assert sorted(path.name for path in pngs) == sorted(f"{name}_{figure}.png"
-                                                        for figure in FIGURES[name])
-    for path in pngs:
-        assert path.stat().st_size > 10_000, f"{path.name} looks empty"
+    assert_figures(name, FIGURES[name], tmp_path)
 
 
 # ---------------------------------------------------------------------------
