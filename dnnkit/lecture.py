@@ -1,0 +1,96 @@
+"""The lecture's examples, in lecture order: the one list every tool reads.
+
+Each :class:`Example` is one top-level script: the slide it mirrors, the
+result the slide states, its tiny settings for the tests, its ``--quick``
+settings for ``reproduce.py``, and for the model scripts the lecture's
+verdict on overtraining and the Dropout twin it is compared with.
+
+``reproduce.py``, the tests, ``tools/make_notebooks.py``, the benchmarks and
+the README's results table (``tools/sync_results.py``) all read
+:data:`EXAMPLES`; a test fails when a script and this list disagree.
+
+A new script is one script, one entry here, and its notebook
+(``python tools/make_notebooks.py``).
+"""
+
+from dataclasses import dataclass
+
+#: Tiny settings of a model script in the tests: one epoch on 2000 images.
+TINY_MODEL = ("--epochs", "1", "--max-samples", "2000", "--batch-size", "64")
+#: A ``reproduce.py --quick`` run of a model script: 2 epochs on 5000 images.
+QUICK_MODEL = ("--epochs", "2", "--max-samples", "5000")
+
+
+@dataclass(frozen=True)
+class Example:
+    """One script of the lecture and the result its slide shows."""
+
+    name: str                       # the script, without ``.py``
+    slide: str                      # the slide's title
+    lecture: str                    # the result as the slide states it
+    lecture_accuracy: float = None  # the slide's test accuracy, where it gives one
+    kind: str = "fundamentals"      # "fundamentals", "display" or "model"
+    overtrains: bool = None         # the lecture's verdict (model scripts)
+    dropout_of: str = None          # the script this one adds Dropout to (same epochs)
+    tiny: tuple = ()                # options of the test run (tests/, notebooks' test)
+    quick: tuple = ()               # options of ``reproduce.py --quick``
+    uses_data: bool = False         # reads MNIST or Fashion-MNIST (takes --data-dir)
+
+    @property
+    def trains(self):
+        """True for the six model scripts (MNIST and Fashion-MNIST networks)."""
+        return self.kind == "model"
+
+
+def _model(name, slide, lecture, accuracy, overtrains, dropout_of=None):
+    return Example(name, slide, lecture, accuracy, kind="model", overtrains=overtrains,
+                   dropout_of=dropout_of, tiny=TINY_MODEL, quick=QUICK_MODEL, uses_data=True)
+
+
+EXAMPLES = (
+    # Fundamentals.
+    Example("intro", "minimizers", "gradient descent, momentum, Adam, scipy and iminuit agree"),
+    Example("linearRegression", "TensorFlow as a minimizer", "TF fit = least squares",
+            tiny=("--steps", "200")),
+    Example("tf_intro", "simple example using TensorFlow", "Bayes limit 0.921", 0.921,
+            tiny=("--epochs", "3", "--samples", "300"), quick=("--epochs", "3")),
+    Example("activationFunctions", "activation functions", "numpy = keras.activations"),
+    Example("networkByHand", "forward propagation, losses, initialization", "by hand = Keras",
+            tiny=("--epochs", "2"), quick=("--epochs", "2")),
+    Example("inputPreprocessing", "preprocessing", "60:20:20, decorrelated",
+            tiny=("--samples", "2000")),
+    # The data sets.
+    Example("display_HandWrt", "MNIST", "digits shown", kind="display",
+            tiny=("--count", "8"), uses_data=True),
+    Example("display_Clothing", "Fashion-MNIST", "clothes shown", kind="display",
+            tiny=("--count", "8", "--random"), uses_data=True),
+    # Dense networks and CNNs.
+    _model("MLP_MNIST_digits_tf", "MLP for MNIST digits", "0.98 (overtrains)", 0.98, True),
+    Example("convolutionPooling", "convolution, pooling", "28 -> 26 -> 13 -> 11 -> 5",
+            uses_data=True),
+    _model("CNN_MNIST_digits_tf", "CNN for MNIST digits", "at least 0.99", 0.99, False),
+    _model("clothingSequential", "clothing: sequential", "87.7 % (overtrains)", 0.877, True),
+    _model("clothingSequentialDropout", "clothing: with Dropout", "88.2 %", 0.882, False,
+           dropout_of="clothingSequential"),
+    _model("clothingCNN", "clothing: CNN", "90.6 % (overtrains)", 0.906, True),
+    _model("clothingCNNDropout", "clothing: CNN with Dropout", "91.4 % (no overtraining)",
+           0.914, False, dropout_of="clothingCNN"),
+)
+
+
+def names(kind=None):
+    """The scripts' names in lecture order, all or those of one ``kind``."""
+    return [example.name for example in EXAMPLES if kind is None or example.kind == kind]
+
+
+def example(name):
+    """The :class:`Example` called ``name``; KeyError if there is none."""
+    for entry in EXAMPLES:
+        if entry.name == name:
+            return entry
+    raise KeyError(f"{name} is not in dnnkit/lecture.py")
+
+
+def pairs():
+    """``(without Dropout, with Dropout)`` for every pair the lecture compares."""
+    return [(entry.dropout_of, entry.name) for entry in EXAMPLES if entry.dropout_of]
