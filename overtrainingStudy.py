@@ -41,7 +41,6 @@ load from other jobs, 2026-12-06); its numbers only show that everything works.
 import hashlib
 import json
 import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -78,6 +77,9 @@ args = runtime.parse_args(parser)
 if args.quick:  # the quick settings replace the defaults, not the options given
     parser.set_defaults(**QUICK_SETTINGS)
     args = runtime.parse_args(parser)
+if args.early_stopping:
+    raise UserError("the study compares whole training curves, which --early-stopping would "
+                    "cut short: leave it out here (try it with clothingSequential.py)")
 if not args.plot_only:  # --plot-only trains nothing and needs no TensorFlow
     tf = runtime.setup_tensorflow(args)  # prints the device and seeds TensorFlow
     # Each run is a new model whose training step TensorFlow compiles anew, as it
@@ -145,14 +147,17 @@ for run in runs:
 missing = [run for run in runs if run not in results]
 print(f"Study: {len(runs)} runs ({len(set(node_settings + dropout_settings))} settings x "
       f"{len(seeds)} seeds), {args.epochs} epochs each on {len(x_train)} training images; "
-      f"{len(results)} stored in {runs_dir}, {len(missing)} to train.")
+      f"{len(results)} stored in {runs_dir}, {len(missing)} "
+      f"{'not stored (left out)' if args.plot_only else 'to train'}.")
 stored_seconds = [result["seconds"] for result in results.values()]
 if missing and stored_seconds and not args.plot_only:
     print(f"Time per run so far: {np.mean(stored_seconds):.0f} s (mean of the stored runs); "
           f"the time left is estimated after each run.")
 if args.plot_only and not results:
+    others = sorted({path.parent.name for path in Path(args.runs_dir).glob("*/*.json")})
     raise UserError(f"no stored runs of these settings in {runs_dir}: run the study without "
-                    f"--plot-only first (with the same --epochs, --max-samples and data)")
+                    f"--plot-only first, or give the options of a stored study"
+                    + (f" (stored: {', '.join(others)})" if others else ""))
 
 # %% Training: every run that is not stored yet
 # The network, compile, model.fit and model.evaluate of clothingSequential.py,
@@ -210,9 +215,8 @@ try:
                   "tensorflow": tf.__version__,
                   "date": time.strftime("%Y-%m-%d %H:%M:%S")}
         path = runs_dir / f"nodes{nodes}_dropout{rate:g}_seed{seed}.json"
-        handle, temporary = tempfile.mkstemp(dir=runs_dir, prefix=f".{path.stem}.", suffix=".tmp")
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(result, stream, indent=1)
+        temporary = runs_dir / f".{path.name}.{os.getpid()}.tmp"
+        temporary.write_text(json.dumps(result, indent=1), encoding="utf-8")
         os.replace(temporary, path)
         results[(nodes, rate, seed)] = dict(result, diagnosis=diagnosis)
         seconds_by_nodes.setdefault(nodes, []).append(result["seconds"])
@@ -328,8 +332,8 @@ axes[1, 0].set_xscale("log")
 axes[1, 0].set_xticks(sorted({setting[0] for setting in node_settings}))
 axes[1, 0].set_xticklabels([str(setting[0]) for setting in node_settings])
 axes[1, 0].minorticks_off()
-fig.suptitle(f"Overtraining study on Fashion-MNIST: mean ± standard deviation over {len(seeds)} seeds, "
-             f"{args.epochs} epochs")
+fig.suptitle(f"Overtraining study on Fashion-MNIST: mean ± standard deviation over "
+             f"{len(seeds)} seeds, {args.epochs} epochs")
 plotting.tight_layout(fig)
 plotting.save_figure(fig, "overtrainingStudy_summary", args.outdir)
 
