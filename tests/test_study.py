@@ -12,6 +12,7 @@ import contextlib
 import io
 import json
 import re
+import runpy
 import shutil
 import signal
 import subprocess
@@ -172,6 +173,19 @@ def test_plot_only_without_stored_runs_is_a_one_line_error(tmp_path, monkeypatch
     with pytest.raises(UserError, match=r"^no stored runs of these settings in .*: run the study "
                                         r"without --plot-only first"):
         run_study(tmp_path, tmp_path / "empty", monkeypatch, "--plot-only")
+
+
+@pytest.mark.parametrize("arguments, folder", [
+    (["--quick"], "epochs10_batch32_2000images_"),
+    (["--quick", "--epochs", "4", "--batch-size", "64"], "epochs4_batch64_2000images_"),
+])
+def test_quick_settings_give_way_to_options_given(tmp_path, monkeypatch, arguments, folder):
+    """--quick replaces the defaults, not the options given (seen in the runs' folder name)."""
+    path = ROOT / f"{NAME}.py"
+    monkeypatch.setattr(sys, "argv", [str(path), *arguments, "--plot-only", "--no-show",
+                                      "--runs-dir", str(tmp_path), "--outdir", str(tmp_path)])
+    with pytest.raises(UserError, match=f"no stored runs of these settings in {tmp_path}/{folder}"):
+        runpy.run_path(str(path), run_name="__main__")
 
 
 @pytest.mark.parametrize("arguments, expected_error", [
