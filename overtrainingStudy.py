@@ -116,8 +116,10 @@ print("x_test: ", x_test.shape, " y_test: ", y_test.shape)
 
 # %% The runs, and those stored already
 # Every setting with every seed is one run; the 128 nodes without Dropout are
-# one setting of both series.  A stored run is read back; one that cannot be
-# read (damaged, or of other settings) is named, moved aside and trained again.
+# one setting of both series.  The runs go seed by seed (every setting with the
+# first seed, then with the second, ...): a study stopped early has seen every
+# setting.  A stored run is read back; one that cannot be read (damaged, or of
+# other settings) is named, moved aside and trained again.
 settings = {"dataset": "fashion_mnist", "data_sha1": fingerprint.hexdigest(),
             "train_images": len(x_train), "test_images": len(x_test), "epochs": args.epochs,
             "batch_size": args.batch_size, "validation_split": 0.1}
@@ -126,8 +128,8 @@ runs_dir = Path(args.runs_dir) / (f"epochs{args.epochs}_batch{args.batch_size}_"
 seeds = [args.seed + number for number in range(args.seeds)]
 node_settings = [(nodes, 0.0) for nodes in sorted(set(args.hidden_nodes))]
 dropout_settings = [(LECTURE_NODES, rate) for rate in sorted(set(args.dropout))]
-runs = [(nodes, rate, seed) for nodes, rate in sorted(set(node_settings + dropout_settings))
-        for seed in seeds]
+runs = [(nodes, rate, seed) for seed in seeds
+        for nodes, rate in sorted(set(node_settings + dropout_settings))]
 if not args.plot_only:
     runtime.ensure_writable_dir(runs_dir, "--runs-dir")
 
