@@ -31,6 +31,9 @@ left, estimated from the runs so far.
 The full study (the defaults) is 27 runs: 9 settings (the 128 nodes without
 Dropout belong to both series) times 3 seeds, 15 epochs each on the full data.
 
+Result of a full run: not measured yet.  ``python reproduce.py`` runs the
+study at its defaults too, and ``tools/sync_results.py`` writes its time here.
+
 ``--quick`` is the same study in small: 16, 128 and 512 nodes, Dropout 0 and
 0.5, 2 seeds, 10 epochs on 2000 training images (8 runs).  Measured with
 ``time DNN_DATA_DIR=../shared/data python overtrainingStudy.py --quick
