@@ -17,8 +17,8 @@ The data is looked for in this order:
    (``allow_sample=False`` or ``DNN_NO_SAMPLE=1`` refuses it).
 
 The loader prints one line saying which source it used, for example
-``Data: MNIST from /home/me/data/mnist (60000 train, 10000 test images)``, and
-keeps the same facts in the dictionary ``LAST_SOURCE``.
+``Data: MNIST from /home/me/data/mnist (60000 train, 10000 test images)``;
+``load_dataset_and_source`` also returns the same facts as a :class:`Source`.
 
 Every problem with the data raises ``DataError`` with a one-line message that
 names the file, says what is wrong and how to fix it.  The loader never deletes
@@ -30,9 +30,9 @@ import gzip
 import math
 import os
 import struct
-import tokenize
 import sys
 import tempfile
+import tokenize
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -44,11 +44,12 @@ from dnnkit.errors import DataError
 
 __all__ = [
     "FASHION_CLASS_NAMES",
-    "LAST_SOURCE",
     "MNIST_CLASS_NAMES",
+    "Source",
     "class_names",
     "keras_cache_dir",
     "load_dataset",
+    "load_dataset_and_source",
     "load_fashion_mnist",
     "load_mnist",
     "read_idx",
@@ -97,16 +98,37 @@ DOWNLOAD_TIMEOUT_SECONDS = 5
 MAX_DOWNLOAD_BYTES = 100 * 2**20
 READ_CHUNK_BYTES = 2**20
 
-# Where the last load found its data, for scripts and tests to check;
-# updated in place, so ``from dnnkit.data import LAST_SOURCE`` stays current.
-LAST_SOURCE = {}
+# What a damaged or unreadable file raises while it is read: the operating
+# system's errors, a compressed stream that ends early (EOFError) or is damaged
+# (zlib.error, gzip.BadGzipFile, an OSError), a damaged zip archive (BadZipFile,
+# or NotImplementedError for a member that claims a zip version zipfile lacks),
+# a short IDX header (struct.error), and numpy's errors on a bad npy header
+# (ValueError; numpy 1.19, the lab's, lets tokenize.TokenError through).  Any
+# other error is a bug in this code and is raised as it is.
+_READ_ERRORS = (OSError, EOFError, ValueError, struct.error, zlib.error, zipfile.BadZipFile,
+                NotImplementedError, tokenize.TokenError)
 
-# What the standard library and numpy raise when a file is damaged or unreadable.
-_READ_ERRORS = (
-    OSError, EOFError, ValueError, TypeError, KeyError, IndexError,
-    OverflowError, RuntimeError, SyntaxError, struct.error, zlib.error,
-    zipfile.BadZipFile, tokenize.TokenError,
-)
+
+@dataclass(frozen=True)
+class Source:
+    """Where a data set was found: what ``load_dataset_and_source`` returns beside the arrays."""
+
+    dataset: str  # "mnist" or "fashion_mnist"
+    source: str  # the path, or "shipped sample data/samples/..."
+    kind: str  # "data_dir", "keras_cache", "system", "download" or "sample"
+    path: str  # the npz file or the folder of the IDX files
+    n_train: int
+    n_test: int
+
+    @property
+    def is_sample(self):
+        return self.kind == "sample"
+
+    @property
+    def line(self):
+        """The line the loader prints: ``Data: MNIST from ... (60000 train, 10000 test images)``."""
+        return (f"Data: {_DATA_SETS[self.dataset].title} from {self.source} "
+                f"({self.n_train} train, {self.n_test} test images)")
 
 
 @dataclass(frozen=True)
@@ -165,6 +187,15 @@ def load_fashion_mnist(data_dir=None, allow_sample=None, verbose=True):
 def load_dataset(name, data_dir=None, allow_sample=None, verbose=True):
     """Load "mnist" or "fashion_mnist" like ``keras.datasets.<name>.load_data()``.
 
+    Returns ``(x_train, y_train), (x_test, y_test)``; see ``load_dataset_and_source``.
+    """
+    train, test, _ = load_dataset_and_source(name, data_dir, allow_sample, verbose)
+    return train, test
+
+
+def load_dataset_and_source(name, data_dir=None, allow_sample=None, verbose=True):
+    """Load "mnist" or "fashion_mnist": ``(x_train, y_train), (x_test, y_test), source``.
+
     Looks in ``data_dir`` (else ``$DNN_DATA_DIR``), the Keras cache, the Debian
     system folder, then downloads, then falls back to the shipped sample (see
     the module docstring).  A named folder that holds no data is an error, not
@@ -172,9 +203,8 @@ def load_dataset(name, data_dir=None, allow_sample=None, verbose=True):
     ``DNN_NO_SAMPLE=1``.  With ``verbose`` the loader prints one line naming its
     source; the warning about the sample is printed in any case.
 
-    Returns ``(x_train, y_train), (x_test, y_test)`` as uint8 arrays and records
-    the source in ``LAST_SOURCE``.  Raises ``DataError`` when no data is found or
-    a file is damaged.
+    The arrays are uint8; ``source`` is a :class:`Source` that says where they
+    were found.  Raises ``DataError`` when no data is found or a file is damaged.
     """
     data_set = _get_data_set(name)
     looked = []  # Where we looked, for the message when nothing is found.
@@ -262,7 +292,7 @@ def read_idx(path, kind=None):
         with open(path, "rb") as file:
             is_gzip = file.read(len(GZIP_MAGIC)) == GZIP_MAGIC
             file.seek(0)
-            stream = _GunzipReader(file.read()) if is_gzip else file
+            stream = gzip.GzipFile(fileobj=file) if is_gzip else file
             return _read_idx_stream(stream, path, kind, is_gzip)
     except _READ_ERRORS as error:
         raise _data_error(path, _describe_read_error(error, "IDX")) from None
@@ -356,12 +386,15 @@ def _read_npz_array(archive, file_size, path, key, kind):
     try:
         info = archive.getinfo(f"{key}.npy")
     except KeyError:
-        present = ", ".join(_without_suffix(name, ".npy") for name in archive.namelist()) or "nothing"
+        present = ", ".join(name[:-4] if name.endswith(".npy") else name
+                            for name in archive.namelist()) or "nothing"
         raise _data_error(
             path,
             f"has no array {key} (it holds {present}); "
             "a Keras-style npz holds x_train, y_train, x_test and y_test",
         ) from None
+    if info.flag_bits & 0x1:  # zipfile would ask for a password (RuntimeError)
+        raise _data_error(path, "is encrypted", where)
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
         raise _data_error(path, f"uses an unsupported zip compression method ({info.compress_type})", where)
     if info.header_offset + info.compress_size > file_size:
@@ -392,62 +425,12 @@ def _read_npz_array(archive, file_size, path, key, kind):
     return np.ascontiguousarray(array)
 
 
-_GZIP_TRAILER_ERRORS = {
-    "incorrect data check": "CRC check failed: the data do not match their checksum",
-    "incorrect length check": "length check failed: the data do not have the length stored with them",
-}
-
-
-class _GunzipReader:
-    """Decompress gzip data held in memory: ``read(size)``, like a file.
-
-    Each ``read`` is a single call to zlib, which grows its output only as
-    data arrives (a header claiming a huge size costs no memory) and releases
-    the GIL while it works, so that another thread runs meanwhile (the display
-    scripts import matplotlib while the data are read).  ``gzip.GzipFile``
-    decompresses in small pieces and would hold the GIL between them.  Like
-    it, this reads concatenated gzip members one after the other (zero bytes
-    between them are padding) and checks each member's CRC-32 and length;
-    data that end early raise ``EOFError``, damaged data ``zlib.error``.
-    """
-
-    def __init__(self, compressed):
-        self._input = compressed
-        self._decompressor = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)  # gzip format
-
-    def read(self, size):
-        output = bytearray()
-        while len(output) < size:
-            if self._decompressor.eof:
-                rest = self._decompressor.unused_data.lstrip(b"\0")
-                if not rest:
-                    break
-                self._input = rest
-                self._decompressor = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-            try:
-                output += self._decompressor.decompress(self._input, size - len(output))
-            except zlib.error as error:
-                # zlib's words for a wrong gzip trailer; GzipFile's are plainer.
-                for zlib_words, words in _GZIP_TRAILER_ERRORS.items():
-                    if zlib_words in str(error):
-                        raise zlib.error(words) from None
-                raise
-            self._input = self._decompressor.unconsumed_tail
-            if len(output) < size and not self._input and not self._decompressor.eof:
-                # All input used, short of the size asked and of the end marker.
-                raise EOFError("the compressed data end before the end-of-stream marker")
-        return output
-
-
 def _read_bounded(stream, limit):
     """Read at most ``limit`` bytes, growing the buffer only as data arrives.
 
     A header may claim any size; reading in chunks means that a false claim
-    costs no more memory than the data that is really there.  (zlib grows
-    its output itself, so gzip data are read in one piece.)
+    costs no more memory than the data that is really there.
     """
-    if isinstance(stream, _GunzipReader):
-        return stream.read(limit)
     data = bytearray()
     while len(data) < limit:
         chunk = stream.read(min(READ_CHUNK_BYTES, limit - len(data)))
@@ -601,17 +584,15 @@ def _read_location(location):
 
 
 def _load_and_report(data_set, location, kind, verbose):
-    """Read the data, record its source in LAST_SOURCE and say where it came from."""
+    """Read the data and say where they came from: ``(train, test, Source)``."""
     (x_train, y_train), (x_test, y_test) = _read_location(location)
     is_sample = kind == "sample"
-    source = f"shipped sample {_display_path(location.path)}" if is_sample else str(location.path)
-    LAST_SOURCE.clear()
-    LAST_SOURCE.update(
-        dataset=data_set.name, source=source, kind=kind, path=str(location.path),
-        n_train=len(x_train), n_test=len(x_test), is_sample=is_sample,
-    )
+    source = Source(dataset=data_set.name, kind=kind, path=str(location.path),
+                    source=(f"shipped sample {_display_path(location.path)}" if is_sample
+                            else str(location.path)),
+                    n_train=len(x_train), n_test=len(x_test))
     if verbose:
-        print(f"Data: {data_set.title} from {source} ({len(x_train)} train, {len(x_test)} test images)")
+        print(source.line)
     if is_sample:
         print(
             f"Warning: using the small {data_set.title} sample shipped with the project "
@@ -620,7 +601,7 @@ def _load_and_report(data_set, location, kind, verbose):
             f"on the lecture slides; to get the full data, {_ways_to_get_data(data_set)}",
             file=sys.stderr,
         )
-    return (x_train, y_train), (x_test, y_test)
+    return (x_train, y_train), (x_test, y_test), source
 
 
 def _ways_to_get_data(data_set):
@@ -646,17 +627,9 @@ def _display_path(path):
 
 
 def _is_inside(path, folder):
-    """True when ``path`` is ``folder`` or lies below it (compared as absolute paths).
-
-    ``Path.is_relative_to`` would say the same, but Python 3.8 lacks it.
-    """
+    """True when ``path`` is ``folder`` or lies below it (compared as absolute paths)."""
     path, folder = Path(os.path.abspath(path)), Path(os.path.abspath(folder))
     return path == folder or folder in path.parents
-
-
-def _without_suffix(text, suffix):
-    """``text`` without ``suffix`` at its end (``str.removesuffix``, which Python 3.8 lacks)."""
-    return text[:-len(suffix)] if suffix and text.endswith(suffix) else text
 
 
 def _environment_flag(name):
@@ -701,40 +674,12 @@ def _download(data_set, cache_dir, verbose):
             temporary.unlink(missing_ok=True)
 
 
-def _resolve_host(url, timeout=DOWNLOAD_TIMEOUT_SECONDS):
-    """Look up the host of ``url`` within ``timeout`` seconds.
-
-    ``urlopen``'s timeout does not cover the name lookup, which can hang for
-    half a minute on a laptop whose DNS server is out of reach.  The lookup
-    runs in a helper thread that is simply left behind when it takes too long.
-    """
-    import socket
-    import threading
-    import urllib.parse
-
-    host = urllib.parse.urlsplit(url).hostname
-    outcome = []
-
-    def look_up():
-        try:
-            outcome.append(socket.getaddrinfo(host, 443))
-        except OSError as error:
-            outcome.append(error)
-
-    thread = threading.Thread(target=look_up, daemon=True)
-    thread.start()
-    thread.join(timeout)
-    if not outcome:
-        raise TimeoutError(f"looking up {host} took more than {timeout} s")
-    if isinstance(outcome[0], OSError):
-        raise outcome[0]
-
-
 def _download_file(url, target):
     """Download ``url`` to a new temporary file beside ``target``; return its path."""
     import urllib.request  # Imported here: only a download needs it.
 
-    _resolve_host(url)
+    # The timeout does not cover the lookup of the host's name, which can take
+    # half a minute where no DNS server answers; only a first download pays it.
     with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_SECONDS) as response:
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")

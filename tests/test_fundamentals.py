@@ -36,29 +36,6 @@ def check_figures(name, tmp_path):
 # ---------------------------------------------------------------------------
 # Command line of all three scripts
 # ---------------------------------------------------------------------------
-HELP_PROBE = """
-import runpy, sys
-sys.argv = [sys.argv[1], "--help"]
-try:
-    runpy.run_path(sys.argv[0], run_name="__main__")
-except SystemExit as exit:
-    code = exit.code
-print("exit code", code, "tensorflow" in sys.modules, "matplotlib" in sys.modules)
-"""
-
-
-@pytest.mark.parametrize("name, own_option", [("intro", "--max-iterations"),
-                                              ("linearRegression", "--optimizer"),
-                                              ("tf_intro", "--samples")])
-def test_help_answers_before_tensorflow_and_matplotlib_are_imported(name, own_option):
-    """--help must answer at once: neither TensorFlow nor matplotlib may be imported for it."""
-    process = subprocess.run([sys.executable, "-c", HELP_PROBE, str(ROOT / f"{name}.py")],
-                             cwd=ROOT, capture_output=True, text=True, timeout=60)
-    assert process.returncode == 0, process.stderr
-    assert "--seed" in process.stdout and own_option in process.stdout
-    assert process.stdout.strip().endswith("exit code 0 False False"), process.stdout
-
-
 @pytest.mark.parametrize("name, options", [
     ("intro", ["--max-iterations", "0"]),
     ("intro", ["--learning-rate", "-0.1"]),

@@ -12,7 +12,8 @@ script that ``--help`` imports neither TensorFlow nor matplotlib.
 
 import numpy as np
 import pytest
-from test_scripts import TINY_SETTINGS, assert_figures, assert_pngs, run_script
+from dnnkit import lecture
+from test_scripts import assert_figures, run_script
 
 #: The figures each script saves, without the ``<script>_`` prefix.
 FIGURES = {
@@ -123,7 +124,7 @@ def test_activation_functions_bad_option_exits_with_two(option, tmp_path, monkey
 def test_network_by_hand_agrees_with_keras(tmp_path, monkeypatch, capsys):
     from tensorflow import keras
 
-    namespace = run_script("networkByHand", TINY_SETTINGS["networkByHand"], tmp_path, monkeypatch)
+    namespace = run_script("networkByHand", lecture.example("networkByHand").tiny, tmp_path, monkeypatch)
     output = capsys.readouterr().out
     check_figures("networkByHand", tmp_path)
     tolerance = namespace["TOLERANCE"]
@@ -236,7 +237,7 @@ def test_input_preprocessing_too_few_samples_is_a_user_error(tmp_path, monkeypat
 # convolutionPooling.py
 # ---------------------------------------------------------------------------
 def test_convolution_pooling_agrees_with_keras(tmp_path, monkeypatch, capsys):
-    namespace = run_script("convolutionPooling", TINY_SETTINGS["convolutionPooling"], tmp_path,
+    namespace = run_script("convolutionPooling", lecture.example("convolutionPooling").tiny, tmp_path,
                            monkeypatch)
     output = capsys.readouterr().out
     check_figures("convolutionPooling", tmp_path)
