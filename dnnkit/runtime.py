@@ -252,6 +252,29 @@ class TrainingInterrupted(KeyboardInterrupt):
         self.epochs_completed = epochs_completed
 
 
+def import_package(name, fix, optional=False):
+    """Import the package ``name``; if it cannot be imported, say why and how to fix it.
+
+    A package can be installed and still fail to import: iminuit 2.20 and
+    newer on numpy 1.19 (the lab's) fail with "No module named
+    'numpy.typing'".  Only ImportError (ModuleNotFoundError included) is
+    caught: it is what a missing or mismatched package raises.  A package the
+    script needs raises :class:`UserError` (one line: the package, the reason,
+    the fix); an ``optional`` one, one comparison among several, prints that
+    line and returns ``None``, and the script runs the rest.
+    """
+    import importlib
+
+    try:
+        return importlib.import_module(name)
+    except ImportError as error:
+        message = f"{name} cannot be imported ({error}): {fix}"
+        if not optional:
+            raise UserError(message) from None
+        print(f"Skipped: {message}")
+        return None
+
+
 def launched_as_notebook_kernel():
     """True in a Jupyter kernel (a script opened as a notebook in VS Code, Spyder or Jupyter).
 

@@ -8,6 +8,7 @@ minimum, the TensorFlow fit against least squares, the classifier against the
 Bayes limit), the lines it prints and the PNG files it writes.
 """
 
+import os
 import runpy
 import subprocess
 import sys
@@ -240,3 +241,25 @@ def test_tf_intro_shows_the_lesson_calls():
         assert argument in fit[0], (argument, fit[0])
     assert any(call.startswith("model.evaluate(x_test, y_test") for call in calls)
     assert any(call.startswith("keras.Sequential(") for call in calls)
+
+
+def test_intro_without_a_working_iminuit_runs_the_rest_and_says_what_it_skipped(tmp_path):
+    """An iminuit of 2.20 or newer on numpy 1.19 fails to import: one line with the package,
+    the reason and the fix; the other minimizers are compared as usual."""
+    fake = tmp_path / "packages" / "iminuit"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text(
+        "raise ModuleNotFoundError(\"No module named 'numpy.typing'\", name='numpy.typing')\n")
+    process = subprocess.run(
+        [sys.executable, str(ROOT / "intro.py"), "--no-show", "--outdir", str(tmp_path / "out")],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        env=dict(os.environ, PYTHONPATH=str(tmp_path / "packages"), MPLBACKEND="Agg"))
+    assert process.returncode == 0, process.stderr
+    skipped = [line for line in process.stdout.splitlines() if line.startswith("Skipped: ")]
+    assert skipped[0] == ("Skipped: iminuit cannot be imported (No module named 'numpy.typing'): "
+                          "pip install --user iminuit (with numpy 1.19, the lab's: "
+                          "pip install --user 'iminuit<2.20')")
+    assert "the 4 converged methods agree with the exact minimum" in process.stdout
+    assert "-> OK" in process.stdout and "iminuit (MIGRAD)" not in process.stdout
+    assert skipped[-1].startswith("Skipped: the iminuit comparison")
+    assert len(list((tmp_path / "out").glob("intro_*.png"))) == 3

@@ -699,3 +699,10 @@ def test_a_data_dir_that_is_no_folder_is_refused_before_tensorflow_loads(parser,
         runtime.parse_args(parser, ["--data-dir", str(path), "--outdir", str(tmp_path / "out")])
     if kind == "file":
         assert path.read_text() == "keep me"
+
+
+def test_a_needed_package_that_cannot_be_imported_is_one_line_with_the_fix():
+    with pytest.raises(UserError) as raised:
+        runtime.import_package("no_such_package_for_test", fix="pip install --user it")
+    assert str(raised.value) == ("no_such_package_for_test cannot be imported (No module named "
+                                 "'no_such_package_for_test'): pip install --user it")
