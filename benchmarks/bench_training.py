@@ -58,7 +58,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from dnnkit import lecture, runtime  # noqa: E402
+from dnnkit import compat, lecture, runtime  # noqa: E402
 from dnnkit.errors import UserError  # noqa: E402
 
 #: The model scripts measured unless --models says otherwise: the MLP and the two kinds of CNN.
@@ -153,19 +153,9 @@ def measurements(namespace):
         "epoch_gflop": (3 * forward_flops_per_sample(model)
                         * samples_trained_on(namespace["x_train"]) / 1e9),
         # What compile was given (None where this Keras does not say).
-        "steps_per_execution": _plain_number(getattr(model, "steps_per_execution", None)),
-        "jit_compile": _plain_number(getattr(model, "jit_compile", None)),
+        "steps_per_execution": compat.steps_per_execution(model),
+        "jit_compile": getattr(model, "jit_compile", None),  # None where Keras does not say
     }
-
-
-def _plain_number(value):
-    """An int/bool for JSON from a compile setting (Keras 2 keeps some in tf.Variables)."""
-    if value is None or isinstance(value, (bool, int)):
-        return value
-    try:
-        return int(value.numpy()) if hasattr(value, "numpy") else int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def worker(args):

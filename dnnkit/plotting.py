@@ -83,17 +83,11 @@ def save_figure(fig, name, outdir="figures", dpi=100):
 
 
 def tight_layout(fig):
-    """Lay ``fig`` out now with ``fig.tight_layout()``, so that saving draws it once.
+    """``fig.tight_layout()``, so that saving draws the figure only once (see compat)."""
+    from dnnkit import compat
 
-    From matplotlib 3.6 on, ``tight_layout()`` leaves a placeholder layout
-    engine on the figure: it lays out nothing, but makes ``savefig`` draw the
-    whole figure twice (a first draw to run the engine).  The public
-    ``set_layout_engine(None)`` (3.6 and newer) removes it.  Up to 3.5,
-    ``tight_layout()`` leaves nothing behind and that method does not exist.
-    """
     fig.tight_layout()
-    if hasattr(fig, "set_layout_engine"):  # matplotlib 3.6 and newer
-        fig.set_layout_engine(None)
+    compat.remove_layout_engine(fig)
 
 
 def can_show():

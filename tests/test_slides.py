@@ -12,7 +12,7 @@ script that ``--help`` imports neither TensorFlow nor matplotlib.
 
 import numpy as np
 import pytest
-from dnnkit import lecture
+from dnnkit import compat, lecture
 from test_scripts import assert_figures, run_script
 
 #: The figures each script saves, without the ``<script>_`` prefix.
@@ -39,10 +39,7 @@ def keras_activations():
     activations = keras.activations
     found = {"linear": activations.linear, "sigmoid": activations.sigmoid,
              "tanh": activations.tanh, "ReLU": activations.relu, "swish": activations.swish}
-    if hasattr(activations, "leaky_relu"):  # Keras 3
-        found["leaky ReLU"] = lambda z: activations.leaky_relu(z, 0.01)
-    else:  # Keras 2: relu with a slope (its second argument) below zero
-        found["leaky ReLU"] = lambda z: activations.relu(z, 0.01)
+    found["leaky ReLU"] = lambda z: compat.leaky_relu(z, 0.01)
     return found
 
 
