@@ -59,19 +59,21 @@ def save_figure(fig, name, outdir="figures", dpi=100):
     Nothing is returned, so that a notebook cell ending in ``save_figure(...)``
     shows the figure and the line, not the path a second time.
 
-    The PNG is written to a temporary file ``.name.png.tmp`` in the same folder
-    and renamed into place when complete, so an interrupted run never leaves
-    a half-written figure.
+    The PNG is written to a temporary file ``.name.<process id>.png.tmp`` in
+    the same folder and renamed into place when complete, so an interrupted
+    run, or two scripts writing at the same time, never leave a half-written
+    figure.
     """
     outdir = Path(outdir)
     path = outdir / f"{name}.png"
-    temporary = outdir / f".{name}.png.tmp"
+    temporary = outdir / f".{name}.{os.getpid()}.png.tmp"
     try:
         outdir.mkdir(parents=True, exist_ok=True)
         try:
             # No bbox_inches="tight": the figures are laid out already (see
             # tight_layout), and a tight bounding box would draw every figure twice.
-            fig.savefig(temporary, format="png", dpi=dpi)
+            with open(temporary, "wb") as stream:
+                fig.savefig(stream, format="png", dpi=dpi)
             os.replace(temporary, path)
         except BaseException:
             temporary.unlink(missing_ok=True)

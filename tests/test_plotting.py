@@ -117,9 +117,9 @@ def test_save_figure_interrupted_midway_leaves_no_trace(tmp_path, monkeypatch, o
     fig = _small_figure()
     written = []
 
-    def interrupted_savefig(target, **kwargs):
-        with open(target, "wb") as stream:
-            stream.write(PNG_SIGNATURE + b"half a figure")
+    def interrupted_savefig(stream, **kwargs):
+        stream.write(PNG_SIGNATURE + b"half a figure")
+        stream.flush()
         written.append(True)
         raise KeyboardInterrupt
 
