@@ -42,25 +42,9 @@ import numpy as np
 
 from dnnkit.errors import DataError
 
-__all__ = [
-    "FASHION_CLASS_NAMES",
-    "MNIST_CLASS_NAMES",
-    "Source",
-    "class_names",
-    "keras_cache_dir",
-    "load_dataset",
-    "load_dataset_and_source",
-    "load_fashion_mnist",
-    "load_mnist",
-    "read_idx",
-    "read_npz",
-]
-
 MNIST_CLASS_NAMES = tuple(str(digit) for digit in range(10))
-FASHION_CLASS_NAMES = (
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
-)
+FASHION_CLASS_NAMES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                       "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
 
 IMAGE_SHAPE = (28, 28)
 NUMBER_OF_CLASSES = 10
@@ -88,10 +72,7 @@ SAMPLE_DIR = PROJECT_ROOT / "data" / "samples"
 
 # Folders where Debian packages install the data sets, per data set
 # (a module constant, so that tests can point it elsewhere).
-SYSTEM_DATA_DIRS = {
-    "mnist": (),
-    "fashion_mnist": (Path("/usr/share/datasets/fashion-mnist"),),
-}
+SYSTEM_DATA_DIRS = {"mnist": (), "fashion_mnist": (Path("/usr/share/datasets/fashion-mnist"),)}
 
 DOWNLOAD_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 DOWNLOAD_TIMEOUT_SECONDS = 5
@@ -149,16 +130,11 @@ class _DataSet:
 
 
 _DATA_SETS = {
-    "mnist": _DataSet(
-        name="mnist", title="MNIST", folder="mnist", npz_name="mnist.npz",
-        keras_files=("mnist.npz",), class_names=MNIST_CLASS_NAMES,
-    ),
+    "mnist": _DataSet("mnist", "MNIST", "mnist", "mnist.npz", ("mnist.npz",), MNIST_CLASS_NAMES),
     "fashion_mnist": _DataSet(
-        name="fashion_mnist", title="Fashion-MNIST", folder="fashion-mnist",
-        npz_name="fashion_mnist.npz",
-        keras_files=tuple(f"fashion-mnist/{file_name}.gz" for _, file_name, _ in ARRAYS),
-        class_names=FASHION_CLASS_NAMES, debian_package="dataset-fashion-mnist",
-    ),
+        "fashion_mnist", "Fashion-MNIST", "fashion-mnist", "fashion_mnist.npz",
+        tuple(f"fashion-mnist/{file_name}.gz" for _, file_name, _ in ARRAYS),
+        FASHION_CLASS_NAMES, debian_package="dataset-fashion-mnist"),
 }
 
 
@@ -169,10 +145,6 @@ class _Location:
     path: Path  # the npz file, or the folder of the IDX files
     idx_files: tuple = ()  # the four IDX files in ARRAYS order; empty for an npz
 
-
-# ---------------------------------------------------------------------------
-# Public loaders
-# ---------------------------------------------------------------------------
 
 def load_mnist(data_dir=None, allow_sample=None, verbose=True):
     """Load MNIST as ``(x_train, y_train), (x_test, y_test)``; see ``load_dataset``."""
@@ -215,11 +187,9 @@ def load_dataset_and_source(name, data_dir=None, allow_sample=None, verbose=True
     if named_dir is not None:
         location, note = _find_in(Path(named_dir), data_set)
         if location is None:
-            raise DataError(
-                f"{named_dir} (from {named_by}) holds no {data_set.title} data ({note}): "
-                f"expected {_expected_files_text(data_set)}, or {data_set.npz_name}; "
-                f"point {named_by} at a folder that has them"
-            )
+            raise DataError(f"{named_dir} (from {named_by}) holds no {data_set.title} data "
+                            f"({note}): expected {_expected_files_text(data_set)}, or "
+                            f"{data_set.npz_name}; point {named_by} at a folder that has them")
         return _load_and_report(data_set, location, "data_dir", verbose)
     looked.append("DNN_DATA_DIR (not set)")
 
@@ -254,10 +224,8 @@ def load_dataset_and_source(name, data_dir=None, allow_sample=None, verbose=True
     else:
         return _load_and_report(data_set, _Location(sample_file), "sample", verbose)
 
-    raise DataError(
-        f"No {data_set.title} data found; looked at: {'; '.join(looked)}. "
-        f"To get the data, {_ways_to_get_data(data_set)}"
-    )
+    raise DataError(f"No {data_set.title} data found; looked at: {'; '.join(looked)}. "
+                    f"To get the data, {_ways_to_get_data(data_set)}")
 
 
 def class_names(name):
@@ -271,21 +239,13 @@ def keras_cache_dir():
     return Path(keras_home) / "datasets"
 
 
-# ---------------------------------------------------------------------------
-# Readers for one file
-# ---------------------------------------------------------------------------
-
 def read_idx(path, kind=None):
-    """Read one IDX file of MNIST-style data, raw or gzip-compressed.
+    """One IDX file, raw or gzip (told by its first bytes): uint8 images (N, 28, 28) or labels (N,).
 
-    Compression is detected from the content (gzip magic bytes 1f 8b), not
-    from the file name.  ``kind`` may be "images" or "labels" to check which of
-    the two the file holds.  Returns a uint8 array of shape (N, 28, 28) for
-    images or (N,) for labels 0-9.
-
-    The header is checked before the data is read, and the data is read in
-    chunks, so a header that claims a huge size costs no more memory than the
-    data actually present.  Raises ``DataError`` for any problem.
+    ``kind`` ("images" or "labels") checks which of the two the file holds.  The
+    header is checked before the data are read, in chunks: a header that claims
+    a huge size costs no more memory than the data present.  Any problem is a
+    ``DataError``.
     """
     path = Path(path)
     try:
@@ -299,22 +259,18 @@ def read_idx(path, kind=None):
 
 
 def read_npz(path):
-    """Read a Keras-style npz file (arrays x_train, y_train, x_test, y_test).
+    """A Keras-style npz (x_train, y_train, x_test, y_test): ``(x_train, y_train), (x_test, y_test)``.
 
-    Returns ``(x_train, y_train), (x_test, y_test)`` like ``load_data()``.
-    Like ``np.load(path, allow_pickle=False)``, never unpickles anything: an
-    array of Python objects is refused.  Each array's header (data type and
-    shape) is checked before its data is read, and the data is read in chunks,
-    so memory use stays within the file's own decompressed size.  Raises
-    ``DataError`` for any problem.
+    Never unpickles (an array of Python objects is refused).  Each array's
+    header is checked before its data are read, in chunks, so memory use stays
+    within the file's own size.  Any problem is a ``DataError``.
     """
     path = Path(path)
     try:
         file_size = path.stat().st_size
         with zipfile.ZipFile(path) as archive:
-            x_train, y_train, x_test, y_test = (
-                _read_npz_array(archive, file_size, path, key, kind) for key, _, kind in ARRAYS
-            )
+            x_train, y_train, x_test, y_test = (_read_npz_array(archive, file_size, path, key, kind)
+                                                for key, _, kind in ARRAYS)
     except zipfile.BadZipFile as error:
         # A half-downloaded npz still starts like a zip file but lacks the
         # directory at its end.
@@ -343,23 +299,17 @@ def _read_idx_stream(stream, path, kind, is_gzip):
     if len(magic) < 4:
         raise _data_error(path, f"is too short to be an IDX file ({len(magic)} bytes)")
     if magic[:2] != b"\x00\x00":
-        raise _data_error(
-            path,
-            f"is not an IDX file (it starts with 0x{magic.hex()}, "
-            "expected 0x00000801 for labels or 0x00000803 for images)",
-        )
+        raise _data_error(path, f"is not an IDX file (it starts with 0x{magic.hex()}, expected "
+                                "0x00000801 for labels or 0x00000803 for images)")
     if magic[2] != IDX_UNSIGNED_BYTE:
-        raise _data_error(
-            path, f"holds IDX data type 0x{magic[2]:02x}, expected 0x08 (unsigned bytes)"
-        )
+        raise _data_error(path, f"holds IDX data type 0x{magic[2]:02x}, expected 0x08 "
+                                "(unsigned bytes)")
     dimension_count = magic[3]
     kinds_by_dimensions = {count: name for name, count in IDX_DIMENSIONS.items()}
     if dimension_count not in kinds_by_dimensions:
-        raise _data_error(
-            path,
-            f"has {dimension_count} dimensions in its IDX header (magic 0x{magic.hex()}), "
-            "expected 1 for labels (0x00000801) or 3 for images (0x00000803)",
-        )
+        raise _data_error(path, f"has {dimension_count} dimensions in its IDX header (magic "
+                                f"0x{magic.hex()}), expected 1 for labels (0x00000801) or 3 for "
+                                f"images (0x00000803)")
     found_kind = kinds_by_dimensions[dimension_count]
     if kind is not None and found_kind != kind:
         raise _data_error(path, f"holds {found_kind}, expected {kind} (are two files swapped?)")
@@ -388,11 +338,8 @@ def _read_npz_array(archive, file_size, path, key, kind):
     except KeyError:
         present = ", ".join(name[:-4] if name.endswith(".npy") else name
                             for name in archive.namelist()) or "nothing"
-        raise _data_error(
-            path,
-            f"has no array {key} (it holds {present}); "
-            "a Keras-style npz holds x_train, y_train, x_test and y_test",
-        ) from None
+        raise _data_error(path, f"has no array {key} (it holds {present}); a Keras-style npz "
+                                "holds x_train, y_train, x_test and y_test") from None
     if info.flag_bits & 0x1:  # zipfile would ask for a password (RuntimeError)
         raise _data_error(path, "is encrypted", where)
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
@@ -409,9 +356,8 @@ def _read_npz_array(archive, file_size, path, key, kind):
         else:
             raise _data_error(path, f"uses npy format version {version}, expected 1.0 or 2.0", where)
         if dtype.hasobject:
-            raise _data_error(
-                path, "holds Python objects, which are never loaded (allow_pickle=False)", where
-            )
+            raise _data_error(path, "holds Python objects, which are never loaded "
+                                    "(allow_pickle=False)", where)
         if dtype != np.uint8:
             raise _data_error(path, f"has data type {dtype}, expected uint8", where)
         _check_shape(shape, kind, path, where)
@@ -440,20 +386,13 @@ def _read_bounded(stream, limit):
     return data
 
 
-# ---------------------------------------------------------------------------
-# Checks shared by both readers
-# ---------------------------------------------------------------------------
-
 def _check_shape(shape, kind, path, where=""):
     """Check the shape announced by a header, before any data is read."""
     expected_dimensions = IDX_DIMENSIONS[kind]
     if len(shape) != expected_dimensions:
-        raise _data_error(
-            path,
-            f"holds {kind} of shape {tuple(shape)}, expected {expected_dimensions} "
-            f"dimension{'s' if expected_dimensions > 1 else ''}",
-            where,
-        )
+        raise _data_error(path, f"holds {kind} of shape {tuple(shape)}, expected "
+                                f"{expected_dimensions} dimension"
+                                f"{'s' if expected_dimensions > 1 else ''}", where)
     if shape[0] < 0:
         raise _data_error(path, f"announces a negative number of {kind} ({shape[0]})", where)
     if kind == "images" and tuple(shape[1:]) != IMAGE_SHAPE:
@@ -466,18 +405,16 @@ def _check_data_size(path, expected, found, is_gzip, where=""):
     if found < expected:
         raise _data_error(path, f"is truncated (expected {expected} bytes{after}, found {found})", where)
     if found > expected:
-        raise _data_error(
-            path, f"is longer than its header says (expected {expected} bytes{after}, found more)", where
-        )
+        raise _data_error(path, f"is longer than its header says (expected {expected} "
+                                f"bytes{after}, found more)", where)
 
 
 def _check_label_values(labels, path, where=""):
     """Check that every label is a class number 0-9."""
     if labels.size and labels.max() >= NUMBER_OF_CLASSES:
         position = int(np.argmax(labels >= NUMBER_OF_CLASSES))
-        raise _data_error(
-            path, f"holds label {labels[position]} at position {position}, expected labels 0-9", where
-        )
+        raise _data_error(path, f"holds label {labels[position]} at position {position}, "
+                                f"expected labels 0-9", where)
 
 
 def _check_same_count(images, labels, path, where):
@@ -520,10 +457,6 @@ def _repair_advice(path):
     return "delete it and download it again"
 
 
-# ---------------------------------------------------------------------------
-# Finding a data set
-# ---------------------------------------------------------------------------
-
 def _get_data_set(name):
     """The description of a data set; accepts "fashion-mnist" for "fashion_mnist"."""
     key = str(name).strip().lower().replace("-", "_")
@@ -533,12 +466,11 @@ def _get_data_set(name):
 
 
 def _find_in(folder, data_set):
-    """Look for a complete data set in ``folder``.
+    """``(location, None)`` of a complete data set in ``folder``, or ``(None, what is there)``.
 
-    Tries, in this order: ``folder/<data set>/`` with the four IDX files (raw
-    or .gz), a Keras-style npz in ``folder/<data set>/`` or ``folder/``, and
-    the four IDX files in ``folder`` itself.  Returns ``(location, None)`` or ``(None, note)``
-    where the note says what was (not) there.
+    Tries ``folder/<data set>/`` with the four IDX files (raw or .gz), a
+    Keras-style npz in ``folder/<data set>/`` or ``folder/``, then the four IDX
+    files in ``folder`` itself.
     """
     if not folder.is_dir():
         return None, "no such folder"
@@ -594,13 +526,10 @@ def _load_and_report(data_set, location, kind, verbose):
     if verbose:
         print(source.line)
     if is_sample:
-        print(
-            f"Warning: using the small {data_set.title} sample shipped with the project "
-            f"({len(x_train)} train, {len(x_test)} test images instead of "
-            f"{FULL_TRAIN_SIZE} and {FULL_TEST_SIZE}), so accuracy will be lower than "
-            f"on the lecture slides; to get the full data, {_ways_to_get_data(data_set)}",
-            file=sys.stderr,
-        )
+        print(f"Warning: using the small {data_set.title} sample shipped with the project "
+              f"({len(x_train)} train, {len(x_test)} test images instead of {FULL_TRAIN_SIZE} "
+              f"and {FULL_TEST_SIZE}), so accuracy will be lower than on the lecture slides; "
+              f"to get the full data, {_ways_to_get_data(data_set)}", file=sys.stderr)
     return (x_train, y_train), (x_test, y_test), source
 
 
@@ -609,9 +538,8 @@ def _ways_to_get_data(data_set):
     ways = ["go online so that Keras can download it"]
     if data_set.debian_package:
         ways.append(f"run 'apt install {data_set.debian_package}'")
-    ways.append(
-        f"pass --data-dir DIR (or set DNN_DATA_DIR=DIR) where DIR holds {_expected_files_text(data_set)}"
-    )
+    ways.append(f"pass --data-dir DIR (or set DNN_DATA_DIR=DIR) where DIR holds "
+                f"{_expected_files_text(data_set)}")
     return ", or ".join(ways) + "."
 
 
@@ -636,10 +564,6 @@ def _environment_flag(name):
     """True when the environment variable is set to something other than empty, 0, false or no."""
     return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no")
 
-
-# ---------------------------------------------------------------------------
-# Download into the Keras cache
-# ---------------------------------------------------------------------------
 
 def _download(data_set, cache_dir, verbose):
     """Download the data set's missing files into the Keras cache, as Keras would.
