@@ -19,6 +19,7 @@ from pathlib import Path
 
 import jupytext
 import pytest
+from test_results import assert_verdict_figure_and_diagnosis_agree
 
 from dnnkit import lecture
 
@@ -160,6 +161,7 @@ def test_script_runs_on_tiny_settings(name, tmp_path, monkeypatch, capsys):
     # Ten classes: chance is 0.1; one epoch on 2000 images gets far above it.
     assert test_accuracy > 0.5
     assert "macro avg" in output
+    assert_verdict_figure_and_diagnosis_agree(namespace, output)
     assert namespace["monitor"].seconds > 0 and len(namespace["monitor"].epoch_seconds) == 1
     figures = MODEL_FIGURES + (CNN_FIGURES if "Conv2D" in "".join(top_level_calls(name)) else ())
     pngs = [path.stem for path in assert_pngs(tmp_path, len(figures))]
