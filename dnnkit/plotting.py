@@ -14,6 +14,7 @@ from pathlib import Path
 
 from dnnkit.errors import UserError
 
+
 def _has_display():
     """True when a window can be opened (always on macOS and Windows)."""
     if sys.platform in ("darwin", "win32"):

@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import dnnkit
 from dnnkit import runtime
 from dnnkit.errors import UserError
 
