@@ -242,12 +242,12 @@ def plot_pixel_values(image, label=None, annotate=True):
     ax.set_ylabel("row")
     ax.set_title(f"{image.shape[0]} x {image.shape[1]} grey values"
                  + (f" (label: {label})" if label is not None else ""))
+    tight_layout(fig)  # before the numbers, which stay inside the axes: it need not measure them
     if annotate:
         for row, column in zip(*np.nonzero(image)):
             value = int(image[row, column])
             ax.text(column, row, str(value), ha="center", va="center", fontsize=4,
                     color="white" if value > 128 else "black")
-    tight_layout(fig)
     return fig
 
 
