@@ -5,6 +5,8 @@ One module per concern, none of which imports TensorFlow at import time:
 - ``dnnkit.data``: load MNIST and Fashion-MNIST (IDX or npz), with offline fallbacks;
 - ``dnnkit.preprocessing``: standardizing, decorrelating, splitting (numpy only);
 - ``dnnkit.metrics``: accuracy, precision, recall, F1, confusion matrix (numpy only);
+- ``dnnkit.convolution``: convolution and pooling in numpy; a trained CNN's filters and
+  feature maps as figures;
 - ``dnnkit.plotting``: training curves, image grids, confusion matrices, saving figures;
 - ``dnnkit.runtime``: command line, seeds, device set-up, one-line errors and exit codes;
 - ``dnnkit.training``: what the scripts' ``model.fit`` is given (speed options, the
