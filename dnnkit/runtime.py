@@ -101,16 +101,13 @@ def seed_int(text):
 
 
 def make_parser(doc, *, epochs=None, batch_size=None, data=False, cpu=None, seed=DEFAULT_SEED):
-    """Build the argument parser every script starts from.
+    """The argument parser every script starts from; ``doc``'s first line is its description.
 
-    ``doc`` is the script's docstring: its first line becomes the description.
-    Every script gets ``--seed``, ``--outdir`` and ``--no-show``.  Scripts that
-    train a model (``epochs`` given) also get ``--epochs``, ``--batch-size``
-    and ``--cpu`` (``cpu=True`` gives ``--cpu`` alone to other TensorFlow
-    scripts); scripts that read MNIST or Fashion-MNIST (``data=True``) get
-    ``--data-dir`` and ``--no-sample``, and ``--max-samples`` if they train.  The defaults are
-    the lecture's settings, so that running a script with no arguments
-    reproduces the slide.
+    Every script gets ``--seed``, ``--outdir`` and ``--no-show``; a training
+    script (``epochs``) ``--epochs``, ``--batch-size`` and ``--cpu`` (``cpu=True``
+    gives ``--cpu`` alone); a script that reads MNIST or Fashion-MNIST
+    (``data=True``) ``--data-dir`` and ``--no-sample``, and ``--max-samples`` and
+    ``--early-stopping`` if it trains.  The defaults are the lecture's settings.
     """
     lines = (doc or "").strip().splitlines()
     description = lines[0] if lines else None
@@ -371,19 +368,12 @@ def plain_keras():
 def enable_onednn(environ=None, machine=None):
     """Switch on TensorFlow's oneDNN CPU kernels on x86-64, unless the user chose.
 
-    TensorFlow uses its oneDNN (Intel MKL-DNN) kernels by default only on CPUs
-    with AVX-512 VNNI, AVX-512 BF16 or AMX, i.e. recent Intel server chips.
-    On every other x86-64 CPU (AMD, most laptops) it falls back to slower
-    generic kernels, although oneDNN runs there too: the kernels of the MNIST
-    CNN's training step took 27 ms with oneDNN instead of 44 ms on an AMD
-    machine without AVX-512 VNNI (``benchmarks/bench_cnn_ops.py``,
-    benchmarks/README.md).
-    Results differ in the last digits, from another order of floating-point
-    additions.
-
-    Must run before TensorFlow is imported.  A value the user set for
-    ``TF_ENABLE_ONEDNN_OPTS`` (``0`` to switch it off) is left alone.
-    Returns the value now in force, or ``None`` where nothing was set.
+    TensorFlow uses them by default only on recent Intel server chips (AVX-512
+    VNNI, BF16 or AMX); elsewhere it falls back to slower generic kernels: the
+    MNIST CNN's training step took 27 ms with oneDNN instead of 44 ms on an AMD
+    machine (``benchmarks/bench_cnn_ops.py``).  Results differ in the last
+    digits.  Must run before TensorFlow is imported; a ``TF_ENABLE_ONEDNN_OPTS``
+    the user set is left alone.  Returns the value in force, or ``None``.
     """
     environ = os.environ if environ is None else environ
     machine = (platform.machine() if machine is None else machine).lower()
@@ -424,15 +414,11 @@ def setup_tensorflow(args):
 
 
 def setup_device(force_cpu=False, tf_config=None):
-    """Pick the device for training and describe it in one line.
+    """Pick the device and describe it: ``Device: GPU 0 (NVIDIA Quadro P1000)``, ``Device: CPU ...``.
 
-    On a GPU, memory growth is switched on before first use, so that
-    TensorFlow takes memory as needed instead of the whole card at once
-    (the lab's Quadro P1000 has 4 GB).  ``force_cpu`` hides the GPUs.
-    ``tf_config`` is ``tf.config`` (the tests pass a fake one).
-
-    Returns a line such as ``Device: GPU 0 (NVIDIA Quadro P1000)`` or
-    ``Device: CPU (no GPU visible)``.
+    On a GPU, memory growth is switched on before first use (TensorFlow takes
+    memory as needed, not the lab's whole 4 GB card); ``force_cpu`` hides the
+    GPUs.  ``tf_config`` is ``tf.config`` (the tests pass a fake one).
     """
     if tf_config is None:
         tf_config = import_tensorflow().config
