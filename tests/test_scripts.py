@@ -94,7 +94,6 @@ def test_the_manifest_lists_every_script_in_cells_and_only_those():
     """A new script needs its entry in dnnkit/lecture.py; an entry needs its script."""
     assert sorted(lecture.names()) == scripts_in_cells()
     assert len(set(lecture.names())) == len(lecture.EXAMPLES)
-    assert {example.kind for example in lecture.EXAMPLES} == {"fundamentals", "display", "model"}
     for without, with_dropout in lecture.pairs():
         assert lecture.example(without).trains and lecture.example(with_dropout).trains
 
