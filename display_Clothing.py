@@ -34,9 +34,7 @@ args = runtime.parse_args(parser)
 
 # %% Data
 # Each image is a 28 x 28 array of grey values from 0 to 255, with its label.
-# (matplotlib is imported while the files are read: plotting.pyplot.)
-(x_train, y_train), (x_test, y_test) = runtime.load_data(args, "fashion_mnist",
-                                                         meanwhile=plotting.pyplot)
+(x_train, y_train), (x_test, y_test) = runtime.load_data(args, "fashion_mnist")
 class_names = data.class_names("fashion_mnist")
 print("Training images:", x_train.shape, x_train.dtype,
       " grey values", x_train.min(), "to", x_train.max())
