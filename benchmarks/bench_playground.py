@@ -1,0 +1,63 @@
+"""Benchmark: how many epochs a second the playground trains with its map redrawn every epoch.
+
+Runs playground.py in this process on the Agg backend (``--no-show``, one
+epoch), then times ``--repeats`` series of ``--epochs`` Steps, each one epoch
+of ``model.fit``, the map, the hidden nodes' maps and the loss curves
+updated, and the whole figure drawn (``fig.canvas.draw()``, which a window
+does after every epoch).  The first series after a change includes the
+tracing of the training step; it is printed apart.  Prints the median and
+the best series in epochs per second.  The default network is the
+playground's default: 2 hidden layers of 8 ReLU nodes on 400 points (240 for
+training, batch size 10).
+
+    python benchmarks/bench_playground.py
+    python benchmarks/bench_playground.py --options "--hidden 8 --dataset xor"
+"""
+
+import argparse
+import os
+import runpy
+import shlex
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=20, help="epochs per series")
+    parser.add_argument("--repeats", type=int, default=5, help="series, the median counts")
+    parser.add_argument("--options", default="", help="playground.py options, in quotes")
+    args = parser.parse_args(argv)
+    os.environ["MPLBACKEND"] = "Agg"
+    sys.path.insert(0, str(ROOT))
+    with tempfile.TemporaryDirectory() as outdir:
+        sys.argv = [str(ROOT / "playground.py"), *shlex.split(args.options), "--no-show",
+                    "--epochs", "1", "--outdir", outdir]
+        playground = runpy.run_path(str(ROOT / "playground.py"), run_name="__main__")
+    step, fig = playground["step"], playground["fig"]
+    fig.canvas.draw()  # the first full drawing, as a window makes it when it opens
+    rates = []
+    for _ in range(args.repeats):
+        start = time.perf_counter()
+        for _ in range(args.epochs):
+            step()
+        rates.append(args.epochs / (time.perf_counter() - start))
+    import tensorflow as tf
+    import matplotlib
+
+    print(f"TensorFlow {tf.__version__}, matplotlib {matplotlib.__version__}, "
+          f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
+    print(f"{playground['describe'](playground['state'].settings)}")
+    print(f"Epochs per second with the figure drawn every epoch: median "
+          f"{statistics.median(rates):.1f}, best {max(rates):.1f} "
+          f"({args.repeats} series of {args.epochs} epochs: "
+          + ", ".join(f"{rate:.1f}" for rate in rates) + ")")
+
+
+if __name__ == "__main__":
+    main()
