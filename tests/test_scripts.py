@@ -36,6 +36,7 @@ TINY_SETTINGS = {
     "display_HandWrt": ["--count", "8"],
     "display_Clothing": ["--count", "8", "--random"],
     "tf_intro": ["--epochs", "3", "--samples", "300"],
+    "playground": ["--epochs", "2", "--points", "100"],
     "linearRegression": ["--steps", "200"],
     "intro": [],
     "activationFunctions": [],
