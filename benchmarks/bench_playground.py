@@ -1,12 +1,14 @@
 """Benchmark: how many epochs a second the playground trains with its map redrawn every epoch.
 
 Runs playground.py in this process on the Agg backend (``--no-show``, one
-epoch), then times ``--repeats`` series of ``--epochs`` Steps, each one epoch
-of ``model.fit``, the map, the hidden nodes' maps and the loss curves
-updated, and the whole figure drawn (``fig.canvas.draw()``, which a window
-does after every epoch).  The first series after a change includes the
-tracing of the training step; it is printed apart.  Prints the median and
-the best series in epochs per second.  The default network is the
+epoch), draws the figure once as a window does when it opens, then times
+``--repeats`` series of ``--epochs`` calls of the Step button's callback: each trains one epoch
+(``model.fit``), computes the probability map, the hidden nodes' maps and
+the test accuracy, and draws what changed as in a window: the animated parts
+onto the kept picture of the rest, the whole figure when the loss axes'
+limits change.  Agg's ``blit`` (copying the picture to the screen) is a
+no-op, so that last step of a real window is not counted.  Prints the median
+and the best series in epochs per second.  The default network is the
 playground's default: 2 hidden layers of 8 ReLU nodes on 400 points (240 for
 training, batch size 10).
 
