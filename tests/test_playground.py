@@ -160,6 +160,7 @@ def test_preset_button_sets_every_control(playground, capsys):
 def test_exported_code_trains_to_the_same_accuracy(tmp_path, monkeypatch, capsys):
     """The Code button's Keras code, run alone, reaches the playground's accuracy."""
     playground = run_script("playground", ["--dataset", "circle", "--points", "1000",
+                                           "--batch-size", "50", "--learning-rate", "0.03",
                                            "--epochs", "15"], tmp_path, monkeypatch)
     click(playground, playground["code_button"])
     path = tmp_path / "playground_network.py"
