@@ -334,6 +334,10 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.widgets import Button, CheckButtons, RadioButtons, Slider  # noqa: E402
 
 fig = plt.figure(figsize=(13.5, 7.6))
+if runtime.launched_as_notebook_kernel():
+    # A notebook would show the figure under this cell, half built, and close
+    # it; it is shown under the last cell instead, where it is saved.
+    plt.close(fig)
 try:
     fig.canvas.manager.set_window_title("Playground: a small Keras network, live")
 except AttributeError:  # a canvas without a window (Agg)
@@ -500,21 +504,8 @@ def redraw(full=False):
         fig.canvas.blit(fig.bbox)
 
 
-def save_playground(name):
-    """Save the figure with its animated parts (which savefig would leave out)."""
-    state.saving = True
-    for artist in DYNAMIC:
-        artist.set_animated(False)
-    try:
-        plotting.save_figure(fig, name, args.outdir)
-    finally:
-        for artist in DYNAMIC:
-            artist.set_animated(True)
-        state.saving, state.background = False, None
-
-
 show_points()
-update_views()
+limits_changed = update_views()
 
 # %% Controls
 # Every control changes one setting; a new setting rebuilds the network (from
@@ -724,6 +715,7 @@ def next_preset(event=None):
 
 
 preset_button.on_clicked(next_preset)
+print("Presets:", ", ".join(PRESETS))
 
 
 # %% The Keras code of the network
@@ -805,6 +797,7 @@ def save_code(event=None):
 
 
 code_button.on_clicked(save_code)
+print("The Code button prints and saves the network's Keras code.")
 
 # %% Run: in a window, or without one
 # In a window, press Play.  Without one (--no-show, ssh, CI, a notebook), the
@@ -833,4 +826,12 @@ else:
     print(state.diagnosis.verdict)
     print(f"Test accuracy: {state.test_accuracy:.4f}")
     update_views()
-    save_playground(f"playground_{state.preset}" if state.preset else "playground")
+    state.saving = True
+    for artist in DYNAMIC:  # a saved figure leaves animated parts out
+        artist.set_animated(False)
+    plotting.save_figure(fig, f"playground_{state.preset}" if state.preset else "playground",
+                         args.outdir)
+    if runtime.launched_as_notebook_kernel():
+        from IPython.display import display  # a notebook shows the figure here
+
+        display(fig)
