@@ -17,8 +17,8 @@ SPREAD = {"gaussians": 2.0, "circle": 0.6, "xor": 0.6, "spiral": 0.5}
 def make_data(name, points=400, noise=0.5, seed=42):
     """``(x, y)``: ``points`` points in the plane and their classes, in random order.
 
-    ``x`` has shape ``(points, 2)``, ``y`` holds 0 or 1 (half the points each),
-    both float32.  Each point lies on its class's pattern and is moved by a
+    ``x`` has shape ``(points, 2)``, ``y`` holds 0 or 1 (half the points each;
+    for xor about half, by the quadrant), both float32.  Each point lies on its class's pattern and is moved by a
     normal random step of spread ``noise * SPREAD[name]`` in each direction:
 
     - gaussians: the patterns are the points (-1, -1) and (1, 1);
