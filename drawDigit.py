@@ -81,9 +81,10 @@ def mnist_input(ink):
     top, left = (SIDE - height) // 2, (SIDE - width) // 2
     image[top:top + height, left:left + width] = np.clip(digit, 0, None) / max(digit.max(), 1e-6)
     centre_row, centre_column = ndimage.center_of_mass(image)
-    middle = (SIDE - 1) / 2
-    image = ndimage.shift(image, (round(middle - centre_row), round(middle - centre_column)),
-                          order=0)  # by whole pixels: the image stays as sharp as MNIST's
+    # To pixel (14, 14), where MNIST's digits have their centre of mass (13.99
+    # and 14.00 on average, 0.3 apart), by whole pixels, so that the image
+    # stays as sharp as MNIST's.
+    image = ndimage.shift(image, (round(14 - centre_row), round(14 - centre_column)), order=0)
     return np.clip(image, 0, 1)
 
 
@@ -93,7 +94,7 @@ def mnist_input(ink):
 # colour is the median of the image's border, so dark ink on light paper and
 # light chalk on a dark board both work.
 def read_photo(path):
-    """``(picture, ink)``: the image in ``path`` as RGB for the figure, and its ink from 0 to 1."""
+    """``(picture, ink, description)`` of the image in ``path``: RGB, ink from 0 to 1, a line."""
     from PIL import Image, ImageOps
 
     path = Path(path)
@@ -106,9 +107,13 @@ def read_photo(path):
         with Image.open(path) as opened:
             # A phone stores a photo as taken and notes which way up it belongs.
             picture = ImageOps.exif_transpose(opened).convert("RGBA")
+    except Image.UnidentifiedImageError:
+        raise UserError(f"{path} (from --image) is not an image: give a PNG or JPEG picture "
+                        f"of one digit") from None
     except (OSError, ValueError, Image.DecompressionBombError) as error:
-        raise UserError(f"{path} (from --image) is not an image that can be read ({error}): "
-                        f"give a PNG or JPEG picture of one digit") from None
+        raise UserError(f"{path} (from --image) cannot be read as an image ({error}): give a "
+                        f"PNG or JPEG picture of one digit") from None
+    size = picture.size
     picture.thumbnail((1000, 1000))  # a 12-megapixel photo is more than 28x28 needs
     # Transparent parts (a digit drawn in a paint program) count as white paper.
     picture = Image.alpha_composite(Image.new("RGBA", picture.size, "white"), picture)
@@ -124,13 +129,13 @@ def read_photo(path):
     # Shadows and the grain of the paper, below a quarter of the darkest
     # stroke, are paper too.
     ink = np.clip((ink - 0.25) / 0.75, 0, 1)
-    return np.asarray(picture.convert("RGB")), ink
+    what = "dark ink on light paper" if paper > 0.5 else "light ink on a dark background"
+    return np.asarray(picture.convert("RGB")), ink, f"{size[0]}x{size[1]} pixels, {what}"
 
 
 if args.image is not None:
-    photo, photo_ink = read_photo(args.image)
-    print(f"{args.image}: {photo.shape[1]}x{photo.shape[0]} pixels "
-          f"(after scaling down to at most 1000), ink taken as what differs from the border")
+    photo, photo_ink, description = read_photo(args.image)
+    print(f"{args.image}: {description}")
 
 # %% The networks: saved by the MNIST scripts, or trained briefly here
 runtime.setup_tensorflow(args)  # prints the device and seeds TensorFlow
@@ -140,8 +145,9 @@ networks, missing = {}, []
 for name, script in (("MLP", "MLP_MNIST_digits_tf"), ("CNN", "CNN_MNIST_digits_tf")):
     try:
         networks[name], info = saved.load_model(script, args.models_dir)
-        print(f"{name}: the network {script}.py saved "
-              + ", ".join(f"{key} {info[key]}" for key in ("date", "epochs") if key in info))
+        details = ", ".join(f"{key} {info[key]}" for key in ("date", "epochs") if key in info)
+        print(f"{name}: the network {script}.py saved in {args.models_dir}"
+              + (f" ({details})" if details else ""))
     except UserError as error:
         print(f"Note: {error}")
         missing.append(name)
@@ -292,7 +298,7 @@ plotting.save_figure(fig, figure_name, args.outdir)
 # more when you lift the pen, when the feature maps (the second window) are
 # updated too.
 UPDATE_SECONDS = 0.1
-pen = {"down": False, "erase": False, "last": None, "answered": 0.0}
+pen = {"down": False, "erase": False, "last": None, "redrawn": 0.0}
 
 
 def stroke_to(column, row):
@@ -315,9 +321,11 @@ def stroke_to(column, row):
     pad_picture.set_data(pad)
 
 
-def update_answers():
+def answer_and_redraw():
+    """The networks' answers for the pad as it is now; the whole window redrawn."""
     image = show_answers(pad)[0]
-    pen["answered"] = time.perf_counter()
+    fig.canvas.draw_idle()  # when the GUI is next idle (at once under Agg)
+    pen["redrawn"] = time.perf_counter()
     return image
 
 
@@ -326,28 +334,25 @@ def on_press(event):
         return
     pen["down"], pen["last"] = True, None
     stroke_to(event.xdata, event.ydata)
-    update_answers()
-    fig.canvas.draw_idle()
+    answer_and_redraw()
 
 
 def on_move(event):
     if not pen["down"] or event.inaxes is not pad_ax:
         return
     stroke_to(event.xdata, event.ydata)
-    if time.perf_counter() - pen["answered"] >= UPDATE_SECONDS:
-        update_answers()
-        fig.canvas.draw_idle()  # the whole window, bars included, as soon as the GUI is idle
+    if time.perf_counter() - pen["redrawn"] >= UPDATE_SECONDS:
+        answer_and_redraw()
     else:
-        # Only the pad, at once (blitting): a tenth of the time of the whole window.
+        # Only the pad, at once (blitting): a fraction of the time of the whole window.
         pad_ax.draw_artist(pad_picture)
         fig.canvas.blit(pad_ax.bbox)
 
 
 def answer_fully():
     """The networks' answers and the feature maps of the pad as it is now, in both windows."""
-    image = update_answers()
+    image = answer_and_redraw()
     convolution.update_feature_maps_figure(maps_fig, cnn, image)
-    fig.canvas.draw_idle()
     maps_fig.canvas.draw_idle()
 
 

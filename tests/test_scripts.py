@@ -42,6 +42,7 @@ TINY_SETTINGS = {
     "networkByHand": ["--epochs", "2"],
     "inputPreprocessing": ["--samples", "2000"],
     "convolutionPooling": [],
+    "drawDigit": TINY_MODEL_SETTINGS,
 }
 CNN_SCRIPTS = ["CNN_MNIST_digits_tf", "clothingCNN", "clothingCNNDropout"]
 
