@@ -14,6 +14,9 @@ what the installed version offers, never by comparing version numbers:
 - :func:`compile_options`: ``Model.compile`` takes ``steps_per_execution``
   from TensorFlow 2.4 on and ``jit_compile`` (XLA) from TensorFlow 2.8 on; an
   option this version does not take is left out.
+- :func:`early_stopping`: Keras 3's ``EarlyStopping`` puts the best weights
+  back at the end of training; TensorFlow 2.4's only when it stopped
+  training itself, not when the last epoch came first.
 - :func:`model_file_suffix`: the one-file format of a saved model that this
   Keras writes and reads back: ``.keras`` for Keras 3, ``.h5`` for Keras 2
   (TensorFlow 2.4's tf.keras, tf_keras), told apart by ``save_model``'s
@@ -59,6 +62,23 @@ def compile_options(**wanted):
     parameters = inspect.signature(keras().Model.compile).parameters
     return {name: value for name, value in wanted.items()
             if name in parameters and value not in (None, False)}
+
+
+def early_stopping(patience):
+    """Keras's ``EarlyStopping`` on the validation loss that always keeps the best weights.
+
+    It stops training when the validation loss has not fallen for
+    ``patience`` epochs and puts back the weights of the epoch with the
+    lowest validation loss, also when training ran all its epochs (which
+    TensorFlow 2.4's EarlyStopping skips).
+    """
+    class EarlyStopping(keras().callbacks.EarlyStopping):
+        def on_train_end(self, logs=None):
+            super().on_train_end(logs)
+            if self.best_weights is not None:  # again, where Keras 2.4 did not
+                self.model.set_weights(self.best_weights)
+
+    return EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
 
 
 def model_file_suffix():

@@ -141,12 +141,15 @@ def show(no_show=False):
 # ---------------------------------------------------------------------------
 # Training curves
 # ---------------------------------------------------------------------------
-def plot_training_curves(history, title=None):
+def plot_training_curves(history, title=None, diagnosis=None):
     """Loss and accuracy per epoch, training and validation, side by side.
 
-    ``history`` is ``keras.callbacks.History.history`` (a dict of lists).  The
-    final train/validation accuracy gap is written on the figure: a large gap
-    is the sign of overtraining.
+    ``history`` is ``keras.callbacks.History.history`` (a dict of lists).
+    With ``diagnosis`` (:func:`dnnkit.training.diagnose`), the epoch of the
+    lowest validation loss is marked on both panels and the diagnosis's
+    numbers are written beside the curves: how far the validation loss rose
+    after it, the verdict, and the accuracy gap measured like the
+    validation accuracy.  Without it, the final gap of Keras's own numbers.
     """
     from matplotlib.ticker import MaxNLocator
 
@@ -157,16 +160,31 @@ def plot_training_curves(history, title=None):
             ax.plot(epochs, history[key], "o-", label=f"training {label}")
         if f"val_{key}" in history:
             ax.plot(epochs, history[f"val_{key}"], "s--", label=f"validation {label}")
+        if diagnosis is not None:
+            ax.axvline(diagnosis.best_epoch, color="grey", linestyle=":",
+                       label=f"best epoch ({diagnosis.best_epoch})")
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(label)
         ax.grid(True, alpha=0.3)
-        ax.legend()
-    if "accuracy" in history and "val_accuracy" in history:
+        ax.legend(loc="center right")
+    box = {"facecolor": "white", "alpha": 0.8, "edgecolor": "grey"}
+    if diagnosis is not None:
+        ax_loss.plot([diagnosis.best_epoch], [diagnosis.best_val_loss], "*", color="black",
+                     markersize=12)
+        verdict = "overtraining" if diagnosis.overtraining else "no overtraining"
+        ax_loss.text(0.98, 0.96, f"lowest validation loss {diagnosis.best_val_loss:.3f} "
+                     f"at epoch {diagnosis.best_epoch},\nthen {diagnosis.rise_percent:+.0f} % "
+                     f"by epoch {diagnosis.epochs}: {verdict}",
+                     transform=ax_loss.transAxes, ha="right", va="top", bbox=box)
+    if diagnosis is not None and diagnosis.gap is not None:
+        ax_accuracy.text(0.98, 0.04, f"train - validation accuracy {diagnosis.gap:+.3f}\n"
+                         f"(both measured by model.evaluate)",
+                         transform=ax_accuracy.transAxes, ha="right", va="bottom", bbox=box)
+    elif "accuracy" in history and "val_accuracy" in history:
         gap = history["accuracy"][-1] - history["val_accuracy"][-1]
         ax_accuracy.text(0.98, 0.04, f"final train - validation gap: {gap:+.3f}",
-                         transform=ax_accuracy.transAxes, ha="right", va="bottom",
-                         bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "grey"})
+                         transform=ax_accuracy.transAxes, ha="right", va="bottom", bbox=box)
     if title:
         fig.suptitle(title)
     tight_layout(fig)

@@ -150,6 +150,11 @@ def make_parser(doc, *, epochs=None, batch_size=None, data=False, cpu=None, seed
         if epochs is not None:
             parser.add_argument("--max-samples", type=positive_int, default=None, metavar="N",
                                 help="train on a stratified subset of N images (quick runs)")
+        if epochs is not None:
+            parser.add_argument("--early-stopping", type=positive_int, default=None,
+                                metavar="PATIENCE",
+                                help="stop when the validation loss has not fallen for PATIENCE "
+                                     "epochs and keep the best epoch's weights")
         parser.add_argument("--data-dir", default=None, metavar="DIR",
                             help="folder holding mnist/ and fashion-mnist/ "
                                  "(default: $DNN_DATA_DIR, then the Keras cache)")

@@ -11,8 +11,12 @@ is printed after them:
   and makes Ctrl-C stop cleanly after the running batch;
 - :func:`verbosity`: a progress bar in a terminal, one line per epoch in a
   log, under pytest or CI;
-- :func:`report`: per-class precision, recall and F1, the sentence on
-  overtraining, and the three result lines that ``reproduce.py`` parses.
+- :func:`diagnose`: what the training curves say about overtraining (the
+  epoch of the lowest validation loss, how far it rose after it, whether the
+  training loss kept falling), with :func:`print_results` printing the
+  verdict and the result lines that ``reproduce.py`` parses;
+- :func:`early_stopping`: Keras's EarlyStopping for ``--early-stopping``;
+- :func:`report`: per-class precision, recall and F1 of the test set.
 
 TensorFlow is imported inside the functions, never at import time.
 """
@@ -21,14 +25,12 @@ import os
 import signal
 import threading
 import time
+from dataclasses import dataclass
 
 from dnnkit import metrics, runtime
 
 #: Share of the training images held out for validation (``validation_split`` in the scripts).
 VALIDATION_SPLIT = 0.1
-
-#: A train/validation accuracy gap above this is called overtraining in the output.
-OVERTRAINING_GAP = 0.015
 
 #: Functions called with no arguments before every epoch and once after training
 #: (benchmarks/bench_training.py lets two runs take turns with it).
@@ -152,61 +154,162 @@ def _cpu_seconds():
     return times.user + times.system
 
 
-def describe_gap(gap):
-    """A sentence on what the train/validation gap says about overtraining."""
-    if gap > OVERTRAINING_GAP:
-        return (f"Training accuracy is {gap:.3f} above validation accuracy: the network "
-                f"has started to learn the training images by heart (overtraining).")
-    if gap < -OVERTRAINING_GAP:
-        return (f"Validation accuracy is {-gap:.3f} above training accuracy: no overtraining. "
-                f"(The training accuracy is averaged over an epoch in which the network was "
-                f"still improving, and dropout, where used, is active in training only.)")
-    return f"Training and validation accuracy agree within {OVERTRAINING_GAP}: no overtraining."
+# ---------------------------------------------------------------------------
+# Overtraining, diagnosed from the curves
+# ---------------------------------------------------------------------------
+#: The validation loss must rise more than this (in per cent of its lowest value)
+#: after its lowest epoch to count as overtraining.  Reason: once it has
+#: levelled off, the validation loss of a few thousand images scatters by a
+#: few per cent from epoch to epoch; a smaller rise is not a trend.
+RISE_THRESHOLD_PERCENT = 5.0
+
+#: The training loss counts as "still falling" if its last value is at least
+#: this much (per cent) below its value at the best epoch.  Reason: overtraining
+#: is the network improving on its training images while getting worse on
+#: new ones; if the training loss stalls or rises too, something else went wrong.
+TRAINING_FALL_PERCENT = 1.0
 
 
-def report(history, monitor, test_accuracy, y_test, predicted, dataset):
-    """Print what the test set says about the trained network, and return the numbers.
+@dataclass
+class Diagnosis:
+    """What the training curves say about overtraining (see :func:`diagnose`)."""
 
-    ``history`` is what ``model.fit`` returned, ``monitor`` the callback of
-    :func:`monitor` it was given, ``test_accuracy`` the accuracy
-    ``model.evaluate`` measured and ``predicted`` the predicted class of every
-    test image.  Prints per-class precision, recall and F1 with their macro
-    average, then what :func:`print_results` prints.
+    best_epoch: int            # the epoch of the lowest validation loss (1-based)
+    epochs: int                # epochs trained
+    best_val_loss: float
+    final_val_loss: float
+    rise_percent: float        # how far the validation loss rose after the best epoch
+    training_loss_fell: bool   # the training loss kept falling over the same epochs
+    overtraining: bool
+    gap: float = None          # training minus validation accuracy, both measured alike
+    gap_basis: str = ""        # how the training accuracy of the gap was measured
+    kept_epoch: int = None     # the epoch whose weights the network has now
+    verdict: str = ""          # the sentence that cites these numbers
+
+
+def diagnose(history, train_accuracy=None, train_count=None, restored_best=False):
+    """Diagnose overtraining from the training curves, the way practitioners read them.
+
+    ``history`` is ``history.history`` from ``model.fit`` (a dict of lists
+    with ``loss`` and ``val_loss``, and ``val_accuracy`` where measured).
+    Overtraining means: the validation loss passed its minimum and rose
+    (more than :data:`RISE_THRESHOLD_PERCENT`) while the training loss kept
+    falling.  The accuracy gap is not the criterion: Keras's training
+    accuracy is averaged over an epoch in which the network still changed,
+    with Dropout on, so it is biased.
+
+    ``train_accuracy``, if given, is the training accuracy measured the way
+    the validation accuracy is: ``model.evaluate`` on ``train_count``
+    training images, after training.  The gap is then that accuracy minus
+    the validation accuracy of the epoch whose weights the network has: the
+    last, or the best where early stopping put its weights back
+    (``restored_best``).
     """
+    loss, val_loss = list(history["loss"]), list(history["val_loss"])
+    epochs = len(val_loss)
+    best = min(range(epochs), key=val_loss.__getitem__)  # the first lowest, as Keras's
+    rise = 100 * (val_loss[-1] - val_loss[best]) / val_loss[best]
+    fell = loss[-1] < loss[best] * (1 - TRAINING_FALL_PERCENT / 100)
+    overtraining = best < epochs - 1 and rise > RISE_THRESHOLD_PERCENT and fell
+    kept = best + 1 if restored_best else epochs
+    diagnosis = Diagnosis(best + 1, epochs, val_loss[best], val_loss[-1], rise, fell,
+                          overtraining, kept_epoch=kept)
+    if train_accuracy is not None and "val_accuracy" in history:
+        validation_accuracy = history["val_accuracy"][kept - 1]
+        diagnosis.gap = float(train_accuracy) - validation_accuracy
+        diagnosis.gap_basis = (f"training accuracy {train_accuracy:.4f} (model.evaluate on "
+                               f"{train_count} training images, as the validation accuracy) "
+                               f"minus validation accuracy {validation_accuracy:.4f} "
+                               f"(epoch {kept})")
+    diagnosis.verdict = _verdict(diagnosis)
+    return diagnosis
+
+
+def _verdict(d):
+    """The sentence that states the diagnosis and cites its numbers."""
+    lowest = f"Validation loss was lowest after epoch {d.best_epoch} ({d.best_val_loss:.3f})"
+    if d.best_epoch == d.epochs:
+        return (f"{lowest}, the last epoch: it was still falling, no overtraining "
+                f"(not yet: more epochs may show it).")
+    rose = f"{lowest} and rose {d.rise_percent:.0f} % by epoch {d.epochs}"
+    if d.overtraining:
+        return (f"{rose} while training loss kept falling: the network learns the training "
+                f"images by heart (overtraining).")
+    if d.rise_percent <= RISE_THRESHOLD_PERCENT:
+        return (f"{lowest}; by epoch {d.epochs} it was {d.rise_percent:.0f} % above that, "
+                f"within the scatter of {RISE_THRESHOLD_PERCENT:.0f} %: no overtraining.")
+    return (f"{rose}, but the training loss did not keep falling either: training "
+            f"stalled or became unstable, which is not overtraining.")
+
+
+def early_stopping(args):
+    """``[EarlyStopping]`` for ``model.fit``'s callbacks with ``--early-stopping PATIENCE``, else ``[]``.
+
+    Keras's ``EarlyStopping`` on the validation loss: training stops when it
+    has not fallen for PATIENCE epochs, and the weights of the epoch with the
+    lowest validation loss are put back.  (TensorFlow 2.4's EarlyStopping puts
+    them back only when it stopped training itself, not when the last epoch
+    came first; :func:`dnnkit.compat.early_stopping` does it in both cases.)
+    """
+    patience = getattr(args, "early_stopping", None)
+    if not patience:
+        return []
+    from dnnkit import compat
+
+    return [compat.early_stopping(patience)]
+
+
+def print_early_stopping(diagnosis, planned_epochs):
+    """Say where early stopping ended training and which epoch's weights were kept."""
+    if diagnosis.epochs < planned_epochs:
+        print(f"Early stopping: training stopped after epoch {diagnosis.epochs} of "
+              f"{planned_epochs} (no lower validation loss for "
+              f"{diagnosis.epochs - diagnosis.best_epoch} epochs); ", end="")
+    else:
+        print(f"Early stopping: training ran all {planned_epochs} epochs; ", end="")
+    print(f"the weights of epoch {diagnosis.kept_epoch} (lowest validation loss "
+          f"{diagnosis.best_val_loss:.4f}) were kept.")
+
+
+def report(y_test, predicted, dataset):
+    """Print per-class precision, recall and F1 of the test set, with their macro average."""
     from dnnkit import data
 
     print(metrics.classification_report(y_test, predicted, class_names=data.class_names(dataset)))
     print()
-    return print_results(history, monitor, test_accuracy)
 
 
-def print_results(history, monitor, test_accuracy):
-    """Print the final accuracies, what their gap says, and the result lines; return the numbers.
+def print_results(diagnosis, monitor, test_accuracy):
+    """Print the diagnosis and the result lines; return the numbers.
 
-    The final training and validation accuracy with a sentence on
-    overtraining, and these lines, which ``reproduce.py`` and the tests
-    parse::
+    The verdict sentence and the accuracy gap, then these lines, which
+    ``reproduce.py`` and the tests parse::
 
-        Test accuracy: 0.9812
-        Train/validation gap: 0.0123
-        Training time: 23.1 s (2.31 s/epoch)
+        Test accuracy: 0.9071
+        Train/validation gap: 0.0369
+        Best epoch: 6 of 15
+        Validation loss rise: 53.1 %
+        Overtraining: yes
+        Training time: 48.0 s (3.20 s/epoch)
     """
-    accuracy = history.history["accuracy"]
-    validation_accuracy = history.history["val_accuracy"]
-    gap = accuracy[-1] - validation_accuracy[-1]
-    epochs = len(accuracy)
-    print(f"Final training accuracy {accuracy[-1]:.4f}, "
-          f"validation accuracy {validation_accuracy[-1]:.4f}.")
-    print(describe_gap(gap))
+    d = diagnosis
+    print(d.verdict)
+    if d.gap is not None:
+        print(f"Accuracy gap {d.gap:+.4f}: {d.gap_basis}.")
     print(f"Test accuracy: {test_accuracy:.4f}")
-    print(f"Train/validation gap: {gap:.4f}")
-    print(f"Training time: {monitor.seconds:.1f} s ({monitor.seconds / epochs:.2f} s/epoch)")
+    if d.gap is not None:
+        print(f"Train/validation gap: {d.gap:.4f}")
+    print(f"Best epoch: {d.best_epoch} of {d.epochs}")
+    print(f"Validation loss rise: {d.rise_percent:.1f} %")
+    print(f"Overtraining: {'yes' if d.overtraining else 'no'}")
+    print(f"Training time: {monitor.seconds:.1f} s ({monitor.seconds / d.epochs:.2f} s/epoch)")
     return {
         "test_accuracy": float(test_accuracy),
-        "train_validation_gap": float(gap),
-        "train_accuracy": float(accuracy[-1]),
-        "validation_accuracy": float(validation_accuracy[-1]),
+        "train_validation_gap": d.gap,
+        "best_epoch": d.best_epoch,
+        "rise_percent": d.rise_percent,
+        "overtraining": d.overtraining,
         "training_seconds": monitor.seconds,
-        "seconds_per_epoch": monitor.seconds / epochs,
-        "epochs": epochs,
+        "seconds_per_epoch": monitor.seconds / d.epochs,
+        "epochs": d.epochs,
     }

@@ -188,42 +188,149 @@ def test_verbosity_is_one_line_per_epoch_under_test_and_a_bar_in_a_terminal(monk
 
 
 # ---------------------------------------------------------------------------
-# report and describe_gap
+# The diagnosis of overtraining, on synthetic histories
 # ---------------------------------------------------------------------------
-def test_report_prints_the_result_lines(capsys):
-    history = SimpleNamespace(history={"loss": [0.5, 0.3], "val_loss": [0.4, 0.3],
-                                       "accuracy": [0.80, 0.90], "val_accuracy": [0.85, 0.93]})
-    monitor = SimpleNamespace(seconds=12.34)
+def _history(val_loss, loss=None, val_accuracy=None):
+    epochs = len(val_loss)
+    loss = loss if loss is not None else list(np.linspace(1.0, 0.2, epochs))
+    val_accuracy = val_accuracy if val_accuracy is not None else [0.8] * epochs
+    return {"loss": loss, "val_loss": val_loss, "accuracy": [0.9] * epochs,
+            "val_accuracy": val_accuracy}
+
+
+def test_a_rising_validation_loss_while_training_loss_falls_is_overtraining():
+    val_loss = [0.50, 0.40, 0.35, 0.37, 0.40, 0.45]
+    diagnosis = training.diagnose(_history(val_loss))
+    assert diagnosis.overtraining
+    assert diagnosis.best_epoch == 3 and diagnosis.epochs == 6
+    assert diagnosis.best_val_loss == 0.35 and diagnosis.final_val_loss == 0.45
+    assert diagnosis.rise_percent == pytest.approx(100 * 0.10 / 0.35)
+    assert diagnosis.training_loss_fell
+    # The verdict cites the numbers.
+    assert diagnosis.verdict.startswith("Validation loss was lowest after epoch 3 (0.350) "
+                                        "and rose 29 % by epoch 6 while training loss kept "
+                                        "falling")
+    assert diagnosis.verdict.endswith("(overtraining).")
+
+
+@pytest.mark.parametrize("val_loss", [
+    [0.50, 0.40, 0.35, 0.30, 0.28],         # still falling: lowest at the last epoch
+    [0.50, 0.40, 0.35, 0.35, 0.35, 0.35],   # flat after its minimum
+    [0.50, 0.40, 0.35, 0.36, 0.355],        # a rise within the scatter
+])
+def test_a_falling_or_flat_validation_loss_is_no_overtraining(val_loss):
+    diagnosis = training.diagnose(_history(val_loss))
+    assert not diagnosis.overtraining
+    assert diagnosis.rise_percent <= training.RISE_THRESHOLD_PERCENT
+    assert "no overtraining" in diagnosis.verdict
+
+
+def test_the_rise_threshold_is_where_the_verdict_changes():
+    below = 0.30 * (1 + 0.99 * training.RISE_THRESHOLD_PERCENT / 100)
+    above = 0.30 * (1 + 1.01 * training.RISE_THRESHOLD_PERCENT / 100)
+    assert not training.diagnose(_history([0.5, 0.3, below])).overtraining
+    assert training.diagnose(_history([0.5, 0.3, above])).overtraining
+
+
+def test_a_negative_gap_alone_is_not_overtraining_and_a_positive_gap_alone_neither():
+    """Dropout's signature, validation above training accuracy, says nothing by itself;
+    the verdict comes from the curves."""
+    falling = [0.5, 0.4, 0.35, 0.3]
+    dropout_like = training.diagnose(_history(falling, val_accuracy=[0.8, 0.85, 0.88, 0.90]),
+                                     train_accuracy=0.86, train_count=100)
+    assert dropout_like.gap == pytest.approx(-0.04)
+    assert not dropout_like.overtraining
+    wide_gap = training.diagnose(_history(falling), train_accuracy=0.95, train_count=100)
+    assert wide_gap.gap == pytest.approx(0.15) and not wide_gap.overtraining
+    assert "model.evaluate on 100 training images" in wide_gap.gap_basis
+
+
+def test_a_rise_with_a_rising_training_loss_is_instability_not_overtraining():
+    diagnosis = training.diagnose(_history([0.5, 0.3, 0.4, 0.5], loss=[1.0, 0.5, 0.6, 0.7]))
+    assert not diagnosis.training_loss_fell and not diagnosis.overtraining
+    assert "not overtraining" in diagnosis.verdict
+
+
+def test_the_gap_uses_the_kept_epoch_after_early_stopping():
+    history = _history([0.5, 0.3, 0.4, 0.45], val_accuracy=[0.7, 0.85, 0.83, 0.82])
+    assert training.diagnose(history, 0.9, 10).gap == pytest.approx(0.9 - 0.82)
+    restored = training.diagnose(history, 0.9, 10, restored_best=True)
+    assert restored.kept_epoch == 2 and restored.gap == pytest.approx(0.9 - 0.85)
+
+
+def test_print_results_prints_the_verdict_and_the_result_lines(capsys):
+    diagnosis = training.diagnose(_history([0.5, 0.4, 0.35, 0.37, 0.40, 0.45]), 0.93, 600)
+    training.print_results(diagnosis, SimpleNamespace(seconds=12.34), 0.85)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == diagnosis.verdict
+    assert lines[1].startswith("Accuracy gap +0.1300: training accuracy 0.9300")
+    assert lines[2:] == ["Test accuracy: 0.8500", "Train/validation gap: 0.1300",
+                         "Best epoch: 3 of 6", "Validation loss rise: 28.6 %",
+                         "Overtraining: yes", "Training time: 12.3 s (2.06 s/epoch)"]
+
+
+def test_report_prints_precision_recall_and_f1_per_class(capsys):
     y_test = np.arange(20) % 10
     predicted = y_test.copy()
     predicted[:3] = (predicted[:3] + 1) % 10
-    numbers = training.report(history, monitor, 0.85, y_test, predicted, "fashion_mnist")
-    out = capsys.readouterr().out
-    lines = out.splitlines()
-
-    assert "Test accuracy: 0.8500" in lines
-    assert "Train/validation gap: -0.0300" in lines
-    assert "Training time: 12.3 s (6.17 s/epoch)" in lines
-    assert numbers["train_validation_gap"] == pytest.approx(-0.03)
-    assert numbers["test_accuracy"] == 0.85 and numbers["epochs"] == 2
-    assert numbers["seconds_per_epoch"] == pytest.approx(6.17)
-    # The per-class report names the classes, with its macro average.
+    training.report(y_test, predicted, "fashion_mnist")
+    lines = capsys.readouterr().out.splitlines()
     assert any(line.startswith("T-shirt/top") for line in lines)
     assert any(line.startswith("macro avg") for line in lines)
-    assert re.search(r"^Final training accuracy 0\.9000, validation accuracy 0\.9300\.$", out,
-                     re.MULTILINE)
-    assert "no overtraining" in out
 
 
-def test_describe_gap_wording():
-    positive = training.describe_gap(0.05)
-    assert "0.050 above validation" in positive and "(overtraining)" in positive
-    assert "no overtraining" not in positive
+# ---------------------------------------------------------------------------
+# Early stopping
+# ---------------------------------------------------------------------------
+def test_early_stopping_is_off_by_default():
+    assert training.early_stopping(SimpleNamespace(early_stopping=None)) == []
 
-    negative = training.describe_gap(-0.05)
-    assert negative.startswith("Validation accuracy is 0.050 above")
-    assert "no overtraining" in negative
 
-    for small in (0.0, 0.01, -0.01, training.OVERTRAINING_GAP, -training.OVERTRAINING_GAP):
-        assert "agree within" in training.describe_gap(small)
-        assert "no overtraining" in training.describe_gap(small)
+def _fit_with_early_stopping(keras, epochs, patience=3):
+    """A network far too large for 140 points with 30 % wrong labels, and a learning rate
+    far too high: the validation loss jumps about from the first epochs on."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 2)).astype("float32")
+    y = (x[:, 0] + x[:, 1] > 0).astype("int64")
+    flipped = rng.random(200) < 0.3
+    y[flipped] = 1 - y[flipped]
+    runtime.set_seed(1)
+    model = keras.Sequential([keras.Input(shape=(2,)), keras.layers.Dense(64, activation="relu"),
+                              keras.layers.Dense(64, activation="relu"),
+                              keras.layers.Dense(2, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.Adam(0.05), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    weights = []
+    keep = keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: weights.append(model.get_weights()))
+    callbacks = training.early_stopping(SimpleNamespace(early_stopping=patience))
+    history = model.fit(x, y, epochs=epochs, batch_size=16, validation_split=0.3, verbose=0,
+                        shuffle=False, callbacks=[keep, *callbacks])
+    return model, weights, training.diagnose(history.history, restored_best=True)
+
+
+def _same_weights(first, second):
+    return all(np.array_equal(a, b) for a, b in zip(first, second))
+
+
+def test_early_stopping_stops_and_keeps_the_best_weights(keras, capsys):
+    model, weights, diagnosis = _fit_with_early_stopping(keras, epochs=40)
+    assert diagnosis.epochs < 40, "training was not stopped"
+    assert diagnosis.epochs - diagnosis.best_epoch == 3  # the patience
+    assert _same_weights(model.get_weights(), weights[diagnosis.best_epoch - 1])
+    assert not _same_weights(model.get_weights(), weights[-1])
+    training.print_early_stopping(diagnosis, 40)
+    assert capsys.readouterr().out == (
+        f"Early stopping: training stopped after epoch {diagnosis.epochs} of 40 (no lower "
+        f"validation loss for 3 epochs); the weights of epoch {diagnosis.best_epoch} (lowest "
+        f"validation loss {diagnosis.best_val_loss:.4f}) were kept.\n")
+
+
+def test_early_stopping_keeps_the_best_weights_when_the_epochs_run_out_first(keras):
+    """TensorFlow 2.4's EarlyStopping restores only when it stopped training itself."""
+    _, _, stopped = _fit_with_early_stopping(keras, epochs=40)
+    epochs = stopped.best_epoch + 1  # one epoch past the best: too soon to stop
+    model, weights, diagnosis = _fit_with_early_stopping(keras, epochs=epochs)
+    assert diagnosis.epochs == epochs and diagnosis.best_epoch == stopped.best_epoch
+    assert _same_weights(model.get_weights(), weights[diagnosis.best_epoch - 1])
+    assert not _same_weights(model.get_weights(), weights[-1])
