@@ -21,9 +21,9 @@ Keras saves in the one-file format it reads back itself
 is used by 2.4, one saved by Keras 3 by Keras 3, and the other one is told
 to train its own.
 
-Nothing saved is lost: a file is written under a temporary name in the same
-folder and renamed into place only when complete (an interrupted save leaves
-the previous files whole), and only after a training that finished.  The
+Nothing saved is lost: both files are written under temporary names in the
+same folder and renamed into place only when complete (an interrupted save
+leaves the previous files whole), and only after a training that finished.  The
 JSON holds the model file's SHA-256, so a damaged model file, or one whose
 JSON belongs to another training, is recognized.
 """
@@ -87,7 +87,6 @@ def save(model, history, script, args, monitor=None):
 
     models_dir = Path(args.models_dir)
     path, record = model_path(script, models_dir), info_path(script, models_dir)
-    _write_atomically(path, lambda temporary: model.save(str(temporary)))
     source = data.LAST_SOURCE
     options = {key: (str(value) if isinstance(value, Path) else value)
                for key, value in sorted(vars(args).items()) if key not in OUTPUT_OPTIONS}
@@ -95,7 +94,7 @@ def save(model, history, script, args, monitor=None):
     info = {
         "script": script,
         "model_file": path.name,
-        "model_sha256": _sha256(path),
+        "model_sha256": None,  # below
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "epochs": len(history.get("loss", [])),
         "tensorflow": sys.modules["tensorflow"].__version__,
@@ -107,26 +106,33 @@ def save(model, history, script, args, monitor=None):
         "epoch_seconds": list(getattr(monitor, "epoch_seconds", [])),
         "history": history,
     }
-    text = json.dumps(info, indent=1) + "\n"
-    _write_atomically(record, lambda temporary: Path(temporary).write_text(text, encoding="utf-8"))
+    # Both files are written under temporary names first and renamed into
+    # place only when both are complete: an interrupted save (Ctrl-C, a full
+    # disk) leaves the previous network and its record whole.
+    temporaries = [_temporary_beside(path), _temporary_beside(record)]
+    try:
+        model.save(str(temporaries[0]))
+        info["model_sha256"] = _sha256(temporaries[0])
+        temporaries[1].write_text(json.dumps(info, indent=1) + "\n", encoding="utf-8")
+        mask = os.umask(0)  # read by setting it; set straight back
+        os.umask(mask)
+        for temporary, target in zip(temporaries, (path, record)):
+            os.chmod(temporary, 0o666 & ~mask)
+            os.replace(temporary, target)
+    except BaseException:
+        for temporary in temporaries:
+            temporary.unlink(missing_ok=True)
+        raise
     print(f"Saved the trained network in {path} and its history in {record}: "
           f"show it again in seconds with --pretrained.")
 
 
-def _write_atomically(path, write):
-    """Call ``write(temporary)`` for a temporary file beside ``path``, then rename it to ``path``."""
+def _temporary_beside(path):
+    """A new empty file beside ``path`` with the same suffix (Keras 3 needs ``.keras``)."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.",
                                          suffix=f".tmp{path.suffix}")
     os.close(handle)
-    try:
-        write(temporary)
-        mask = os.umask(0)  # read by setting it; set straight back
-        os.umask(mask)
-        os.chmod(temporary, 0o666 & ~mask)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    return Path(temporary)
 
 
 def _sha256(path):
@@ -159,6 +165,9 @@ def load_model(script, models_dir=DEFAULT_MODELS_DIR, command=None):
     except (OSError, ValueError, KeyError, TypeError):
         raise UserError(f"{record}, the record of the network saved in {Path(models_dir)}/, "
                         f"is missing or damaged: {again}") from None
+    if info.get("script") != script:
+        raise UserError(f"{record} describes the network of {info.get('script')}.py, not of "
+                        f"{script}.py: {again}")
     if model_file != path.name:
         raise UserError(f"the network of {script}.py in {Path(models_dir)}/ is {model_file}, "
                         f"saved by {made_by}, which this Keras {compat.keras_version()} does "
@@ -180,20 +189,19 @@ def load_weights(model, script, args, monitor=None):
 
     The saved network must be the one the script has just built (same
     script, same layers and settings); else one line says so and names the
-    command that trains it.  Prints what was loaded, sets the training time
-    of ``monitor`` to the saved one, and returns the saved history as a
-    ``keras.callbacks.History``, as ``model.fit`` would.
+    command that trains it.  Prints what was loaded, sets the training
+    options in ``args`` and the training time of ``monitor`` to the saved
+    ones, and returns the saved history as a ``keras.callbacks.History``, as
+    ``model.fit`` would.
     """
     command = training_command(script, args.models_dir)
     saved, info = load_model(script, args.models_dir, command)
     path = model_path(script, args.models_dir)
-    if info.get("script") != script:
-        raise UserError(f"{path} is the network of {info.get('script')}.py, not of {script}.py: "
-                        f"train it with `{command}`")
     difference = _difference(saved, model)
     if difference:
         raise UserError(f"{path} is not the network {script}.py builds with the options given "
                         f"now ({difference}): train it with `{command}`")
+    _check_same_images(info["options"], args, path, command)
     model.set_weights(saved.get_weights())
     seconds = info.get("training_seconds")
     print(f"Loaded the trained network from {path} (--pretrained: no training): trained on "
@@ -203,7 +211,7 @@ def load_weights(model, script, args, monitor=None):
     print(f"Its data: {info['data']}"
           + (f", a subset of {info['options']['max_samples']} training images (--max-samples)"
              if info["options"].get("max_samples") else "") + ".")
-    _note_other_settings(info["options"], args)
+    _use_saved_settings(info["options"], args)
     if monitor is not None and seconds:
         monitor.seconds, monitor.epoch_seconds = seconds, list(info.get("epoch_seconds", []))
     history = compat.keras().callbacks.History()
@@ -238,8 +246,31 @@ def _difference(saved, built):
     return ""
 
 
-def _note_other_settings(saved_options, args):
-    """One line when the network was trained with other settings than those given now."""
+def _check_same_images(saved_options, args, path, command):
+    """One line if the network was trained on another subset than ``--max-samples`` picks now.
+
+    The script measures the training accuracy on its training images: they
+    must be the ones the network was trained on.
+    """
+    count = saved_options.get("max_samples")
+    keys = ("max_samples", "seed") if count else ("max_samples",)
+    if all(saved_options.get(key) == getattr(args, key, None) for key in keys):
+        return
+    if not count:
+        raise UserError(f"{path} was trained on all training images: show it without "
+                        f"--max-samples, or train one on the images chosen now with `{command}`")
+    subset = f"--max-samples {count} --seed {saved_options.get('seed')}"
+    raise UserError(f"{path} was trained on a subset of {count} training images ({subset}): "
+                    f"show it with `{command} --pretrained {subset}`, or train one on "
+                    f"the images chosen now with `{command}`")
+
+
+def _use_saved_settings(saved_options, args):
+    """Set ``args``'s training options to those of the saved training, with a note if they differ.
+
+    The script then describes the network it shows (its epochs, its early
+    stopping), not the options given now, which trained nothing.
+    """
     current = {key: value for key, value in vars(args).items() if key not in OUTPUT_OPTIONS}
     differing = sorted(key for key in saved_options
                        if key in current and saved_options[key] != current[key])
@@ -249,3 +280,5 @@ def _note_other_settings(saved_options, args):
 
         print(f"Note: it was trained with {options(saved_options)}, not {options(current)} as "
               f"given now; --pretrained shows the saved network as it is.")
+    for key in differing:
+        setattr(args, key, saved_options[key])
