@@ -1,12 +1,20 @@
 """Reproduce the lecture's results table with one command.
 
-Runs every example script at its default (lecture) settings, each in its own
-process, and writes ``results/RESULTS.md``: per script the lecture's figure,
-the measured test accuracy, the train/validation gap, epochs, seconds per
-epoch, total time, peak memory, device, TensorFlow version and date.  The
-scripts' figures go beside it in ``results/figures/``.
+Runs every example script of the lecture (``dnnkit/lecture.py``, in lecture
+order) at its default (lecture) settings, each in its own process, and writes
+``results/RESULTS.md`` and ``results/results.json``: per script the lecture's
+figure, the measured test accuracy, the diagnosis of overtraining (the epoch
+of the lowest validation loss, how far it rose after it, the verdict), the
+train/validation gap, epochs, time, peak memory, device, TensorFlow version
+and date.  The scripts' figures go beside it in ``results/figures/``.
+
+With ``--seeds N`` every model script runs N times, with seeds 42, 43, ...:
+the table then gives mean +- standard deviation over the seeds, says whether
+the lecture's figure lies within that spread, and states each Dropout pair's
+difference with its uncertainty.  One run cannot tell an effect from noise.
 
     python reproduce.py                      # everything, full data (takes a while)
+    python reproduce.py --seeds 3            # the model scripts with 3 seeds each
     python reproduce.py --quick              # a demo-sized run: 2 epochs, 5000 images (tf_intro: 3 epochs)
     python reproduce.py --only clothingCNN clothingCNNDropout
 
@@ -18,6 +26,8 @@ accuracies are lower than the lecture's.
 import argparse
 import datetime
 import importlib.metadata
+import json
+import math
 import os
 import platform
 import re
@@ -27,64 +37,32 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dnnkit import lecture
+
 ROOT = Path(__file__).resolve().parent
+EXAMPLES = lecture.EXAMPLES
+#: The options of a --quick run of a model script.
+QUICK_SETTINGS = lecture.QUICK_MODEL
+#: The first seed; --seeds N runs the model scripts with FIRST_SEED, FIRST_SEED + 1, ...
+#: (FIRST_SEED is every script's default --seed).
+FIRST_SEED = 42
 
-
-@dataclass
-class Example:
-    """One script of the lecture and the result its slide shows."""
-
-    name: str
-    lecture: str            # the result as the slide states it
-    lecture_accuracy: float = None
-    quick: tuple = ()       # the options of a --quick run
-    uses_data: bool = True  # takes --data-dir
-
-
-#: A --quick run of a model script: 2 epochs on 5000 training images.
-QUICK_SETTINGS = ("--epochs", "2", "--max-samples", "5000")
-
-#: The lecture's examples in lecture order.  A new script goes in here at its
-#: place in the lecture: Example(name, the result its slide shows, the accuracy
-#: to compare with or None, its --quick options, uses_data=False if it takes no
-#: --data-dir).  tests/test_reproduce.py checks that every --quick option is one
-#: its script accepts.
-EXAMPLES = [
-    # Fundamentals.
-    Example("intro", "minimizers agree", uses_data=False),
-    Example("linearRegression", "TF fit = least squares", uses_data=False),
-    Example("tf_intro", "Bayes limit 0.921", 0.921, quick=("--epochs", "3"), uses_data=False),
-    Example("activationFunctions", "numpy = keras.activations", uses_data=False),
-    Example("networkByHand", "by hand = Keras", quick=("--epochs", "2"), uses_data=False),
-    Example("inputPreprocessing", "60:20:20, decorrelated", uses_data=False),
-    # The data sets.
-    Example("display_HandWrt", "digits shown"),
-    Example("display_Clothing", "clothes shown"),
-    # Dense networks and CNNs.
-    Example("MLP_MNIST_digits_tf", "0.98 (overtrains)", 0.98, QUICK_SETTINGS),
-    Example("convolutionPooling", "28 -> 26 -> 13 -> 11 -> 5"),
-    Example("CNN_MNIST_digits_tf", "at least 0.99", 0.99, QUICK_SETTINGS),
-    Example("clothingSequential", "87.7 % (overtrains)", 0.877, QUICK_SETTINGS),
-    Example("clothingSequentialDropout", "88.2 %", 0.882, QUICK_SETTINGS),
-    Example("clothingCNN", "90.6 % (overtrains)", 0.906, QUICK_SETTINGS),
-    Example("clothingCNNDropout", "91.4 % (no overtraining)", 0.914, QUICK_SETTINGS),
-]
-
-#: Measured and lecture figures may differ by this much before they are flagged.
+#: With a single run, measured and lecture figures may differ by this much before
+#: they are flagged; with several seeds, by two standard deviations.
 TOLERANCE = 0.01
-
 
 
 @dataclass
 class Outcome:
     """What one script run gave."""
 
-    example: Example
+    example: lecture.Example
     exit_code: int = None
     seconds: float = 0.0
     peak_memory_mb: float = None
     numbers: dict = field(default_factory=dict)
     error: str = ""
+    seed: int = None
 
     @property
     def ok(self):
@@ -93,13 +71,18 @@ class Outcome:
     @property
     def flagged(self):
         accuracy = self.numbers.get("test_accuracy")
-        lecture = self.example.lecture_accuracy
-        return accuracy is not None and lecture is not None and abs(accuracy - lecture) > TOLERANCE
+        lecture_accuracy = self.example.lecture_accuracy
+        return (accuracy is not None and lecture_accuracy is not None
+                and abs(accuracy - lecture_accuracy) > TOLERANCE)
 
 
 PATTERNS = {
     "test_accuracy": (re.compile(r"^Test accuracy: ([\d.]+)", re.MULTILINE), float),
     "gap": (re.compile(r"^Train/validation gap: (-?[\d.]+)", re.MULTILINE), float),
+    "best_epoch": (re.compile(r"^Best epoch: (\d+) of \d+", re.MULTILINE), int),
+    "rise_percent": (re.compile(r"^Validation loss rise: (-?[\d.]+) %", re.MULTILINE), float),
+    "overtraining": (re.compile(r"^Overtraining: (yes|no)$", re.MULTILINE),
+                     lambda text: text == "yes"),
     "training_seconds": (re.compile(r"^Training time: ([\d.]+) s", re.MULTILINE), float),
     "seconds_per_epoch": (re.compile(r"^Training time: .*\(([\d.]+) s/epoch\)", re.MULTILINE),
                           float),
@@ -107,6 +90,9 @@ PATTERNS = {
     "data": (re.compile(r"^Data: (.*)$", re.MULTILINE), str),
 }
 EPOCH_LINE = re.compile(r"^Epoch (\d+)/(\d+)", re.MULTILINE)
+BEST_EPOCH_LINE = re.compile(r"^Best epoch: \d+ of (\d+)", re.MULTILINE)
+#: The numbers that are averaged over the seeds.
+AVERAGED = ("test_accuracy", "gap", "best_epoch", "rise_percent", "seconds_per_epoch")
 
 
 def parse_output(text):
@@ -119,6 +105,9 @@ def parse_output(text):
     epochs = EPOCH_LINE.findall(text)
     if epochs:
         numbers["epochs"] = int(epochs[-1][0])
+    trained = BEST_EPOCH_LINE.search(text)  # Keras prints no "Epoch 1/1" for one epoch
+    if trained:
+        numbers["epochs"] = int(trained.group(1))
     return numbers
 
 
@@ -190,99 +179,292 @@ def exit_code(status):
     return os.WEXITSTATUS(status)
 
 
-def arguments_for(example, args, outdir):
-    """The command line for one script."""
+def arguments_for(example, args, outdir, seed=None):
+    """The command line for one script (``seed``: for a run of --seeds)."""
     arguments = ["--no-show", "--outdir", str(outdir)]
     if args.data_dir and example.uses_data:
         arguments += ["--data-dir", args.data_dir]
     if args.quick:
         arguments += example.quick
+    if seed is not None:
+        arguments += ["--seed", str(seed)]
     return arguments
 
 
-def comparison_note(outcome, quick):
+def seeds_for(example, count):
+    """The seeds to run ``example`` with: ``count`` for a model script, else only its default."""
+    if example.trains and count > 1:
+        return [FIRST_SEED + k for k in range(count)]
+    return [None]
+
+
+# ---------------------------------------------------------------------------
+# Statistics over the seeds
+# ---------------------------------------------------------------------------
+def mean_and_std(values):
+    """``(mean, standard deviation)`` of ``values``; the deviation is None for one value.
+
+    The sample standard deviation (n - 1 in the denominator): the spread one
+    more run would show.
+    """
+    values = [float(value) for value in values if value is not None]
+    if not values:
+        return None, None
+    mean = sum(values) / len(values)
+    if len(values) < 2:
+        return mean, None
+    return mean, math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
+
+
+def summarize(example, outcomes):
+    """The numbers of one script over its runs: per number ``{"mean", "std"}``, and more."""
+    good = [outcome for outcome in outcomes if outcome.ok]
+    summary = {"name": example.name, "lecture": example.lecture,
+               "lecture_accuracy": example.lecture_accuracy,
+               "lecture_overtrains": example.overtrains, "runs": len(outcomes),
+               "ok": len(good), "seeds": [outcome.seed for outcome in outcomes],
+               "seconds": mean_and_std([outcome.seconds for outcome in outcomes])[0],
+               "peak_memory_mb": max((o.peak_memory_mb for o in outcomes
+                                      if o.peak_memory_mb is not None), default=None),
+               "errors": [outcome.error for outcome in outcomes if not outcome.ok],
+               "per_run": [outcome.numbers for outcome in outcomes]}
+    for key in AVERAGED:
+        mean, std = mean_and_std([outcome.numbers.get(key) for outcome in good])
+        if mean is not None:
+            summary[key] = {"mean": mean, "std": std}
+    epochs = [outcome.numbers["epochs"] for outcome in good if "epochs" in outcome.numbers]
+    if epochs:
+        summary["epochs"] = max(epochs)
+    verdicts = [outcome.numbers["overtraining"] for outcome in good
+                if "overtraining" in outcome.numbers]
+    if verdicts:
+        summary["overtraining_runs"] = sum(verdicts)
+        summary["diagnosed_runs"] = len(verdicts)
+        summary["overtrains"] = 2 * sum(verdicts) > len(verdicts)  # the majority of the seeds
+    summary["lecture_within_spread"] = lecture_within_spread(summary)
+    return summary
+
+
+def lecture_within_spread(summary):
+    """True if the lecture's accuracy lies within the measured spread, None if not comparable.
+
+    With several seeds: within two standard deviations of the mean; with one
+    run: within :data:`TOLERANCE`.
+    """
+    measured = summary.get("test_accuracy")
+    lecture_accuracy = summary["lecture_accuracy"]
+    if measured is None or lecture_accuracy is None:
+        return None
+    if measured["std"] is None:
+        return abs(measured["mean"] - lecture_accuracy) <= TOLERANCE
+    return abs(measured["mean"] - lecture_accuracy) <= 2 * measured["std"]
+
+
+def pair_differences(summaries):
+    """Each Dropout pair: with minus without Dropout, in test accuracy and in the rise.
+
+    The uncertainty of a difference of two means is the square root of the
+    sum of their squared standard errors (std**2 / n); it needs two runs of
+    each script at least.
+    """
+    differences = []
+    for without, with_dropout in lecture.pairs():
+        if without not in summaries or with_dropout not in summaries:
+            continue
+        a, b = summaries[without], summaries[with_dropout]
+        entry = {"without": without, "with": with_dropout}
+        for key in ("test_accuracy", "rise_percent"):
+            if key not in a or key not in b:
+                continue
+            difference = b[key]["mean"] - a[key]["mean"]
+            error = None
+            if a[key]["std"] is not None and b[key]["std"] is not None:
+                error = math.sqrt(a[key]["std"] ** 2 / a["ok"] + b[key]["std"] ** 2 / b["ok"])
+            entry[key] = {"difference": difference, "error": error}
+        differences.append(entry)
+    return differences
+
+
+# ---------------------------------------------------------------------------
+# The table
+# ---------------------------------------------------------------------------
+def format_spread(value, digits, sign=False, scale=1.0):
+    """``mean +- std`` (or only the mean) of a summary entry, or "" where there is none."""
+    if value is None:
+        return ""
+    form = f"{{:{'+' if sign else ''}.{digits}f}}"
+    text = form.format(value["mean"] * scale)
+    if value.get("std") is not None:
+        text += " ± " + f"{{:.{digits}f}}".format(value["std"] * scale)
+    return text
+
+
+def format_difference(value, digits, scale=1.0):
+    if value is None:
+        return ""
+    text = f"{value['difference'] * scale:+.{digits}f}"
+    if value["error"] is not None:
+        text += f" ± {value['error'] * scale:.{digits}f}"
+    return text
+
+
+def comparison_note(summary, quick):
     """What the summary says beside a result that is far from the lecture's."""
-    if not outcome.flagged:
+    if summary.get("lecture_within_spread") is not False:
         return ""
     if quick:
         return "quick run: fewer epochs and images than the lecture"
-    return f"differs from the lecture by more than {TOLERANCE:.2f}"
+    if summary["test_accuracy"]["std"] is None:
+        return f"differs from the lecture by more than {TOLERANCE:.2f}"
+    return "the lecture's figure lies outside mean ± 2 std"
 
 
-def format_number(value, digits):
-    return "" if value is None else f"{value:.{digits}f}"
+def verdict_text(summary):
+    """"overtrains (3 of 3 seeds)", or "" for scripts without a diagnosis."""
+    if "overtrains" not in summary:
+        return ""
+    word = "overtrains" if summary["overtrains"] else "no overtraining"
+    if summary["diagnosed_runs"] == 1:
+        return word
+    return f"{word} ({summary['overtraining_runs']} of {summary['diagnosed_runs']} seeds)"
 
 
-def results_table(outcomes, quick=False):
-    """The Markdown table of all outcomes."""
-    header = ("| script | lecture | test accuracy | train/val gap | epochs | s/epoch | total s "
-              "| peak memory MB | status |\n|---|---|---|---|---|---|---|---|---|")
+def status_text(summary, quick):
+    if summary["ok"] == summary["runs"]:
+        status = "ok"
+    else:
+        status = f"failed: {summary['errors'][0]}"
+        if summary["ok"]:
+            status = f"{summary['runs'] - summary['ok']} of {summary['runs']} runs {status}"
+    note = comparison_note(summary, quick)
+    return f"{status} ({note})" if note else status
+
+
+def results_table(summaries, quick=False):
+    """The Markdown table of all scripts' summaries."""
+    header = ("| script | lecture | test accuracy | lecture within spread | best epoch "
+              "| val. loss rise % | verdict | train/val gap | epochs | s/epoch | total s "
+              "| peak memory MB | status |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    within = {True: "yes", False: "no", None: ""}
     rows = []
-    for outcome in outcomes:
-        numbers = outcome.numbers
-        status = "ok" if outcome.ok else f"failed: {outcome.error}"
-        note = comparison_note(outcome, quick)
-        if note:
-            status += f" ({note})"
-        gap = numbers.get("gap")
+    for summary in summaries:
+        memory = summary["peak_memory_mb"]
         rows.append(
-            f"| {outcome.example.name} | {outcome.example.lecture} "
-            f"| {format_number(numbers.get('test_accuracy'), 4)} "
-            f"| {'' if gap is None else f'{gap:+.4f}'} "
-            f"| {numbers.get('epochs', '')} "
-            f"| {format_number(numbers.get('seconds_per_epoch'), 2)} "
-            f"| {outcome.seconds:.0f} | {format_number(outcome.peak_memory_mb, 0) or 'n/a'} "
-            f"| {status} |")
+            f"| {summary['name']} | {summary['lecture']} "
+            f"| {format_spread(summary.get('test_accuracy'), 4)} "
+            f"| {'' if quick else within[summary['lecture_within_spread']]} "
+            f"| {format_spread(summary.get('best_epoch'), 1)} "
+            f"| {format_spread(summary.get('rise_percent'), 0)} "
+            f"| {verdict_text(summary)} "
+            f"| {format_spread(summary.get('gap'), 3, sign=True)} "
+            f"| {summary.get('epochs', '')} "
+            f"| {format_spread(summary.get('seconds_per_epoch'), 2)} "
+            f"| {summary['seconds']:.0f} | {'n/a' if memory is None else f'{memory:.0f}'} "
+            f"| {status_text(summary, quick)} |")
     return header + "\n" + "\n".join(rows)
 
 
-def write_results(outcomes, args, results_dir):
-    """Write results/RESULTS.md and return its path."""
-    devices = sorted({o.numbers["device"] for o in outcomes if "device" in o.numbers})
-    sources = sorted({o.numbers["data"] for o in outcomes if "data" in o.numbers})
+def pairs_table(differences):
+    """The Markdown table of the Dropout pairs' differences."""
+    if not differences:
+        return ""
+    lines = ["| with Dropout − without | test accuracy (points) | val. loss rise (% points) |",
+             "|---|---|---|"]
+    for entry in differences:
+        lines.append(f"| {entry['with']} − {entry['without']} "
+                     f"| {format_difference(entry.get('test_accuracy'), 2, scale=100)} "
+                     f"| {format_difference(entry.get('rise_percent'), 0)} |")
+    return "\n".join(lines)
+
+
+def cpu_model():
+    """The processor's name (Linux: /proc/cpuinfo), else what platform says."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def describe_run(args, summaries):
+    """What RESULTS.md and results.json say about the run itself."""
+    devices = sorted({run["device"] for s in summaries for run in s["per_run"] if "device" in run})
+    sources = sorted({run["data"] for s in summaries for run in s["per_run"] if "data" in run})
     try:
         tensorflow_version = importlib.metadata.version("tensorflow")
     except importlib.metadata.PackageNotFoundError:
         tensorflow_version = "not installed"
-    lines = [
-        "# Results of `python reproduce.py" + (" " + " ".join(args.argv) if args.argv else "")
-        + "`",
-        "",
-        f"- date: {datetime.date.today().isoformat()}",
-        f"- machine: {platform.machine()}, {os.cpu_count()} CPU cores, "
-        f"{platform.system()} {platform.release()}",
-        f"- device: {'; '.join(devices) or 'not reported'}",
-        f"- TensorFlow {tensorflow_version}, Python {platform.python_version()}",
-        "- settings: " + ("--quick: " + " ".join(QUICK_SETTINGS) + " for the model scripts"
-                          if args.quick else "defaults of each script (the lecture settings)"),
-        "- data: " + ("; ".join(sources) or "not reported"),
-        "",
-        results_table(outcomes, quick=args.quick),
-        "",
-        (f"A --quick run trains for a few epochs on a part of the data: its accuracies "
-         f"are not the lecture's and are not compared with them. " if args.quick else
-         f"Accuracies that differ from the lecture's by more than {TOLERANCE:.2f} are flagged. ")
-        + "`reproduce.py` writes the figures of every script into `figures/` and their "
-        "full output into `logs/`, beside this file.",
-        "",
-    ]
+    return {
+        "command": "python reproduce.py" + (" " + " ".join(args.argv) if args.argv else ""),
+        "date": datetime.date.today().isoformat(),
+        "machine": f"{cpu_model()}, {os.cpu_count()} CPU cores, "
+                   f"{platform.system()} {platform.release()}",
+        "device": "; ".join(devices) or "not reported",
+        "software": f"TensorFlow {tensorflow_version}, Python {platform.python_version()}",
+        "settings": ("--quick: " + " ".join(QUICK_SETTINGS) + " for the model scripts"
+                     if args.quick else "defaults of each script (the lecture settings)"),
+        "seeds": (f"{args.seeds} per model script ({FIRST_SEED} to {FIRST_SEED + args.seeds - 1})"
+                  if args.seeds > 1 else f"one run, seed {FIRST_SEED}"),
+        "data": "; ".join(sources) or "not reported",
+        "quick": args.quick,
+    }
+
+
+def write_results(summaries, differences, args, results_dir):
+    """Write RESULTS.md and results.json into ``results_dir``; return the Markdown's path."""
+    run = describe_run(args, summaries)
+    lines = [f"# Results of `{run['command']}`", ""]
+    lines += [f"- {key}: {run[key]}" for key in
+              ("date", "machine", "device", "software", "settings", "seeds", "data")]
+    lines += ["", results_table(summaries, quick=args.quick), ""]
+    if differences and args.seeds > 1:
+        lines += ["Dropout against none, at equal epochs (mean over the seeds ± the "
+                  "uncertainty of the difference):", "", pairs_table(differences), ""]
+    lines += [
+        "Numbers are mean ± standard deviation over the seeds. \"best epoch\": the epoch of "
+        "the lowest validation loss; \"val. loss rise\": how far the validation loss rose after "
+        "it, in per cent; the verdict is read from these curves (dnnkit.training.diagnose). "
+        "\"train/val gap\": training accuracy measured like the validation accuracy "
+        "(model.evaluate) minus validation accuracy. "
+        + ("A --quick run trains for a few epochs on a part of the data: its accuracies are "
+           "not the lecture's. " if args.quick else
+           f"The lecture's accuracy is flagged where it lies outside the measured spread "
+           f"(mean ± 2 std; with one run, ± {TOLERANCE:.2f}). ")
+        + "`reproduce.py` writes the figures of every script into `figures/` and their full "
+        "output into `logs/`, beside this file.", ""]
     path = results_dir / "RESULTS.md"
     path.write_text("\n".join(lines), encoding="utf-8")
+    with open(results_dir / "results.json", "w", encoding="utf-8") as stream:
+        json.dump({"run": run, "scripts": summaries, "pairs": differences}, stream, indent=1)
+        stream.write("\n")
     return path
+
+
+def seed_count(text):
+    """argparse type of --seeds: a whole number of at least 1."""
+    from dnnkit.runtime import positive_int
+
+    return positive_int(text)
 
 
 def make_parser():
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    names = [example.name for example in EXAMPLES]
+    names = lecture.names()
     parser.add_argument("--only", nargs="+", choices=names, metavar="NAME",
                         help="run only these scripts (" + ", ".join(names) + ")")
+    parser.add_argument("--seeds", type=seed_count, default=1, metavar="N",
+                        help=f"run every model script N times, with seeds {FIRST_SEED}, "
+                             f"{FIRST_SEED + 1}, ...: mean and spread (default: 1)")
     parser.add_argument("--quick", action="store_true",
                         help="demo-sized run: " + " ".join(QUICK_SETTINGS) + " for the model scripts"
                         " (tf_intro: --epochs 3); its accuracies are not compared with the lecture's")
     parser.add_argument("--data-dir", default=None, metavar="DIR",
                         help="data folder passed to every script (default: $DNN_DATA_DIR)")
     parser.add_argument("--results-dir", default="results", metavar="DIR",
-                        help="where RESULTS.md, figures/ and logs/ are written")
+                        help="where RESULTS.md, results.json, figures/ and logs/ are written")
     return parser
 
 
@@ -300,24 +482,36 @@ def main(argv=None):
         os.environ["DNN_DATA_DIR"] = str(Path(os.environ["DNN_DATA_DIR"]).resolve())
     logs_dir = ensure_writable_dir(results_dir / "logs", option="--results-dir")
     examples = [e for e in EXAMPLES if not args.only or e.name in args.only]
-    outcomes = []
-    for index, example in enumerate(examples, start=1):
-        outcomes.append(run_example(example, arguments_for(example, args, results_dir / "figures"),
-                                    logs_dir / f"{example.name}.log", index, len(examples)))
-    path = write_results(outcomes, args, results_dir)
+    runs = [(example, seed) for example in examples for seed in seeds_for(example, args.seeds)]
+    outcomes = {example.name: [] for example in examples}
+    for index, (example, seed) in enumerate(runs, start=1):
+        figures = results_dir / "figures"
+        log = f"{example.name}.log"
+        if seed not in (None, FIRST_SEED):  # the first seed's figures are the table's
+            figures, log = figures / f"seed-{seed}", f"{example.name}-seed-{seed}.log"
+        outcome = run_example(example, arguments_for(example, args, figures, seed),
+                              logs_dir / log, index, len(runs))
+        outcome.seed = FIRST_SEED if seed is None else seed
+        outcomes[example.name].append(outcome)
+    summaries = [summarize(example, outcomes[example.name]) for example in examples]
+    differences = pair_differences({summary["name"]: summary for summary in summaries})
+    path = write_results(summaries, differences, args, results_dir)
 
     print("\nSummary (measured against the lecture):")
-    for outcome in outcomes:
-        accuracy = outcome.numbers.get("test_accuracy")
-        measured = format_number(accuracy, 4) or "-"
-        note = comparison_note(outcome, args.quick)
-        flag = f"  <-- {note}" if note else ""
-        state = "ok" if outcome.ok else f"FAILED: {outcome.error}"
-        print(f"  {outcome.example.name:<27} lecture {outcome.example.lecture:<26} "
-              f"measured {measured:<7} {outcome.seconds:6.0f} s  {state}{flag}")
+    for summary in summaries:
+        measured = format_spread(summary.get("test_accuracy"), 4) or "-"
+        print(f"  {summary['name']:<27} lecture {summary['lecture']:<26} measured "
+              f"{measured:<16} {verdict_text(summary):<30} {status_text(summary, args.quick)}")
+    for entry in differences:
+        if args.seeds > 1:
+            print(f"  {entry['with']} - {entry['without']}: test accuracy "
+                  f"{format_difference(entry.get('test_accuracy'), 2, scale=100)} points, "
+                  f"validation-loss rise {format_difference(entry.get('rise_percent'), 0)} "
+                  f"% points")
     print(f"Table written to {path}")
-    failed = [o.example.name for o in outcomes if not o.ok]
-    return {"outcomes": outcomes, "path": path, "failed": failed}
+    failed = [summary["name"] for summary in summaries if summary["ok"] < summary["runs"]]
+    return {"outcomes": outcomes, "summaries": summaries, "pairs": differences, "path": path,
+            "failed": failed}
 
 
 if __name__ == "__main__":

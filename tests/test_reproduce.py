@@ -1,32 +1,41 @@
-"""reproduce.py: runs scripts, writes the table, survives a failing script."""
+"""reproduce.py: runs scripts, writes the table, survives a failing script, seeds."""
+
+import dataclasses
+import json
+
+import pytest
 
 import reproduce
+from dnnkit import lecture
 
 
 def test_parse_output_reads_the_result_lines():
     text = ("Device: CPU (no GPU visible)\nData: MNIST from /data/mnist (60000 train, 10000 test "
             "images)\nEpoch 1/2\n...\nEpoch 2/2\n...\nTest accuracy: 0.9812\n"
-            "Train/validation gap: -0.0123\nTraining time: 23.1 s (11.55 s/epoch)\n")
+            "Train/validation gap: -0.0123\nBest epoch: 1 of 2\nValidation loss rise: 12.5 %\n"
+            "Overtraining: yes\nTraining time: 23.1 s (11.55 s/epoch)\n")
     numbers = reproduce.parse_output(text)
     assert numbers["test_accuracy"] == 0.9812
     assert numbers["gap"] == -0.0123
     assert numbers["training_seconds"] == 23.1
     assert numbers["seconds_per_epoch"] == 11.55
     assert numbers["epochs"] == 2
+    assert numbers["best_epoch"] == 1 and numbers["rise_percent"] == 12.5
+    assert numbers["overtraining"] is True
     assert numbers["device"] == "CPU (no GPU visible)"
     assert numbers["data"].startswith("MNIST from /data/mnist")
 
 
 def test_flagged_only_when_more_than_a_point_away():
-    example = reproduce.Example("x", "0.90", 0.90)
+    example = lecture.Example("x", "slide", "0.90", 0.90)
     assert not reproduce.Outcome(example, 0, numbers={"test_accuracy": 0.909}).flagged
     assert reproduce.Outcome(example, 0, numbers={"test_accuracy": 0.8899}).flagged
-    assert not reproduce.Outcome(reproduce.Example("y", "-"), 0,
+    assert not reproduce.Outcome(lecture.Example("y", "slide", "-"), 0,
                                  numbers={"test_accuracy": 0.5}).flagged
 
 
 def test_a_failing_script_does_not_stop_the_others(tmp_path, monkeypatch, capsys):
-    broken = reproduce.Example("no_such_script", "-", uses_data=False)
+    broken = lecture.Example("no_such_script", "slide", "-")
     display = next(e for e in reproduce.EXAMPLES if e.name == "display_HandWrt")
     monkeypatch.setattr(reproduce, "EXAMPLES", [broken, display])
     results = reproduce.main(["--results-dir", str(tmp_path)])
@@ -90,7 +99,7 @@ def _run_fake_training(tmp_path, monkeypatch, capsys, tty):
     if tty:  # a terminal outside pytest and CI
         monkeypatch.delenv("PYTEST_CURRENT_TEST", raising=False)
         monkeypatch.delenv("CI", raising=False)
-    outcome = reproduce.run_example(reproduce.Example("fake_training", "-", uses_data=False),
+    outcome = reproduce.run_example(lecture.Example("fake_training", "slide", "-"),
                                     [], tmp_path / "fake.log", 3, 5)
     assert outcome.ok and outcome.numbers["epochs"] == 2
     return capsys.readouterr().out
@@ -158,21 +167,49 @@ def test_a_results_dir_that_is_a_file_names_the_option_to_change(tmp_path):
     assert not_a_folder.read_text() == "keep me"
 
 
+def _summary(accuracies, lecture_accuracy=0.90, **numbers):
+    example = lecture.Example("x", "slide", "0.90", lecture_accuracy, kind="model",
+                              overtrains=True)
+    outcomes = [reproduce.Outcome(example, 0, seconds=10.0, peak_memory_mb=1000.0,
+                                  numbers={"test_accuracy": accuracy, **numbers})
+                for accuracy in accuracies]
+    return reproduce.summarize(example, outcomes)
+
+
 def test_a_quick_run_is_not_flagged_as_differing_from_the_lecture():
-    example = reproduce.Example("x", "0.90", 0.90)
-    far = reproduce.Outcome(example, 0, numbers={"test_accuracy": 0.70})
+    far = _summary([0.70])
     assert "differs from the lecture" in reproduce.comparison_note(far, quick=False)
     assert "quick run" in reproduce.comparison_note(far, quick=True)
     assert "differs" not in reproduce.results_table([far], quick=True)
-    close = reproduce.Outcome(example, 0, numbers={"test_accuracy": 0.905})
-    assert reproduce.comparison_note(close, quick=True) == ""
+    assert reproduce.comparison_note(_summary([0.905]), quick=True) == ""
+
+
+def test_with_seeds_the_lecture_is_compared_with_two_standard_deviations():
+    # mean 0.88, std 0.01: 0.90 is two deviations away, 0.905 more.
+    assert _summary([0.87, 0.88, 0.89], lecture_accuracy=0.90)["lecture_within_spread"]
+    outside = _summary([0.87, 0.88, 0.89], lecture_accuracy=0.905)
+    assert outside["lecture_within_spread"] is False
+    assert "outside mean ± 2 std" in reproduce.comparison_note(outside, quick=False)
+
+
+def test_mean_and_sample_standard_deviation():
+    assert reproduce.mean_and_std([1.0, 2.0, 3.0]) == (2.0, 1.0)
+    assert reproduce.mean_and_std([0.5]) == (0.5, None)
+    assert reproduce.mean_and_std([None, None]) == (None, None)
+
+
+def test_the_verdict_is_the_majority_of_the_seeds():
+    summary = _summary([0.9, 0.9, 0.9])
+    for outcome, verdict in zip(summary["per_run"], (True, True, False)):
+        outcome["overtraining"] = verdict
+    example = lecture.Example("x", "slide", "0.90", 0.90, kind="model")
+    outcomes = [reproduce.Outcome(example, 0, numbers=numbers) for numbers in summary["per_run"]]
+    summary = reproduce.summarize(example, outcomes)
+    assert summary["overtrains"] and reproduce.verdict_text(summary) == "overtrains (2 of 3 seeds)"
 
 
 def test_seconds_per_epoch_are_written_with_two_decimals():
-    example = reproduce.Example("x", "0.90", 0.90)
-    outcome = reproduce.Outcome(example, 0, peak_memory_mb=1000.0,
-                                numbers={"seconds_per_epoch": 8.4, "test_accuracy": 0.9})
-    row = reproduce.results_table([outcome]).splitlines()[-1]
+    row = reproduce.results_table([_summary([0.9], seconds_per_epoch=8.4)]).splitlines()[-1]
     assert "| 8.40 |" in row and "| 1000 |" in row
 
 
@@ -184,8 +221,60 @@ def test_without_os_wait4_the_peak_memory_is_not_available(monkeypatch):
     monkeypatch.delattr(reproduce.os, "wait4")
     process = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
     assert reproduce.wait_with_peak_memory(process) == (3, None)
-    outcome = reproduce.Outcome(reproduce.Example("x", "-"), 3)
-    assert "| n/a |" in reproduce.results_table([outcome])
+    example = lecture.Example("x", "slide", "-")
+    summary = reproduce.summarize(example, [reproduce.Outcome(example, 3)])
+    assert "| n/a |" in reproduce.results_table([summary])
+
+
+def test_seeds_give_mean_and_spread_and_the_pair_difference(tmp_path, monkeypatch, capsys):
+    """reproduce.py --seeds 2 on tiny settings: each model script twice, with seeds 42 and
+    43; the table gives mean ± std, and the Dropout pair's difference with its uncertainty."""
+    pair = [dataclasses.replace(lecture.example(name), quick=lecture.example(name).tiny)
+            for name in ("clothingSequential", "clothingSequentialDropout")]
+    monkeypatch.setattr(reproduce, "EXAMPLES", pair)
+    results = reproduce.main(["--results-dir", str(tmp_path), "--seeds", "2", "--quick"])
+
+    assert results["failed"] == []
+    for summary in results["summaries"]:
+        assert summary["seeds"] == [42, 43] and summary["ok"] == 2
+        accuracies = [run["test_accuracy"] for run in summary["per_run"]]
+        assert accuracies[0] != accuracies[1], "the seeds gave the same run"
+        assert summary["test_accuracy"]["mean"] == pytest.approx(sum(accuracies) / 2)
+        assert summary["test_accuracy"]["std"] == pytest.approx(
+            abs(accuracies[0] - accuracies[1]) / 2 ** 0.5)
+        assert summary["best_epoch"]["mean"] == 1 and summary["diagnosed_runs"] == 2
+    (difference,) = results["pairs"]
+    a, b = results["summaries"]
+    assert difference["test_accuracy"]["difference"] == pytest.approx(
+        b["test_accuracy"]["mean"] - a["test_accuracy"]["mean"])
+    assert difference["test_accuracy"]["error"] == pytest.approx(
+        (a["test_accuracy"]["std"] ** 2 / 2 + b["test_accuracy"]["std"] ** 2 / 2) ** 0.5)
+
+    table = (tmp_path / "RESULTS.md").read_text(encoding="utf-8")
+    row = next(line for line in table.splitlines() if line.startswith("| clothingSequential |"))
+    mean, std = a["test_accuracy"]["mean"], a["test_accuracy"]["std"]
+    assert f"| {mean:.4f} ± {std:.4f} |" in row
+    assert "clothingSequentialDropout − clothingSequential" in table
+    assert "- seeds: 2 per model script (42 to 43)" in table
+    stored = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    assert stored["scripts"][0]["test_accuracy"] == a["test_accuracy"]
+    # The first seed's figures beside the table, the second's in their own folder.
+    assert (tmp_path / "figures" / "clothingSequential_training_curves.png").is_file()
+    assert (tmp_path / "figures" / "seed-43" / "clothingSequential_training_curves.png").is_file()
+    assert (tmp_path / "logs" / "clothingSequential-seed-43.log").is_file()
+
+
+def test_seeds_zero_is_a_one_line_error(tmp_path):
+    import subprocess
+    import sys
+
+    completed = subprocess.run([sys.executable, str(reproduce.ROOT / "reproduce.py"),
+                                "--seeds", "0", "--results-dir", str(tmp_path / "r")],
+                               capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 2
+    assert completed.stderr.splitlines()[-1].endswith(
+        "error: argument --seeds: must be at least 1, got 0")
+    assert "Traceback" not in completed.stderr and not (tmp_path / "r").exists()
 
 
 def test_exit_codes_from_wait_statuses_as_subprocess_reports_them():

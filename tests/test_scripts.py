@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_results import assert_verdict_figure_and_diagnosis_agree
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -153,6 +154,7 @@ def test_script_runs_on_tiny_settings(name, tmp_path, monkeypatch, capsys):
     # Ten classes: chance is 0.1; one epoch on 2000 images gets far above it.
     assert test_accuracy > 0.5
     assert "macro avg" in output
+    assert_verdict_figure_and_diagnosis_agree(namespace, output)
     assert namespace["monitor"].seconds > 0 and len(namespace["monitor"].epoch_seconds) == 1
     pngs = [path.stem for path in assert_pngs(tmp_path, len(list(tmp_path.glob("*.png"))))]
     figures = ["training_curves", "predictions", "confusion_matrix"]
