@@ -238,3 +238,47 @@ def test_live_without_a_display_says_so_in_one_line(tmp_path, monkeypatch, capsy
                      "curves are only drawn and saved after training."] or \
         lines == ["--live: no display here (matplotlib backend Agg), so the training curves "
                   "are only drawn and saved after training."]
+
+
+def test_live_curves_update_in_place_under_the_notebook_cell(tmp_path):
+    """In a real Jupyter kernel (inline backend): one image under the training cell, updated
+    after every epoch through its display handle, not one image more per epoch."""
+    import asyncio
+
+    import test_notebooks
+
+    nbformat = test_notebooks.jupyter_packages()[0]
+    notebook = nbformat.read(str(ROOT / "notebooks" / "clothingSequential.ipynb"), as_version=4)
+    arguments = [*TINY, "--live", "--no-show", "--outdir", str(tmp_path / "figures"),
+                 "--models-dir", str(tmp_path / "models")]
+    kernels = test_notebooks.write_kernel_spec(tmp_path / "kernels")
+    outcome = asyncio.run(test_notebooks.execute_all(
+        {"live": (notebook, test_notebooks.kernel_environment(arguments))}, kernels))["live"]
+    if isinstance(outcome, BaseException):
+        raise outcome
+    training_cell = next(cell for cell in notebook.cells if cell.cell_type == "code"
+                         and "model.fit(" in cell.source)
+    assert "Epoch 2/2" in test_notebooks.text_of(training_cell)
+    assert "no display" not in test_notebooks.text_of(training_cell)
+    assert test_notebooks.png_count(training_cell) == 1
+    # The image is the figure after the last epoch (updated), not the empty one of
+    # the start: as many pixels of the training loss's colour as in the script's
+    # final training-curves figure, a few cells below.
+    final_cell = next(cell for cell in notebook.cells if cell.cell_type == "code"
+                      and "plot_training_curves(" in cell.source)
+    live_pixels, final_pixels = (blue_pixels(cell) for cell in (training_cell, final_cell))
+    assert live_pixels > 0.6 * final_pixels, (live_pixels, final_pixels)
+
+
+def blue_pixels(cell):
+    """How many pixels of the cell's image have matplotlib's first colour (the training loss)."""
+    import base64
+    import io
+
+    import matplotlib.image
+
+    data = next(output for output in cell.outputs if output.output_type == "display_data"
+                and "image/png" in output.get("data", {}))["data"]["image/png"]
+    image = matplotlib.image.imread(io.BytesIO(base64.b64decode(data)), format="png")
+    blue = np.array([0x1F, 0x77, 0xB4]) / 255
+    return int((np.abs(image[..., :3] - blue).max(axis=-1) < 0.05).sum())
