@@ -31,6 +31,10 @@ MAX_GRID_IMAGES = 200
 #: --max-samples keeps at least this many images of each class.
 MIN_SAMPLES_PER_CLASS = 10
 DEFAULT_OUTDIR = "figures"
+#: Where the model scripts save their trained networks (dnnkit.saved), unless this
+#: environment variable names another folder (the tests point it at a temporary one).
+DEFAULT_MODELS_DIR = "models"
+MODELS_DIR_VARIABLE = "DNN_MODELS_DIR"
 #: In a notebook (no command line), the options are read from this environment variable.
 NOTEBOOK_ARGS_VARIABLE = "DNN_NOTEBOOK_ARGS"
 #: Set to 1 for Keras's own defaults: no speed options, TensorFlow's default kernels
@@ -120,7 +124,8 @@ def make_parser(doc, *, epochs=None, batch_size=None, data=False, cpu=None, seed
     train a model (``epochs`` given) also get ``--epochs``, ``--batch-size``
     and ``--cpu`` (``cpu=True`` gives ``--cpu`` alone to other TensorFlow
     scripts); scripts that read MNIST or Fashion-MNIST (``data=True``) get
-    ``--data-dir`` and ``--no-sample``, and ``--max-samples`` if they train.  The defaults are
+    ``--data-dir`` and ``--no-sample``; if they train, also ``--max-samples``,
+    and ``--models-dir``, ``--pretrained`` and ``--live``.  The defaults are
     the lecture's settings, so that running a script with no arguments
     reproduces the slide.
     """
@@ -156,6 +161,16 @@ def make_parser(doc, *, epochs=None, batch_size=None, data=False, cpu=None, seed
         parser.add_argument("--no-sample", action="store_true",
                             help="fail instead of falling back to the small sample "
                                  "shipped with the repository")
+    if data and epochs is not None:  # the model scripts: their trained networks (dnnkit.saved)
+        parser.add_argument("--models-dir", metavar="DIR",
+                            default=os.environ.get(MODELS_DIR_VARIABLE) or DEFAULT_MODELS_DIR,
+                            help="folder for the trained network and its history "
+                                 "(default: $DNN_MODELS_DIR, then models)")
+        parser.add_argument("--pretrained", action="store_true",
+                            help="do not train: load the network saved in --models-dir "
+                                 "by an earlier run and show its results")
+        parser.add_argument("--live", action="store_true",
+                            help="draw the training curves while the network trains")
     parser.add_argument("--outdir", default=DEFAULT_OUTDIR, metavar="DIR",
                         help="folder for the saved figures")
     parser.add_argument("--no-show", action="store_true",
@@ -234,6 +249,9 @@ def parse_args(parser, argv=None):
                         f"folder that holds mnist/ and fashion-mnist/")
     if hasattr(args, "outdir"):
         args.outdir = ensure_writable_dir(args.outdir)
+    if getattr(args, "models_dir", None) is not None:  # written after training, read otherwise
+        args.models_dir = (Path(args.models_dir) if args.pretrained
+                           else ensure_writable_dir(args.models_dir, "--models-dir"))
     set_seed(args.seed)
     return args
 
