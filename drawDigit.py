@@ -35,8 +35,8 @@ figures.
 
 # %% Set-up
 # The options are read first, before TensorFlow is imported, so that --help
-# answers at once.  --epochs, --batch-size and --max-samples are those of the
-# brief training when no network is saved.
+# answers at once.
+import os
 import time
 from pathlib import Path
 
@@ -45,15 +45,24 @@ import numpy as np
 from dnnkit import convolution, plotting, runtime, saved, training
 from dnnkit.errors import UserError
 
-parser = runtime.make_parser(__doc__, epochs=3, batch_size=128, data=True)
-parser.set_defaults(max_samples=10000)
+parser = runtime.make_parser(__doc__, cpu=True, data=True)
 parser.add_argument("--image", metavar="FILE", default=None,
                     help="classify this photo or scan of one handwritten digit (PNG or JPEG) "
                          "and save the figure, without a window")
-parser.add_argument("--models-dir", metavar="DIR", default="models",
-                    help="folder of the networks saved by the MNIST scripts")
-parser.epilog = ("--epochs, --batch-size and --max-samples set the brief training done here "
-                 "when no network is saved.")
+parser.add_argument("--models-dir", metavar="DIR",
+                    default=os.environ.get(runtime.MODELS_DIR_VARIABLE) or
+                    runtime.DEFAULT_MODELS_DIR,
+                    help="folder of the networks saved by MLP_MNIST_digits_tf.py and "
+                         "CNN_MNIST_digits_tf.py (default: $DNN_MODELS_DIR, then models)")
+parser.add_argument("--pretrained", action="store_true",
+                    help="only the saved networks: fail instead of training them briefly here")
+brief = parser.add_argument_group("the brief training here, when no network is saved")
+brief.add_argument("--epochs", type=runtime.positive_int, default=3,
+                   help="number of passes over the training data")
+brief.add_argument("--batch-size", type=runtime.positive_int, default=128,
+                   help="samples per gradient step")
+brief.add_argument("--max-samples", type=runtime.positive_int, default=10000, metavar="N",
+                   help="train on a stratified subset of N images")
 args = runtime.parse_args(parser)
 
 # %% Preprocessing as MNIST was made
@@ -154,14 +163,15 @@ if args.image is not None:
 runtime.setup_tensorflow(args)  # prints the device and seeds TensorFlow
 from tensorflow import keras  # noqa: E402
 
-networks, missing = {}, []
+networks, histories, missing = {}, {}, []
 for name, script in (("MLP", "MLP_MNIST_digits_tf"), ("CNN", "CNN_MNIST_digits_tf")):
     try:
         networks[name], info = saved.load_model(script, args.models_dir)
-        details = ", ".join(f"{key} {info[key]}" for key in ("date", "epochs") if key in info)
-        print(f"{name}: the network {script}.py saved in {args.models_dir}"
-              + (f" ({details})" if details else ""))
+        print(f"{name}: the network of {script}.py saved in {args.models_dir}/, trained on "
+              f"{info['date']} for {info['epochs']} epochs with TensorFlow {info['tensorflow']}")
     except UserError as error:
+        if args.pretrained:
+            raise
         print(f"Note: {error}")
         missing.append(name)
 
@@ -171,7 +181,7 @@ if missing:
     # project's 2-core test machine).
     print(f"Training the {' and the '.join(missing)} here briefly: {args.epochs} "
           f"epoch{'s' if args.epochs > 1 else ''} on {args.max_samples} images "
-          f"(--epochs, --max-samples), about 20 s on a 2-core CPU.")
+          f"(--epochs, --max-samples), about 20 s on a 2-core CPU; --pretrained forbids it.")
     (x_train, y_train), (x_test, y_test) = runtime.load_data(args, "mnist")
     x_train = x_train.astype("float32") / 255
     x_test = x_test.astype("float32") / 255
@@ -199,8 +209,8 @@ if missing:
         shape = (-1, *model.inputs[0].shape[1:])
         model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
                       metrics=["accuracy"], **training.speed_options(steps_per_execution=32))
-        model.fit(x_train.reshape(shape), y_train, epochs=args.epochs,
-                  batch_size=args.batch_size, verbose=training.verbosity())
+        histories[name] = model.fit(x_train.reshape(shape), y_train, epochs=args.epochs,
+                                    batch_size=args.batch_size, verbose=training.verbosity())
         test_loss, test_accuracy = model.evaluate(x_test.reshape(shape), y_test,
                                                   batch_size=1024, verbose=0)
         print(f"{name}: test accuracy {test_accuracy:.4f}")

@@ -9,9 +9,9 @@ fallback when no network is saved); the tests then load them from a models
 folder as the script loads the MNIST scripts' networks.
 """
 
+import argparse
 import contextlib
 import io
-import json
 import runpy
 import subprocess
 import sys
@@ -31,7 +31,7 @@ TRAINING = ["--epochs", "2", "--max-samples", "2000", "--batch-size", "64"]
 def trained(tmp_path_factory):
     """``(models folder, printed output)``: drawDigit.py run once without saved networks,
     its briefly trained networks then saved there as the MNIST scripts save theirs."""
-    from tensorflow import keras
+    from dnnkit import saved
 
     empty = tmp_path_factory.mktemp("no-models")
     models = tmp_path_factory.mktemp("models")
@@ -39,11 +39,10 @@ def trained(tmp_path_factory):
     with pytest.MonkeyPatch.context() as monkeypatch, contextlib.redirect_stdout(output):
         namespace = run_script("drawDigit", [*TRAINING, "--models-dir", str(empty)],
                                tmp_path_factory.mktemp("figures"), monkeypatch)
-    # <script>.keras with Keras 3, <script>.h5 with Keras 2 (dnnkit/saved.py's files).
-    suffix = ".keras" if hasattr(keras, "version") else ".h5"
-    for name, script in (("MLP", "MLP_MNIST_digits_tf"), ("CNN", "CNN_MNIST_digits_tf")):
-        namespace["networks"][name].save(str(models / f"{script}{suffix}"))
-        (models / f"{script}.json").write_text(json.dumps({"date": "today", "epochs": 2}))
+        options = argparse.Namespace(**{**vars(namespace["args"]), "models_dir": models})
+        for name, script in (("MLP", "MLP_MNIST_digits_tf"), ("CNN", "CNN_MNIST_digits_tf")):
+            saved.save(namespace["networks"][name], namespace["histories"][name], script,
+                       options)
     return models, output.getvalue()
 
 
@@ -102,10 +101,20 @@ def test_without_saved_networks_it_says_so_and_trains_both_briefly(trained):
     assert printed.count("test accuracy") == 2 and "Trained in " in printed
 
 
-def test_it_uses_the_saved_networks(app):
-    assert "MLP: the network MLP_MNIST_digits_tf.py saved in" in app["printed"]
-    assert "CNN: the network CNN_MNIST_digits_tf.py saved in" in app["printed"]
+def test_it_uses_the_saved_networks(app, trained):
+    assert f"MLP: the network of MLP_MNIST_digits_tf.py saved in {trained[0]}/, trained on " \
+        in app["printed"]
+    assert f"CNN: the network of CNN_MNIST_digits_tf.py saved in {trained[0]}/" in app["printed"]
     assert "Training the" not in app["printed"]
+
+
+def test_pretrained_without_saved_networks_is_a_one_line_error(tmp_path, monkeypatch):
+    with pytest.raises(UserError) as raised:
+        run_script("drawDigit", ["--pretrained", "--models-dir", str(tmp_path)],
+                   tmp_path / "figures", monkeypatch)
+    text = str(raised.value)
+    assert "MLP_MNIST_digits_tf.py" in text and "train one first with `python " in text
+    assert "\n" not in text
 
 
 # ---------------------------------------------------------------------------
