@@ -220,19 +220,14 @@ mlp, cnn = networks["MLP"], networks["CNN"]
 
 # %% The answer of the networks
 # Each network's softmax output for one 28x28 image: ten probabilities.
-# For a single image, model.predict_on_batch is fast (a few milliseconds);
-# model.predict sets up a whole data pipeline first (a tenth of a second or
-# more, benchmarks/bench_draw.py).
+# The model is called directly: model.predict sets up a data pipeline for
+# every call, a tenth of a second or more for one image.
 def answers(image):
     """``(MLP's probabilities, CNN's probabilities)`` of the ten digits for one 28x28 image."""
     image = np.asarray(image, dtype=np.float32)
-    mlp_output = mlp.predict_on_batch(image.reshape(1, 28 * 28))
-    cnn_output = cnn.predict_on_batch(image.reshape(1, 28, 28, 1))
+    mlp_output = mlp(image.reshape(1, 28 * 28), training=False)
+    cnn_output = cnn(image.reshape(1, 28, 28, 1), training=False)
     return np.asarray(mlp_output)[0], np.asarray(cnn_output)[0]
-
-
-# The first call builds TensorFlow's function for it: now, not at the first stroke.
-answers(np.zeros((28, 28)))
 
 
 def top3(probabilities):
