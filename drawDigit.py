@@ -16,11 +16,13 @@ The drawing is prepared as MNIST's digits were (bounding box, fitted into
 20x20, centred by its centre of mass in 28x28): see the cell "Preprocessing".
 
 Measured on the project's 2-core test machine (Intel Xeon, no GPU, under
-heavy load from other jobs, 2026-12-06), with ``DNN_DATA_DIR=../shared/data``:
-- the pad answers a stroke in 0.13 s (median from pen down to the new bars
-  drawn; TensorFlow 2.21, matplotlib 3.11, Agg), a move of the pen takes
-  0.02 s (the pad alone) to 0.12 s (with new answers, at most every 0.1 s);
-  ``python benchmarks/bench_draw.py``, see benchmarks/README.md;
+heavy load from other jobs: load average 8-12; 2026-12-06), with
+``DNN_DATA_DIR=../shared/data``:
+- the pad answers a stroke in 0.15 s (median from pen down to the new bars
+  drawn; TensorFlow 2.21, matplotlib 3.11, Agg; 0.08 s with TensorFlow 2.4
+  and matplotlib 3.5), a move of the pen takes 0.03 s (the pad alone) to
+  0.14 s (with new answers, at most every 0.1 s); ``python
+  benchmarks/bench_draw.py``, see benchmarks/README.md;
 - without saved networks, the brief training here (3 epochs on 10000
   images, both networks) took 18 s and reached test accuracies of 0.948
   (MLP) and 0.957 (CNN); with TensorFlow 2.4 (the lab's), 28 s, 0.950 and
