@@ -123,8 +123,8 @@ def read_photo(path):
 
     path = Path(path)
     if not path.is_file():
-        raise UserError(f"{path} (from --image) is {'a folder' if path.is_dir() else 'no file'}: "
-                        f"give a PNG or JPEG picture of one digit")
+        what = "is a folder" if path.is_dir() else "does not exist"
+        raise UserError(f"{path} (from --image) {what}: give a PNG or JPEG picture of one digit")
     if path.stat().st_size == 0:
         raise UserError(f"{path} (from --image) is empty: give a PNG or JPEG picture of one digit")
     try:
@@ -247,6 +247,7 @@ PEN_RADIUS = 13  # a stroke is about as wide, relative to the digit, as in MNIST
 pad = np.zeros((PAD, PAD), dtype=np.float32)  # the drawing: 0 = paper, 1 = ink
 fig = plotting.pyplot().figure(figsize=(12, 5.5))  # imports matplotlib, choosing its backend
 from matplotlib.widgets import Button, RadioButtons  # noqa: E402
+
 pad_ax = fig.add_axes([0.03, 0.17, 0.33, 0.72])
 input_ax = fig.add_axes([0.39, 0.42, 0.19, 0.42])
 bars_ax = fig.add_axes([0.66, 0.17, 0.32, 0.67])
@@ -310,10 +311,10 @@ else:
     image = mnist_input(pad)
     figure_name = "drawDigit_pad"
     if not args.no_show and not plotting.can_show():
-        print("Note: drawing needs a window, and matplotlib's backend here opens none: in a "
-              "notebook run %matplotlib widget first (pip install ipympl), on a desktop "
-              "use MPLBACKEND=TkAgg or QtAgg, over ssh log in with ssh -X.  Only saving the "
-              "figures.")
+        print(f"Note: drawing needs a window, and matplotlib's backend here "
+              f"({plotting.pyplot().get_backend()}) opens none: in a notebook run %matplotlib "
+              f"widget first (pip install ipympl), on a desktop use MPLBACKEND=TkAgg or QtAgg, "
+              f"over ssh log in with ssh -X.  Only saving the figures.")
 plotting.save_figure(fig, figure_name, args.outdir)
 
 # %% Drawing with the mouse

@@ -243,7 +243,7 @@ def test_image_prints_the_top_3_of_both_networks_and_saves_the_figure(trained, t
     ("text", "is not an image"),
     ("empty", "is empty"),
     ("one colour", "is all one colour"),
-    ("missing", "is no file"),
+    ("missing", "does not exist"),
 ])
 def test_a_bad_image_is_a_one_line_error_naming_it(kind, message, tmp_path, monkeypatch):
     from PIL import Image
