@@ -44,6 +44,9 @@ TINY_SETTINGS = {
     "inputPreprocessing": ["--samples", "2000"],
     "convolutionPooling": [],
     "drawDigit": TINY_MODEL_SETTINGS,
+    # Tested in tests/test_study.py.
+    "overtrainingStudy": ["--epochs", "1", "--max-samples", "1000", "--batch-size", "64",
+                          "--hidden-nodes", "16", "128", "--dropout", "0", "0.5", "--seeds", "1"],
 }
 CNN_SCRIPTS = ["CNN_MNIST_digits_tf", "clothingCNN", "clothingCNNDropout"]
 
