@@ -7,6 +7,7 @@ the exit code of a one-line error.
 """
 
 import argparse
+import hashlib
 import json
 import re
 import subprocess
@@ -107,7 +108,7 @@ def test_a_network_that_does_not_fit_is_refused_and_kept(trained, tmp_path):
     assert {name: files_of(tmp_path)[name] for name in before} == before
 
 
-@pytest.mark.parametrize("damage", ["model", "record", "other_keras"])
+@pytest.mark.parametrize("damage", ["model", "record", "other_keras", "unreadable"])
 def test_damaged_or_foreign_files_give_one_line_and_stay(trained, tmp_path, damage):
     path, record = saved.model_path("tiny", tmp_path), saved.info_path("tiny", tmp_path)
     if damage == "model":
@@ -116,6 +117,12 @@ def test_damaged_or_foreign_files_give_one_line_and_stay(trained, tmp_path, dama
     elif damage == "record":
         record.write_text(record.read_text()[:50])
         expected = "is missing or damaged"
+    elif damage == "unreadable":  # its record fits, but Keras cannot read it
+        path.write_bytes(b"not a model")
+        info = json.loads(record.read_text())
+        info["model_sha256"] = hashlib.sha256(b"not a model").hexdigest()
+        record.write_text(json.dumps(info))
+        expected = r"^this Keras \S+ cannot read .*, saved by TensorFlow"
     else:  # saved by the other Keras: a record that names the other file format
         info = json.loads(record.read_text())
         info.update(model_file="tiny.h5" if path.suffix == ".keras" else "tiny.keras",
