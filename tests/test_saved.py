@@ -248,6 +248,7 @@ def test_live_without_a_display_says_so_in_one_line(tmp_path, monkeypatch, capsy
                   "are only drawn and saved after training."]
 
 
+@pytest.mark.filterwarnings("ignore:Jupyter is migrating its paths:DeprecationWarning")
 def test_live_curves_update_in_place_under_the_notebook_cell(tmp_path):
     """In a real Jupyter kernel (inline backend): one image under the training cell, updated
     after every epoch through its display handle, not one image more per epoch."""
