@@ -454,7 +454,8 @@ def make_parser():
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     names = lecture.names()
     parser.add_argument("--only", nargs="+", choices=names, metavar="NAME",
-                        help="run only these scripts (" + ", ".join(names) + ")")
+                        help="run only these scripts (" + ", ".join(names) + "); the "
+                             "overtraining study runs only when named here")
     parser.add_argument("--seeds", type=seed_count, default=1, metavar="N",
                         help=f"run every model script N times, with seeds {FIRST_SEED}, "
                              f"{FIRST_SEED + 1}, ...: mean and spread (default: 1)")
@@ -481,7 +482,8 @@ def main(argv=None):
     if os.environ.get("DNN_DATA_DIR"):
         os.environ["DNN_DATA_DIR"] = str(Path(os.environ["DNN_DATA_DIR"]).resolve())
     logs_dir = ensure_writable_dir(results_dir / "logs", option="--results-dir")
-    examples = [e for e in EXAMPLES if not args.only or e.name in args.only]
+    # The overtraining study (many runs, its own resumable store) runs only when named.
+    examples = [e for e in EXAMPLES if (e.name in args.only if args.only else e.kind != "study")]
     runs = [(example, seed) for example in examples for seed in seeds_for(example, args.seeds)]
     outcomes = {example.name: [] for example in examples}
     for index, (example, seed) in enumerate(runs, start=1):

@@ -29,7 +29,7 @@ class Example:
     slide: str                      # the slide's title
     lecture: str                    # the result as the slide states it
     lecture_accuracy: float = None  # the slide's test accuracy, where it gives one
-    kind: str = "fundamentals"      # "fundamentals", "display" or "model"
+    kind: str = "fundamentals"      # "fundamentals", "display", "model" or "study"
     overtrains: bool = None         # the lecture's verdict (model scripts)
     dropout_of: str = None          # the script this one adds Dropout to (same epochs)
     tiny: tuple = ()                # options of the test run (tests/, notebooks' test)
@@ -72,6 +72,11 @@ EXAMPLES = (
     _model("clothingSequential", "clothing: sequential", "87.7 % (overtrains)", 0.877, True),
     _model("clothingSequentialDropout", "clothing: with Dropout", "88.2 %", 0.882, False,
            dropout_of="clothingSequential"),
+    # The slide's exercise (Dropout, hidden nodes) as a study over settings and seeds.
+    Example("overtrainingStudy", "clothing: exercise", "overtraining vs. nodes and Dropout",
+            kind="study", uses_data=True, quick=("--quick",),
+            tiny=("--epochs", "1", "--max-samples", "1000", "--batch-size", "64",
+                  "--hidden-nodes", "16", "128", "--dropout", "0", "0.5", "--seeds", "1")),
     _model("clothingCNN", "clothing: CNN", "90.6 % (overtrains)", 0.906, True),
     _model("clothingCNNDropout", "clothing: CNN with Dropout", "91.4 % (no overtraining)",
            0.914, False, dropout_of="clothingCNN"),

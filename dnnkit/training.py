@@ -280,7 +280,8 @@ def report(y_test, predicted, dataset):
 
 
 def print_results(diagnosis, monitor, test_accuracy):
-    """Print the diagnosis and the result lines; return the numbers.
+    """Print the diagnosis and the result lines (nothing is returned: a notebook cell ending
+    in this call shows only the lines).
 
     The verdict sentence and the accuracy gap, then these lines, which
     ``reproduce.py`` and the tests parse::
@@ -303,13 +304,3 @@ def print_results(diagnosis, monitor, test_accuracy):
     print(f"Validation loss rise: {d.rise_percent:.1f} %")
     print(f"Overtraining: {'yes' if d.overtraining else 'no'}")
     print(f"Training time: {monitor.seconds:.1f} s ({monitor.seconds / d.epochs:.2f} s/epoch)")
-    return {
-        "test_accuracy": float(test_accuracy),
-        "train_validation_gap": d.gap,
-        "best_epoch": d.best_epoch,
-        "rise_percent": d.rise_percent,
-        "overtraining": d.overtraining,
-        "training_seconds": monitor.seconds,
-        "seconds_per_epoch": monitor.seconds / d.epochs,
-        "epochs": d.epochs,
-    }

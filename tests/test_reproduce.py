@@ -301,3 +301,16 @@ def test_peak_memory_and_exit_code_of_a_real_process():
     code, peak_mb = reproduce.wait_with_peak_memory(process)
     assert code == 5 and process.returncode == 5
     assert 200 <= peak_mb < 2000
+
+
+def test_the_study_runs_only_when_named(tmp_path, monkeypatch):
+    """python reproduce.py (the instructor's preparation) skips the long overtraining study."""
+    ran = []
+    monkeypatch.setattr(reproduce, "run_example",
+                        lambda example, *rest: ran.append(example.name)
+                        or reproduce.Outcome(example, 0))
+    reproduce.main(["--results-dir", str(tmp_path / "all")])
+    assert "overtrainingStudy" not in ran and "clothingCNN" in ran
+    ran.clear()
+    reproduce.main(["--results-dir", str(tmp_path / "one"), "--only", "overtrainingStudy"])
+    assert ran == ["overtrainingStudy"]

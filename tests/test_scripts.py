@@ -43,6 +43,9 @@ TINY_SETTINGS = {
     "networkByHand": ["--epochs", "2"],
     "inputPreprocessing": ["--samples", "2000"],
     "convolutionPooling": [],
+    # Tested in tests/test_study.py.
+    "overtrainingStudy": ["--epochs", "1", "--max-samples", "1000", "--batch-size", "64",
+                          "--hidden-nodes", "16", "128", "--dropout", "0", "0.5", "--seeds", "1"],
 }
 CNN_SCRIPTS = ["CNN_MNIST_digits_tf", "clothingCNN", "clothingCNNDropout"]
 

@@ -5,7 +5,8 @@
 quote them, so that no number in prose can drift away from the measurement:
 
 - in each script's header docstring, the paragraph that starts with
-  "Result of a full run" (every script in ``dnnkit/lecture.py`` has one);
+  "Result of a full run" (every script in ``dnnkit/lecture.py`` has one;
+  the overtraining study's, from its own many runs, is written by hand);
 - in README.md, the results table and the Dropout pairs' table, between the
   lines ``<!-- results table -->`` and ``<!-- end of results table -->``.
 
@@ -144,6 +145,8 @@ def readme_tables(results):
     summaries = {summary["name"]: summary for summary in results["scripts"]}
     lines = ["| slide | script | measured (lecture) | time |", "|---|---|---|---|"]
     for example in lecture.EXAMPLES:
+        if example.kind == "study":
+            continue
         summary = summaries.get(example.name)
         if summary is None:
             lines.append(f"| {example.slide} | `{example.name}.py` | (not measured yet) "
@@ -186,6 +189,8 @@ def planned_changes(results):
     """``{path: new text}`` for every file whose text differs from what the results say."""
     changes = {}
     for example in lecture.EXAMPLES:
+        if example.kind == "study":  # its many runs are its own (see its header)
+            continue
         path = ROOT / f"{example.name}.py"
         source = path.read_text(encoding="utf-8")
         new = update_header(source, example.name, results)
