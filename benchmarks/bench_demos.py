@@ -4,9 +4,9 @@
    --pretrained --no-show`` in a fresh process: TensorFlow's import, the
    data, the evaluations, the report and all five figures, what the
    audience waits for (the median of ``--repeats`` runs).  The network comes
-   from ``--models-dir``; if none is saved there, the CNN is trained once for
-   1 epoch on all training images into a temporary folder (the epochs do not
-   change what --pretrained does).  Use the full data (``DNN_DATA_DIR``).
+   from ``--models-dir``, else from ``models/`` (where ``reproduce.py`` saves
+   it), else the CNN is trained once for 1 epoch on all training images into
+   a temporary folder (the epochs do not change what --pretrained does).  Use the full data (``DNN_DATA_DIR``).
 2. ``--live``: what the redraw costs after each epoch, on the script's own
    training-curves figure: the callback redraws it (in the notebook's inline
    backend, switched on here; outside a notebook its display handle only
@@ -54,6 +54,11 @@ def run(arguments, environment):
 
 def bench_pretrained(models_dir, repeats):
     environment = dict(os.environ, MPLBACKEND="Agg")
+    from dnnkit import runtime, saved
+
+    runtime.import_tensorflow()  # for the file name this Keras uses
+    if models_dir is None and saved.model_path(SCRIPT, ROOT / "models").exists():
+        models_dir = str(ROOT / "models")  # the network reproduce.py trained
     with tempfile.TemporaryDirectory() as scratch:
         outdir = str(Path(scratch) / "figures")
         if models_dir is None:
@@ -63,12 +68,14 @@ def bench_pretrained(models_dir, repeats):
             seconds, _ = run(["--epochs", "1", "--no-show", "--outdir", outdir,
                               "--models-dir", models_dir], environment)
             print(f"  took {seconds:.1f} s (with TensorFlow's import and all figures)")
+        print(f"The network of {models_dir}:")
         timings = []
         for _ in range(repeats):
             seconds, output = run(["--pretrained", "--no-show", "--outdir", outdir,
                                    "--models-dir", models_dir], environment)
             timings.append(seconds)
         data = next(line for line in output.splitlines() if line.startswith("Data:"))
+        print(next(line for line in output.splitlines() if line.startswith("Loaded")))
         figures = sum(line.startswith("Saved ") for line in output.splitlines())
         print(f"{data}\n{figures} figures saved; test accuracy line: "
               + next(line for line in output.splitlines() if line.startswith("Test accuracy")))
@@ -144,8 +151,8 @@ def main(argv=None):
     parser.add_argument("--part", choices=("pretrained", "live", "all"), default="all")
     parser.add_argument("--repeats", type=int, default=3, help="runs of --pretrained")
     parser.add_argument("--models-dir", default=None,
-                        help="use the network saved here (default: train one into a temporary "
-                             "folder)")
+                        help="use the network saved here (default: models/ if it has one, "
+                             "else one trained into a temporary folder)")
     parser.add_argument("--epochs", type=int, default=50, help="fake epochs of the --live part")
     args = parser.parse_args(argv)
     if args.part in ("pretrained", "all"):

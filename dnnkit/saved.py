@@ -170,8 +170,8 @@ def load_model(script, models_dir=DEFAULT_MODELS_DIR, command=None):
                         f"{script}.py: {again}")
     if model_file != path.name:
         raise UserError(f"the network of {script}.py in {Path(models_dir)}/ is {model_file}, "
-                        f"saved by {made_by}, which this Keras {compat.keras_version()} does "
-                        f"not read: {again}")
+                        f"saved by {made_by}; this Keras {compat.keras_version()} uses only "
+                        f"its own {path.name}: {again}")
     if not path.is_file() or _sha256(path) != info.get("model_sha256"):
         raise UserError(f"{path} is missing, damaged, or not the network that {record} "
                         f"describes: {again}")

@@ -7,6 +7,7 @@ the exit code of a one-line error.
 """
 
 import argparse
+import hashlib
 import json
 import re
 import subprocess
@@ -107,7 +108,7 @@ def test_a_network_that_does_not_fit_is_refused_and_kept(trained, tmp_path):
     assert {name: files_of(tmp_path)[name] for name in before} == before
 
 
-@pytest.mark.parametrize("damage", ["model", "record", "other_keras"])
+@pytest.mark.parametrize("damage", ["model", "record", "other_keras", "unreadable"])
 def test_damaged_or_foreign_files_give_one_line_and_stay(trained, tmp_path, damage):
     path, record = saved.model_path("tiny", tmp_path), saved.info_path("tiny", tmp_path)
     if damage == "model":
@@ -116,12 +117,19 @@ def test_damaged_or_foreign_files_give_one_line_and_stay(trained, tmp_path, dama
     elif damage == "record":
         record.write_text(record.read_text()[:50])
         expected = "is missing or damaged"
+    elif damage == "unreadable":  # its record fits, but Keras cannot read it
+        path.write_bytes(b"not a model")
+        info = json.loads(record.read_text())
+        info["model_sha256"] = hashlib.sha256(b"not a model").hexdigest()
+        record.write_text(json.dumps(info))
+        expected = r"^this Keras \S+ cannot read .*, saved by TensorFlow"
     else:  # saved by the other Keras: a record that names the other file format
         info = json.loads(record.read_text())
         info.update(model_file="tiny.h5" if path.suffix == ".keras" else "tiny.keras",
                     tensorflow="2.4.4", keras="2.4.0")
         record.write_text(json.dumps(info))
-        expected = r"saved by TensorFlow 2\.4\.4 \(Keras 2\.4\.0\), which this Keras .* does not read"
+        expected = (r"saved by TensorFlow 2\.4\.4 \(Keras 2\.4\.0\); this Keras \S+ uses only "
+                    r"its own tiny\.(keras|h5): train it again")
     before = files_of(tmp_path)
     with pytest.raises(UserError, match=expected) as raised:
         saved.load_model("tiny", tmp_path)
@@ -240,6 +248,7 @@ def test_live_without_a_display_says_so_in_one_line(tmp_path, monkeypatch, capsy
                   "are only drawn and saved after training."]
 
 
+@pytest.mark.filterwarnings("ignore:Jupyter is migrating its paths:DeprecationWarning")
 def test_live_curves_update_in_place_under_the_notebook_cell(tmp_path):
     """In a real Jupyter kernel (inline backend): one image under the training cell, updated
     after every epoch through its display handle, not one image more per epoch."""
