@@ -27,7 +27,7 @@ Compare with MLP_MNIST_digits_tf.py, the dense network.
 # DNN_NOTEBOOK_ARGS).
 from dnnkit import convolution, data, live, metrics, plotting, runtime, saved, training
 
-parser = runtime.make_parser(__doc__, epochs=12, batch_size=128, data=True)
+parser = runtime.make_parser(__doc__, epochs=12, batch_size=128, data=True, models=True)
 args = runtime.parse_args(parser)
 runtime.setup_tensorflow(args)  # prints the device and seeds TensorFlow
 from tensorflow import keras  # noqa: E402

@@ -25,7 +25,7 @@ Run ``python MLP_MNIST_digits_tf.py --help`` for the options, e.g.
 # DNN_NOTEBOOK_ARGS).
 from dnnkit import data, live, metrics, plotting, runtime, saved, training
 
-parser = runtime.make_parser(__doc__, epochs=10, batch_size=128, data=True)
+parser = runtime.make_parser(__doc__, epochs=10, batch_size=128, data=True, models=True)
 args = runtime.parse_args(parser)
 runtime.setup_tensorflow(args)  # prints the device and seeds TensorFlow
 from tensorflow import keras  # noqa: E402

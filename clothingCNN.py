@@ -33,7 +33,7 @@ Compare with clothingCNNDropout.py, which adds Dropout.
 # DNN_NOTEBOOK_ARGS).
 from dnnkit import convolution, data, live, metrics, plotting, runtime, saved, training
 
-parser = runtime.make_parser(__doc__, epochs=15, batch_size=64, data=True)
+parser = runtime.make_parser(__doc__, epochs=15, batch_size=64, data=True, models=True)
 args = runtime.parse_args(parser)
 runtime.setup_tensorflow(args)  # prints the device and seeds TensorFlow
 from tensorflow import keras  # noqa: E402

@@ -32,7 +32,7 @@ Compare with clothingCNN.py, the same network without Dropout.
 # DNN_NOTEBOOK_ARGS).
 from dnnkit import convolution, data, live, metrics, plotting, runtime, saved, training
 
-parser = runtime.make_parser(__doc__, epochs=15, batch_size=64, data=True)
+parser = runtime.make_parser(__doc__, epochs=15, batch_size=64, data=True, models=True)
 parser.add_argument("--dropout", type=runtime.dropout_rate, default=0.5, metavar="RATE",
                     help="share of the nodes switched off in training before the output; "
                          "half of it after the pooling (the overtraining exercise)")

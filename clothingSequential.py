@@ -29,7 +29,7 @@ Compare with clothingSequentialDropout.py, which adds Dropout.
 # DNN_NOTEBOOK_ARGS).
 from dnnkit import data, live, metrics, plotting, runtime, saved, training
 
-parser = runtime.make_parser(__doc__, epochs=15, batch_size=32, data=True)
+parser = runtime.make_parser(__doc__, epochs=15, batch_size=32, data=True, models=True)
 parser.add_argument("--hidden-nodes", type=runtime.positive_int, default=128, metavar="N",
                     help="nodes in the hidden layer (the overtraining exercise)")
 args = runtime.parse_args(parser)

@@ -31,7 +31,7 @@ Compare with clothingSequential.py, the same network without Dropout.
 # DNN_NOTEBOOK_ARGS).
 from dnnkit import data, live, metrics, plotting, runtime, saved, training
 
-parser = runtime.make_parser(__doc__, epochs=15, batch_size=32, data=True)
+parser = runtime.make_parser(__doc__, epochs=15, batch_size=32, data=True, models=True)
 parser.add_argument("--dropout", type=runtime.dropout_rate, default=0.3, metavar="RATE",
                     help="share of the hidden nodes switched off in training (the overtraining exercise)")
 args = runtime.parse_args(parser)

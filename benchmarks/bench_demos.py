@@ -26,6 +26,7 @@ import argparse
 import contextlib
 import io
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -42,14 +43,22 @@ SCRIPT = "CNN_MNIST_digits_tf"
 
 
 def run(arguments, environment):
-    """Run the script in a fresh process; return (wall seconds, output)."""
+    """Run the script in a fresh process; return (wall seconds, CPU seconds, output).
+
+    The CPU time (user + system, all threads) depends much less on what else
+    the machine runs than the wall time; on a quiet machine with 2 cores the
+    wall time lies between half of it and all of it.
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     completed = subprocess.run([sys.executable, f"{SCRIPT}.py", *arguments], cwd=ROOT,
                                env=environment, capture_output=True, text=True)
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if completed.returncode != 0:
         sys.exit(f"{SCRIPT}.py {' '.join(arguments)} failed:\n{completed.stderr[-2000:]}")
-    return seconds, completed.stdout
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return seconds, cpu, completed.stdout
 
 
 def bench_pretrained(models_dir, repeats):
@@ -65,22 +74,25 @@ def bench_pretrained(models_dir, repeats):
             models_dir = str(Path(scratch) / "models")
             print(f"Training {SCRIPT}.py once, 1 epoch on all training images, into a "
                   f"temporary folder ...", flush=True)
-            seconds, _ = run(["--epochs", "1", "--no-show", "--outdir", outdir,
+            seconds, _, _ = run(["--epochs", "1", "--no-show", "--outdir", outdir,
                               "--models-dir", models_dir], environment)
             print(f"  took {seconds:.1f} s (with TensorFlow's import and all figures)")
         print(f"The network of {models_dir}:")
-        timings = []
+        timings, cpu_timings = [], []
         for _ in range(repeats):
-            seconds, output = run(["--pretrained", "--no-show", "--outdir", outdir,
-                                   "--models-dir", models_dir], environment)
+            seconds, cpu, output = run(["--pretrained", "--no-show", "--outdir", outdir,
+                                        "--models-dir", models_dir], environment)
             timings.append(seconds)
+            cpu_timings.append(cpu)
         data = next(line for line in output.splitlines() if line.startswith("Data:"))
         print(next(line for line in output.splitlines() if line.startswith("Loaded")))
         figures = sum(line.startswith("Saved ") for line in output.splitlines())
         print(f"{data}\n{figures} figures saved; test accuracy line: "
               + next(line for line in output.splitlines() if line.startswith("Test accuracy")))
         print(f"python {SCRIPT}.py --pretrained --no-show: median {statistics.median(timings):.2f} s"
-              f" of {repeats} runs (min {min(timings):.2f} s, max {max(timings):.2f} s)")
+              f" of {repeats} runs (min {min(timings):.2f} s, max {max(timings):.2f} s); CPU time "
+              f"median {statistics.median(cpu_timings):.2f} s (min {min(cpu_timings):.2f} s); "
+              f"load average {os.getloadavg()[0]:.1f}")
 
 
 def fake_logs(epoch):

@@ -116,7 +116,8 @@ class _HelpFormatter(argparse.HelpFormatter):
         return text
 
 
-def make_parser(doc, *, epochs=None, batch_size=None, data=False, cpu=None, seed=DEFAULT_SEED):
+def make_parser(doc, *, epochs=None, batch_size=None, data=False, cpu=None, seed=DEFAULT_SEED,
+                models=False):
     """Build the argument parser every script starts from.
 
     ``doc`` is the script's docstring: its first line becomes the description.
@@ -124,9 +125,10 @@ def make_parser(doc, *, epochs=None, batch_size=None, data=False, cpu=None, seed
     train a model (``epochs`` given) also get ``--epochs``, ``--batch-size``
     and ``--cpu`` (``cpu=True`` gives ``--cpu`` alone to other TensorFlow
     scripts); scripts that read MNIST or Fashion-MNIST (``data=True``) get
-    ``--data-dir`` and ``--no-sample``; if they train, also ``--max-samples``,
-    and ``--models-dir``, ``--pretrained`` and ``--live``.  The defaults are
-    the lecture's settings, so that running a script with no arguments
+    ``--data-dir`` and ``--no-sample``, and ``--max-samples`` if they train;
+    the six model scripts (``models=True``) get ``--models-dir``,
+    ``--pretrained`` and ``--live`` (:mod:`dnnkit.saved`, :mod:`dnnkit.live`).
+    The defaults are the lecture's settings, so that running a script with no arguments
     reproduces the slide.
     """
     lines = (doc or "").strip().splitlines()
@@ -161,7 +163,7 @@ def make_parser(doc, *, epochs=None, batch_size=None, data=False, cpu=None, seed
         parser.add_argument("--no-sample", action="store_true",
                             help="fail instead of falling back to the small sample "
                                  "shipped with the repository")
-    if data and epochs is not None:  # the model scripts: their trained networks (dnnkit.saved)
+    if models:  # the model scripts: their trained networks (dnnkit.saved) and live curves
         parser.add_argument("--models-dir", metavar="DIR",
                             default=os.environ.get(MODELS_DIR_VARIABLE) or DEFAULT_MODELS_DIR,
                             help="folder for the trained network and its history "

@@ -205,7 +205,7 @@ def load_weights(model, script, args, monitor=None):
     model.set_weights(saved.get_weights())
     seconds = info.get("training_seconds")
     print(f"Loaded the trained network from {path} (--pretrained: no training): trained on "
-          f"{info['date']} for {info['epochs']} epochs"
+          f"{info['date']} for {info['epochs']} epoch{'s' if info['epochs'] != 1 else ''}"
           + (f" in {seconds:.0f} s" if seconds else "")
           + f", with TensorFlow {info['tensorflow']} (Keras {info['keras']}).")
     print(f"Its data: {info['data']}"

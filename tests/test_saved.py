@@ -291,3 +291,12 @@ def blue_pixels(cell):
     image = matplotlib.image.imread(io.BytesIO(base64.b64decode(data)), format="png")
     blue = np.array([0x1F, 0x77, 0xB4]) / 255
     return int((np.abs(image[..., :3] - blue).max(axis=-1) < 0.05).sum())
+
+
+def test_only_the_model_scripts_get_the_options(tmp_path, monkeypatch):
+    monkeypatch.setenv(runtime.MODELS_DIR_VARIABLE, str(tmp_path / "kept"))
+    models = runtime.make_parser("A model script.", epochs=3, data=True, models=True)
+    args = models.parse_args(["--pretrained", "--live"])
+    assert (args.models_dir, args.pretrained, args.live) == (str(tmp_path / "kept"), True, True)
+    other = runtime.make_parser("Another training script.", epochs=3, data=True)
+    assert not {"models_dir", "pretrained", "live"} & set(vars(other.parse_args([])))
