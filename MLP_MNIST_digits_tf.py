@@ -23,9 +23,9 @@ Run ``python MLP_MNIST_digits_tf.py --help`` for the options, e.g.
 # answers at once.  In a notebook there is no command line: the lecture's
 # settings are used (or the options in the environment variable
 # DNN_NOTEBOOK_ARGS).
-from dnnkit import data, metrics, plotting, runtime, training
+from dnnkit import data, live, metrics, plotting, runtime, saved, training
 
-parser = runtime.make_parser(__doc__, epochs=10, batch_size=128, data=True)
+parser = runtime.make_parser(__doc__, epochs=10, batch_size=128, data=True, models=True)
 args = runtime.parse_args(parser)
 runtime.setup_tensorflow(args)  # prints the device and seeds TensorFlow
 from tensorflow import keras  # noqa: E402
@@ -66,10 +66,18 @@ model.summary()
 # training images are held out to validate the network after every epoch.
 # With --early-stopping PATIENCE, training stops when the validation loss has
 # not fallen for PATIENCE epochs, and the best epoch's weights are kept.
+# --live draws the training curves while it trains.  The trained network is
+# saved in --models-dir; --pretrained loads it with its history instead of
+# training, and everything below shows its results in seconds.
 monitor = training.monitor()  # times the epochs; Ctrl-C stops after the running batch
-callbacks = [monitor, *training.early_stopping(args)]
-history = model.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_size,
-                    validation_split=0.1, callbacks=callbacks, verbose=training.verbosity())
+if args.pretrained:
+    history = saved.load_weights(model, "MLP_MNIST_digits_tf", args, monitor)
+else:
+    callbacks = [monitor, *training.early_stopping(args),
+                 *live.curves(args, "MLP on MNIST: training curves")]
+    history = model.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_size,
+                        validation_split=0.1, callbacks=callbacks, verbose=training.verbosity())
+    saved.save(model, history, "MLP_MNIST_digits_tf", args, monitor)
 
 # %% Evaluation on the test set
 # The test images were never seen in training: their accuracy is the result.

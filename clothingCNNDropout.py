@@ -30,9 +30,9 @@ Compare with clothingCNN.py, the same network without Dropout.
 # answers at once.  In a notebook there is no command line: the lecture's
 # settings are used (or the options in the environment variable
 # DNN_NOTEBOOK_ARGS).
-from dnnkit import convolution, data, metrics, plotting, runtime, training
+from dnnkit import convolution, data, live, metrics, plotting, runtime, saved, training
 
-parser = runtime.make_parser(__doc__, epochs=15, batch_size=64, data=True)
+parser = runtime.make_parser(__doc__, epochs=15, batch_size=64, data=True, models=True)
 parser.add_argument("--dropout", type=runtime.dropout_rate, default=0.5, metavar="RATE",
                     help="share of the nodes switched off in training before the output; "
                          "half of it after the pooling (the overtraining exercise)")
@@ -80,10 +80,18 @@ model.summary()
 # training images are held out to validate the network after every epoch.
 # With --early-stopping PATIENCE, training stops when the validation loss has
 # not fallen for PATIENCE epochs, and the best epoch's weights are kept.
+# --live draws the training curves while it trains.  The trained network is
+# saved in --models-dir; --pretrained loads it with its history instead of
+# training, and everything below shows its results in seconds.
 monitor = training.monitor()  # times the epochs; Ctrl-C stops after the running batch
-callbacks = [monitor, *training.early_stopping(args)]
-history = model.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_size,
-                    validation_split=0.1, callbacks=callbacks, verbose=training.verbosity())
+if args.pretrained:
+    history = saved.load_weights(model, "clothingCNNDropout", args, monitor)
+else:
+    callbacks = [monitor, *training.early_stopping(args),
+                 *live.curves(args, "CNN with Dropout on Fashion-MNIST: training curves")]
+    history = model.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_size,
+                        validation_split=0.1, callbacks=callbacks, verbose=training.verbosity())
+    saved.save(model, history, "clothingCNNDropout", args, monitor)
 
 # %% Evaluation on the test set
 # The test images were never seen in training: their accuracy is the result.

@@ -467,7 +467,7 @@ def make_parser():
     names = lecture.names()
     parser.add_argument("--only", nargs="+", choices=names, metavar="NAME",
                         help="run only these scripts (" + ", ".join(names) + "); the "
-                             "overtraining study runs only when named here")
+                             "overtraining study and drawDigit run only when named here")
     parser.add_argument("--seeds", type=seed_count, default=1, metavar="N",
                         help=f"run every model script N times, with seeds {FIRST_SEED}, "
                              f"{FIRST_SEED + 1}, ...: mean and spread (default: 1)")
@@ -494,8 +494,10 @@ def main(argv=None):
     if os.environ.get("DNN_DATA_DIR"):
         os.environ["DNN_DATA_DIR"] = str(Path(os.environ["DNN_DATA_DIR"]).resolve())
     logs_dir = ensure_writable_dir(results_dir / "logs", option="--results-dir")
-    # The overtraining study (many runs, its own resumable store) runs only when named.
-    examples = [e for e in EXAMPLES if (e.name in args.only if args.only else e.kind != "study")]
+    # The overtraining study (many runs, its own resumable store) and the demo
+    # (drawDigit.py, a window) run only when named.
+    examples = [e for e in EXAMPLES
+                if (e.name in args.only if args.only else e.kind not in ("study", "demo"))]
     runs = [(example, seed) for example in examples for seed in seeds_for(example, args.seeds)]
     outcomes = {example.name: [] for example in examples}
     for index, (example, seed) in enumerate(runs, start=1):

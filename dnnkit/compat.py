@@ -23,6 +23,10 @@ what the installed version offers, never by comparing version numbers:
 - :func:`early_stopping`: Keras 3's ``EarlyStopping`` puts the best weights
   back at the end of training; TensorFlow 2.4's only when it stopped
   training itself, not when the last epoch came first.
+- :func:`model_file_suffix`: the one-file format of a saved model that this
+  Keras writes and reads back: ``.keras`` for Keras 3, ``.h5`` for Keras 2
+  (TensorFlow 2.4's tf.keras, tf_keras), told apart by ``save_model``'s
+  ``save_format`` parameter, which only Keras 2 has.
 - :func:`is_gpu_out_of_memory`: TensorFlow reports a full GPU as
   ``tf.errors.ResourceExhaustedError`` ("OOM when allocating tensor") during
   training, and as an ``InternalError`` naming ``CUDA_ERROR_OUT_OF_MEMORY``
@@ -81,6 +85,24 @@ def early_stopping(patience):
                 self.model.set_weights(self.best_weights)
 
     return EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
+
+
+def model_file_suffix():
+    """``".keras"`` or ``".h5"``: the file a full model is saved in (:mod:`dnnkit.saved`).
+
+    Keras 3 saves natively as ``.keras`` (a zip of the configuration and the
+    weights) and writes ``.h5`` only as a "legacy" format, with a warning.
+    Keras 2 has no ``.keras``: it would save a name ending so as a SavedModel
+    folder, which cannot be replaced in one atomic rename; its one-file format
+    is HDF5, ``.h5``.  So each Keras saves in the format it reads back best.
+    """
+    parameters = inspect.signature(keras().models.save_model).parameters
+    return ".h5" if "save_format" in parameters else ".keras"
+
+
+def keras_version():
+    """The version of the Keras that ``from tensorflow import keras`` gives, e.g. ``"3.15.1"``."""
+    return getattr(keras(), "__version__", "unknown")
 
 
 #: What TensorFlow's messages say when the GPU's memory is full.

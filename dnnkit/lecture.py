@@ -29,7 +29,7 @@ class Example:
     slide: str                      # the slide's title
     lecture: str                    # the result as the slide states it
     lecture_accuracy: float = None  # the slide's test accuracy, where it gives one
-    kind: str = "fundamentals"      # "fundamentals", "display", "model" or "study"
+    kind: str = "fundamentals"      # "fundamentals", "display", "model", "study" or "demo"
     overtrains: bool = None         # the lecture's verdict (model scripts)
     dropout_of: str = None          # the script this one adds Dropout to (same epochs)
     tiny: tuple = ()                # options of the test run (tests/, notebooks' test)
@@ -72,6 +72,9 @@ EXAMPLES = (
     Example("convolutionPooling", "convolution, pooling", "28 -> 26 -> 13 -> 11 -> 5",
             uses_data=True),
     _model("CNN_MNIST_digits_tf", "CNN for MNIST digits", "at least 0.99", 0.99, False),
+    # A demo: draw a digit (or give a photo) and watch the two MNIST networks answer.
+    Example("drawDigit", "CNN for MNIST digits", "a drawn digit, the MLP's and the CNN's answer",
+            kind="demo", tiny=TINY_MODEL, uses_data=True),
     _model("clothingSequential", "clothing: sequential", "87.7 % (overtrains)", 0.877, True),
     _model("clothingSequentialDropout", "clothing: with Dropout", "88.2 %", 0.882, False,
            dropout_of="clothingSequential"),

@@ -112,7 +112,7 @@ def show(no_show=False):
 # ---------------------------------------------------------------------------
 # Training curves
 # ---------------------------------------------------------------------------
-def plot_training_curves(history, title=None, diagnosis=None):
+def plot_training_curves(history, title=None, diagnosis=None, fig=None):
     """Loss and accuracy per epoch, training and validation, side by side.
 
     ``history`` is ``keras.callbacks.History.history`` (a dict of lists).
@@ -121,11 +121,17 @@ def plot_training_curves(history, title=None, diagnosis=None):
     numbers are written beside the curves: how far the validation loss rose
     after it, the verdict, and the accuracy gap measured like the
     validation accuracy.  Without it, the final gap of Keras's own numbers.
+    Given a ``fig``, it is cleared and drawn again (the live curves of
+    :mod:`dnnkit.live`), instead of making a new figure.
     """
     from matplotlib.ticker import MaxNLocator
 
     epochs = range(1, len(history["loss"]) + 1)
-    fig, (ax_loss, ax_accuracy) = subplots(1, 2, figsize=(10, 4))
+    if fig is None:
+        fig, (ax_loss, ax_accuracy) = subplots(1, 2, figsize=(10, 4))
+    else:
+        fig.clear()
+        ax_loss, ax_accuracy = fig.subplots(1, 2)
     for ax, key, label in ((ax_loss, "loss", "loss"), (ax_accuracy, "accuracy", "accuracy")):
         if key in history:
             ax.plot(epochs, history[key], "o-", label=f"training {label}")
@@ -152,7 +158,7 @@ def plot_training_curves(history, title=None, diagnosis=None):
         ax_accuracy.text(0.98, 0.04, f"train - validation accuracy {diagnosis.gap:+.3f}\n"
                          f"(both measured by model.evaluate)",
                          transform=ax_accuracy.transAxes, ha="right", va="bottom", bbox=box)
-    elif "accuracy" in history and "val_accuracy" in history:
+    elif history.get("accuracy") and history.get("val_accuracy"):  # not before the first epoch
         gap = history["accuracy"][-1] - history["val_accuracy"][-1]
         ax_accuracy.text(0.98, 0.04, f"final train - validation gap: {gap:+.3f}",
                          transform=ax_accuracy.transAxes, ha="right", va="bottom", bbox=box)

@@ -31,6 +31,10 @@ MAX_GRID_IMAGES = 200
 #: --max-samples keeps at least this many images of each class.
 MIN_SAMPLES_PER_CLASS = 10
 DEFAULT_OUTDIR = "figures"
+#: Where the model scripts save their trained networks (dnnkit.saved), unless this
+#: environment variable names another folder (the tests point it at a temporary one).
+DEFAULT_MODELS_DIR = "models"
+MODELS_DIR_VARIABLE = "DNN_MODELS_DIR"
 #: In a notebook (no command line), the options are read from this environment variable.
 NOTEBOOK_ARGS_VARIABLE = "DNN_NOTEBOOK_ARGS"
 #: Set to 1 for Keras's own defaults: no speed options, TensorFlow's default kernels
@@ -100,14 +104,17 @@ def seed_int(text):
     return value
 
 
-def make_parser(doc, *, epochs=None, batch_size=None, data=False, cpu=None, seed=DEFAULT_SEED):
+def make_parser(doc, *, epochs=None, batch_size=None, data=False, cpu=None, seed=DEFAULT_SEED,
+                models=False):
     """The argument parser every script starts from; ``doc``'s first line is its description.
 
     Every script gets ``--seed``, ``--outdir`` and ``--no-show``; a training
     script (``epochs``) ``--epochs``, ``--batch-size`` and ``--cpu`` (``cpu=True``
     gives ``--cpu`` alone); a script that reads MNIST or Fashion-MNIST
     (``data=True``) ``--data-dir`` and ``--no-sample``, and ``--max-samples`` and
-    ``--early-stopping`` if it trains.  The defaults are the lecture's settings.
+    ``--early-stopping`` if it trains; the six model scripts (``models=True``)
+    ``--models-dir``, ``--pretrained`` and ``--live`` (:mod:`dnnkit.saved`,
+    :mod:`dnnkit.live`).  The defaults are the lecture's settings.
     """
     lines = (doc or "").strip().splitlines()
     description = lines[0] if lines else None
@@ -140,6 +147,16 @@ def make_parser(doc, *, epochs=None, batch_size=None, data=False, cpu=None, seed
         parser.add_argument("--no-sample", action="store_true",
                             help="fail instead of falling back to the small sample "
                                  "shipped with the repository")
+    if models:  # the model scripts: their trained networks (dnnkit.saved) and live curves
+        parser.add_argument("--models-dir", metavar="DIR",
+                            default=os.environ.get(MODELS_DIR_VARIABLE) or DEFAULT_MODELS_DIR,
+                            help="folder for the trained network and its history "
+                                 "($DNN_MODELS_DIR where set)")
+        parser.add_argument("--pretrained", action="store_true",
+                            help="do not train: load the network saved in --models-dir "
+                                 "by an earlier run and show its results")
+        parser.add_argument("--live", action="store_true",
+                            help="draw the training curves while the network trains")
     parser.add_argument("--outdir", default=DEFAULT_OUTDIR, metavar="DIR",
                         help="folder for the saved figures")
     parser.add_argument("--no-show", action="store_true",
@@ -218,6 +235,9 @@ def parse_args(parser, argv=None):
                         f"folder that holds mnist/ and fashion-mnist/")
     if hasattr(args, "outdir"):
         args.outdir = ensure_writable_dir(args.outdir)
+    if getattr(args, "models_dir", None) is not None:  # written after training, read otherwise
+        args.models_dir = (Path(args.models_dir) if args.pretrained
+                           else ensure_writable_dir(args.models_dir, "--models-dir"))
     set_seed(args.seed)
     return args
 

@@ -1,8 +1,11 @@
 """Shared test set-up: headless figures, no downloads, a clean state per test."""
 
+import atexit
 import os
+import shutil
 import signal
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,6 +15,10 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow C++ log: errors only
 # Tests never touch the network: the loaders skip their download step.
 os.environ["DNN_NO_DOWNLOAD"] = "1"
+# The model scripts save their trained networks (--models-dir) into a temporary
+# folder, never over the networks an instructor trained into models/.
+os.environ["DNN_MODELS_DIR"] = tempfile.mkdtemp(prefix="dnn-test-models-")
+atexit.register(shutil.rmtree, os.environ["DNN_MODELS_DIR"], ignore_errors=True)
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:

@@ -146,7 +146,7 @@ def readme_tables(results):
     summaries = {summary["name"]: summary for summary in results["scripts"]}
     lines = ["| slide | script | measured (lecture) | time |", "|---|---|---|---|"]
     for example in lecture.EXAMPLES:
-        if example.kind == "study":
+        if example.kind in ("study", "demo"):
             continue
         summary = summaries.get(example.name)
         if summary is None:
@@ -191,7 +191,7 @@ def planned_changes(results):
     """``{path: new text}`` for every file whose text differs from what the results say."""
     changes = {}
     for example in lecture.EXAMPLES:
-        if example.kind == "study":  # its many runs are its own (see its header)
+        if example.kind in ("study", "demo"):  # the study's runs are its own; the demo has none
             continue
         path = ROOT / f"{example.name}.py"
         source = path.read_text(encoding="utf-8")

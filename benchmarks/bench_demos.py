@@ -1,0 +1,177 @@
+"""Benchmark of the lecture demos: ``--pretrained`` and ``--live``.
+
+1. ``--pretrained``: the wall time of ``python CNN_MNIST_digits_tf.py
+   --pretrained --no-show`` in a fresh process: TensorFlow's import, the
+   data, the evaluations, the report and all five figures, what the
+   audience waits for (the median of ``--repeats`` runs).  The network comes
+   from ``--models-dir``, else from ``models/`` (where ``reproduce.py`` saves
+   it), else the CNN is trained once for 1 epoch on all training images into
+   a temporary folder (the epochs do not change what --pretrained does).  Use the full data (``DNN_DATA_DIR``).
+2. ``--live``: what the redraw costs after each epoch, on the script's own
+   training-curves figure: the callback redraws it (in the notebook's inline
+   backend, switched on here; outside a notebook its display handle only
+   prints), then the figure is rendered to PNG as the notebook's update
+   sends it (a window renders the same with Agg, without the PNG encoding).
+   Per epoch, the median over the first and the last tenth of ``--epochs``
+   epochs of fake numbers.  The memory Python holds (tracemalloc, in a run
+   of its own) after the first tenth and after all epochs shows whether it
+   grows with the epochs.
+
+Not a test: run it on a quiet machine.
+
+    DNN_DATA_DIR=../shared/data python benchmarks/bench_demos.py
+"""
+
+import argparse
+import contextlib
+import io
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+SCRIPT = "CNN_MNIST_digits_tf"
+
+
+def run(arguments, environment):
+    """Run the script in a fresh process; return (wall seconds, CPU seconds, output).
+
+    The CPU time (user + system, all threads) depends much less on what else
+    the machine runs than the wall time; on a quiet machine with 2 cores the
+    wall time lies between half of it and all of it.
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    completed = subprocess.run([sys.executable, f"{SCRIPT}.py", *arguments], cwd=ROOT,
+                               env=environment, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if completed.returncode != 0:
+        sys.exit(f"{SCRIPT}.py {' '.join(arguments)} failed:\n{completed.stderr[-2000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return seconds, cpu, completed.stdout
+
+
+def bench_pretrained(models_dir, repeats):
+    environment = dict(os.environ, MPLBACKEND="Agg")
+    from dnnkit import runtime, saved
+
+    runtime.import_tensorflow()  # for the file name this Keras uses
+    if models_dir is None and saved.model_path(SCRIPT, ROOT / "models").exists():
+        models_dir = str(ROOT / "models")  # the network reproduce.py trained
+    with tempfile.TemporaryDirectory() as scratch:
+        outdir = str(Path(scratch) / "figures")
+        if models_dir is None:
+            models_dir = str(Path(scratch) / "models")
+            print(f"Training {SCRIPT}.py once, 1 epoch on all training images, into a "
+                  f"temporary folder ...", flush=True)
+            seconds, _, _ = run(["--epochs", "1", "--no-show", "--outdir", outdir,
+                              "--models-dir", models_dir], environment)
+            print(f"  took {seconds:.1f} s (with TensorFlow's import and all figures)")
+        print(f"The network of {models_dir}:")
+        timings, cpu_timings = [], []
+        for _ in range(repeats):
+            seconds, cpu, output = run(["--pretrained", "--no-show", "--outdir", outdir,
+                                        "--models-dir", models_dir], environment)
+            timings.append(seconds)
+            cpu_timings.append(cpu)
+        data = next(line for line in output.splitlines() if line.startswith("Data:"))
+        print(next(line for line in output.splitlines() if line.startswith("Loaded")))
+        figures = sum(line.startswith("Saved ") for line in output.splitlines())
+        print(f"{data}\n{figures} figures saved; test accuracy line: "
+              + next(line for line in output.splitlines() if line.startswith("Test accuracy")))
+        print(f"python {SCRIPT}.py --pretrained --no-show: median {statistics.median(timings):.2f} s"
+              f" of {repeats} runs (min {min(timings):.2f} s, max {max(timings):.2f} s); CPU time "
+              f"median {statistics.median(cpu_timings):.2f} s (min {min(cpu_timings):.2f} s); "
+              f"load average {os.getloadavg()[0]:.1f}")
+
+
+def fake_logs(epoch):
+    """The numbers of a training whose validation loss turns up after a while."""
+    fall = 1 / (1 + epoch)
+    return {"loss": 0.3 * fall, "accuracy": 1 - 0.1 * fall,
+            "val_loss": 0.25 * fall + 0.002 * epoch, "val_accuracy": 1 - 0.08 * fall}
+
+
+def live_run(epochs, each_epoch=None):
+    """Drive the --live callback through ``epochs`` fake epochs; return it."""
+    from dnnkit import live
+
+    callback, = live.curves(argparse.Namespace(live=True), "CNN on MNIST: training curves")
+    callback.set_params({"epochs": epochs, "verbose": 0})
+    with contextlib.redirect_stdout(io.StringIO()):  # the display handle's prints
+        callback.on_train_begin()
+        for epoch in range(epochs):
+            if each_epoch is None:
+                callback.on_epoch_end(epoch, fake_logs(epoch))
+            else:
+                each_epoch(callback, epoch)
+        callback.on_train_end()
+    return callback
+
+
+def bench_live(epochs):
+    from dnnkit import plotting, runtime
+
+    runtime.import_tensorflow()
+    plt = plotting.pyplot()
+    plt.switch_backend("module://matplotlib_inline.backend_inline")  # the notebook's
+    redraw, render = [], []
+
+    def timed(callback, epoch):
+        start = time.perf_counter()
+        callback.on_epoch_end(epoch, fake_logs(epoch))
+        middle = time.perf_counter()
+        # What the notebook's update sends (a window draws the same with Agg, without the PNG).
+        callback.figure.savefig(io.BytesIO(), format="png")
+        redraw.append(middle - start)
+        render.append(time.perf_counter() - middle)
+
+    live_run(epochs, timed)
+    tenth = max(1, epochs // 10)
+    for name, part in (("first", slice(0, tenth)), ("last", slice(-tenth, None))):
+        print(f"--live, {name} {tenth} of {epochs} epochs: redraw "
+              f"{1000 * statistics.median(redraw[part]):.0f} ms + render to PNG "
+              f"{1000 * statistics.median(render[part]):.0f} ms per epoch (median)")
+    # Memory, in a run of its own: tracemalloc slows Python down.
+    held = {}
+
+    def measured(callback, epoch):
+        callback.on_epoch_end(epoch, fake_logs(epoch))
+        if epoch + 1 in (tenth, epochs):
+            held[epoch + 1] = tracemalloc.get_traced_memory()[0] / 2**20
+
+    tracemalloc.start()
+    live_run(epochs, measured)
+    tracemalloc.stop()
+    print(f"Python memory held by the live figure: {held[tenth]:.1f} MB after epoch {tenth}, "
+          f"{held[epochs]:.1f} MB after epoch {epochs}; figures open after training: "
+          f"{len(plt.get_fignums())}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser.add_argument("--part", choices=("pretrained", "live", "all"), default="all")
+    parser.add_argument("--repeats", type=int, default=3, help="runs of --pretrained")
+    parser.add_argument("--models-dir", default=None,
+                        help="use the network saved here (default: models/ if it has one, "
+                             "else one trained into a temporary folder)")
+    parser.add_argument("--epochs", type=int, default=50, help="fake epochs of the --live part")
+    args = parser.parse_args(argv)
+    if args.part in ("pretrained", "all"):
+        bench_pretrained(args.models_dir, args.repeats)
+    if args.part in ("live", "all"):
+        bench_live(args.epochs)
+
+
+if __name__ == "__main__":
+    main()

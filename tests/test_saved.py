@@ -1,0 +1,302 @@
+"""Trained networks kept on disk (dnnkit.saved, --models-dir, --pretrained) and --live.
+
+The first tests use a tiny model of a few dozen weights; the others run
+the model scripts in this process on tiny settings (tests/test_scripts.run_script),
+each with its own --models-dir, and one runs a script in a real process for
+the exit code of a one-line error.
+"""
+
+import argparse
+import hashlib
+import json
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from dnnkit import runtime, saved, training
+from dnnkit.errors import UserError
+from test_scripts import ROOT, run_script
+
+TINY = ["--epochs", "2", "--max-samples", "500", "--batch-size", "64"]
+
+
+def tiny_model(units=8, keras_layer=None):
+    from tensorflow import keras
+
+    layers = [keras.layers.Dense(units, activation="relu"), keras.layers.Dropout(0.2),
+              keras.layers.Dense(3, activation="softmax")]
+    if keras_layer is not None:
+        layers.insert(0, keras_layer)
+    model = keras.Sequential([keras.Input(shape=(4,)), *layers], name="tiny")
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+@pytest.fixture
+def trained(tmp_path, capsys):
+    """A tiny model trained for 2 epochs and saved as the network of 'tiny.py'."""
+    runtime.import_tensorflow()
+    runtime.set_seed(1)
+    args = argparse.Namespace(models_dir=tmp_path, epochs=2, seed=1, max_samples=None,
+                              early_stopping=None, outdir=tmp_path, no_show=True,
+                              pretrained=False, live=False)
+    x = np.random.default_rng(0).random((60, 4), dtype=np.float32)
+    y = np.arange(60) % 3
+    model, monitor = tiny_model(), training.monitor()
+    history = model.fit(x, y, epochs=2, validation_split=0.1, verbose=0, callbacks=[monitor])
+    saved.save(model, history, "tiny", args, monitor)
+    assert f"Saved the trained network in {saved.model_path('tiny', tmp_path)}" in \
+        capsys.readouterr().out
+    return model, history, args, x
+
+
+def as_floats(history):
+    """``history.history`` with Python floats (Keras 2.4 gives numpy floats, the JSON floats)."""
+    return {key: [float(value) for value in values] for key, values in history.history.items()}
+
+
+def files_of(folder):
+    return {path.name: path.read_bytes() for path in folder.iterdir()}
+
+
+def test_saved_network_comes_back_with_its_history(trained, tmp_path, capsys):
+    model, history, args, x = trained
+    # Only the model file of this Keras and its record, no temporary files.
+    assert sorted(files_of(tmp_path)) == sorted([saved.model_path("tiny", tmp_path).name,
+                                                 "tiny.json"])
+    loaded, info = saved.load_model("tiny", tmp_path)
+    assert info["epochs"] == 2 and info["tensorflow"] and info["keras"] and info["date"]
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+    fresh, monitor = tiny_model(), training.monitor()
+    restored = saved.load_weights(fresh, "tiny", args, monitor)
+    np.testing.assert_array_equal(fresh.predict(x, verbose=0), model.predict(x, verbose=0))
+    assert as_floats(restored) == as_floats(history)
+    assert monitor.seconds == info["training_seconds"] > 0
+    output = capsys.readouterr().out
+    assert re.search(r"^Loaded the trained network from .* for 2 epochs in \d+ s, "
+                     r"with TensorFlow \S+ \(Keras \S+\)\.$", output, re.MULTILINE), output
+
+
+def test_nothing_saved_names_the_command_that_trains(tmp_path):
+    runtime.import_tensorflow()
+    with pytest.raises(UserError, match=r"^no trained network of tiny\.py in .*: train one "
+                                        r"first with `python tiny\.py --models-dir "):
+        saved.load_model("tiny", tmp_path)
+
+
+def test_a_network_that_does_not_fit_is_refused_and_kept(trained, tmp_path):
+    _, _, args, _ = trained
+    before = files_of(tmp_path)
+    with pytest.raises(UserError, match=r"is not the network tiny\.py builds with the options "
+                                        r"given now \(layer 1, Dense: units 8 saved, 9 built\)"):
+        saved.load_weights(tiny_model(units=9), "tiny", args)
+    with pytest.raises(UserError, match="no trained network of other.py"):
+        saved.load_weights(tiny_model(), "other", args)
+    # The files of one script copied to another's names: the record says whose it is.
+    for name, content in before.items():
+        (tmp_path / name.replace("tiny", "other")).write_bytes(content)
+    with pytest.raises(UserError, match=r"describes the network of tiny\.py, not of other\.py"):
+        saved.load_weights(tiny_model(), "other", args)
+    args.max_samples = 100
+    with pytest.raises(UserError, match=r"trained on all training images: show it without "
+                                        r"--max-samples"):
+        saved.load_weights(tiny_model(), "tiny", args)
+    assert {name: files_of(tmp_path)[name] for name in before} == before
+
+
+@pytest.mark.parametrize("damage", ["model", "record", "other_keras", "unreadable"])
+def test_damaged_or_foreign_files_give_one_line_and_stay(trained, tmp_path, damage):
+    path, record = saved.model_path("tiny", tmp_path), saved.info_path("tiny", tmp_path)
+    if damage == "model":
+        path.write_bytes(path.read_bytes()[:-100])
+        expected = "is missing, damaged, or not the network that"
+    elif damage == "record":
+        record.write_text(record.read_text()[:50])
+        expected = "is missing or damaged"
+    elif damage == "unreadable":  # its record fits, but Keras cannot read it
+        path.write_bytes(b"not a model")
+        info = json.loads(record.read_text())
+        info["model_sha256"] = hashlib.sha256(b"not a model").hexdigest()
+        record.write_text(json.dumps(info))
+        expected = r"^this Keras \S+ cannot read .*, saved by TensorFlow"
+    else:  # saved by the other Keras: a record that names the other file format
+        info = json.loads(record.read_text())
+        info.update(model_file="tiny.h5" if path.suffix == ".keras" else "tiny.keras",
+                    tensorflow="2.4.4", keras="2.4.0")
+        record.write_text(json.dumps(info))
+        expected = (r"saved by TensorFlow 2\.4\.4 \(Keras 2\.4\.0\); this Keras \S+ uses only "
+                    r"its own tiny\.(keras|h5): train it again")
+    before = files_of(tmp_path)
+    with pytest.raises(UserError, match=expected) as raised:
+        saved.load_model("tiny", tmp_path)
+    assert "\n" not in str(raised.value) and "`python tiny.py --models-dir " in str(raised.value)
+    assert files_of(tmp_path) == before
+
+
+def test_an_interrupted_save_keeps_the_previous_network(trained, tmp_path):
+    """Ctrl-C while saving (here: raised by a layer while Keras writes the model)."""
+    from tensorflow import keras
+
+    _, history, args, _ = trained
+
+    class Interrupting(keras.layers.Layer):
+        def get_config(self):
+            raise KeyboardInterrupt
+
+    before = files_of(tmp_path)
+    with pytest.raises(KeyboardInterrupt):
+        saved.save(tiny_model(keras_layer=Interrupting()), history, "tiny", args)
+    assert files_of(tmp_path) == before  # the old files whole, no temporary file left
+
+
+# ---------------------------------------------------------------------------
+# The model scripts
+# ---------------------------------------------------------------------------
+def test_pretrained_shows_the_saved_training_without_training(tmp_path, monkeypatch, capsys):
+    models = ["--models-dir", str(tmp_path / "models")]
+    trained = run_script("CNN_MNIST_digits_tf", [*TINY, *models], tmp_path / "trained",
+                         monkeypatch)
+    trained_output = capsys.readouterr().out
+    assert "Epoch 1/2" in trained_output and "Saved the trained network in" in trained_output
+    shown = run_script("CNN_MNIST_digits_tf", [*TINY, *models, "--pretrained"],
+                       tmp_path / "shown", monkeypatch)
+    output = capsys.readouterr().out
+    # No model.fit: no epoch line, and the training time is the saved one.
+    assert "Epoch 1/" not in output and "Saved the trained network" not in output
+    assert "Loaded the trained network from" in output
+    assert shown["monitor"].seconds == pytest.approx(trained["monitor"].seconds)
+    assert as_floats(shown["history"]) == as_floats(trained["history"])
+    assert shown["test_accuracy"] == pytest.approx(trained["test_accuracy"], abs=1e-6)
+    np.testing.assert_array_equal(shown["predicted"], trained["predicted"])
+    for line in ("Test accuracy", "Train/validation gap", "Best epoch", "Training time"):
+        assert re.search(f"^{line}: .*$", output, re.MULTILINE).group(0) == \
+            re.search(f"^{line}: .*$", trained_output, re.MULTILINE).group(0)
+    assert sorted(path.name for path in (tmp_path / "shown").glob("*.png")) == \
+        sorted(path.name for path in (tmp_path / "trained").glob("*.png"))
+
+
+def test_other_options_or_script_are_refused(tmp_path, monkeypatch, capsys):
+    models = tmp_path / "models"
+    settings = [*TINY, "--models-dir", str(models)]
+    run_script("clothingSequential", [*settings, "--hidden-nodes", "20"], tmp_path, monkeypatch)
+    before = files_of(models)
+    with pytest.raises(UserError, match=r"layer 1, Dense: units 20 saved, 128 built\): train "
+                                        r"it with `python clothingSequential\.py --epochs 2 "):
+        run_script("clothingSequential", [*settings, "--pretrained"], tmp_path, monkeypatch)
+    for name, content in before.items():  # another script's network under this one's names
+        (models / name.replace("clothingSequential", "clothingSequentialDropout")) \
+            .write_bytes(content)
+    with pytest.raises(UserError, match="describes the network of clothingSequential.py, not of "
+                                        "clothingSequentialDropout.py"):
+        run_script("clothingSequentialDropout", [*settings, "--pretrained"], tmp_path,
+                   monkeypatch)
+    assert {name: files_of(models)[name] for name in before} == before
+
+
+def test_pretrained_error_is_one_line_and_exit_2(tmp_path):
+    """A real process: the exit code and the one line on stderr, no traceback."""
+    completed = subprocess.run(
+        [sys.executable, str(ROOT / "clothingCNN.py"), "--pretrained", "--no-show",
+         "--outdir", str(tmp_path), "--models-dir", str(tmp_path / "empty")],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert completed.returncode == runtime.EXIT_USER_ERROR, completed.stderr
+    last = completed.stderr.strip().splitlines()[-1]
+    assert last.startswith("Error: no trained network of clothingCNN.py in ") and \
+        last.endswith("train one first with `python clothingCNN.py --no-show --outdir "
+                      f"{tmp_path} --models-dir {tmp_path / 'empty'}`")
+    assert "Traceback" not in completed.stderr
+    assert not (tmp_path / "empty").exists()  # --pretrained writes nothing
+
+
+def test_live_curves_redraw_one_figure_and_change_nothing(tmp_path, monkeypatch, capsys):
+    """--live in a notebook's inline backend (headless: it draws with Agg).
+
+    Outside a notebook, IPython's display handle prints the figure instead of
+    showing it: once when training starts and once per epoch, the same
+    figure.  The history is the one a run without --live gives.
+    """
+    pytest.importorskip("matplotlib_inline")
+    from dnnkit import plotting
+
+    plain = run_script("clothingSequential", TINY, tmp_path / "plain", monkeypatch)
+    plt = plotting.pyplot()
+    backend = plt.get_backend()
+    plt.switch_backend("module://matplotlib_inline.backend_inline")
+    try:
+        capsys.readouterr()
+        live = run_script("clothingSequential", [*TINY, "--live"], tmp_path / "live",
+                          monkeypatch)
+        output = capsys.readouterr().out
+    finally:
+        plt.switch_backend(backend)
+    assert as_floats(live["history"]) == as_floats(plain["history"])
+    assert live["test_accuracy"] == plain["test_accuracy"]
+    shown = re.findall(r"^Figure\(\d+x\d+\)$", output, re.MULTILINE)
+    assert len(shown) == 1 + 2, output  # at the start, then after each of the 2 epochs
+
+
+def test_live_without_a_display_says_so_in_one_line(tmp_path, monkeypatch, capsys):
+    run_script("clothingSequential", [*TINY, "--live", "--epochs", "1"], tmp_path, monkeypatch)
+    lines = [line for line in capsys.readouterr().out.splitlines() if "--live" in line]
+    assert lines == ["--live: no display here (matplotlib backend agg), so the training "
+                     "curves are only drawn and saved after training."] or \
+        lines == ["--live: no display here (matplotlib backend Agg), so the training curves "
+                  "are only drawn and saved after training."]
+
+
+@pytest.mark.filterwarnings("ignore:Jupyter is migrating its paths:DeprecationWarning")
+def test_live_curves_update_in_place_under_the_notebook_cell(tmp_path):
+    """In a real Jupyter kernel (inline backend): one image under the training cell, updated
+    after every epoch through its display handle, not one image more per epoch."""
+    import asyncio
+
+    import test_notebooks
+
+    nbformat = test_notebooks.jupyter_packages()[0]
+    notebook = nbformat.read(str(ROOT / "notebooks" / "clothingSequential.ipynb"), as_version=4)
+    arguments = [*TINY, "--live", "--no-show", "--outdir", str(tmp_path / "figures"),
+                 "--models-dir", str(tmp_path / "models")]
+    kernels = test_notebooks.write_kernel_spec(tmp_path / "kernels")
+    outcome = asyncio.run(test_notebooks.execute_all(
+        {"live": (notebook, test_notebooks.kernel_environment(arguments))}, kernels))["live"]
+    if isinstance(outcome, BaseException):
+        raise outcome
+    training_cell = next(cell for cell in notebook.cells if cell.cell_type == "code"
+                         and "model.fit(" in cell.source)
+    assert "Epoch 2/2" in test_notebooks.text_of(training_cell)
+    assert "no display" not in test_notebooks.text_of(training_cell)
+    assert test_notebooks.png_count(training_cell) == 1
+    # The image is the figure after the last epoch (updated), not the empty one of
+    # the start: as many pixels of the training loss's colour as in the script's
+    # final training-curves figure, a few cells below.
+    final_cell = next(cell for cell in notebook.cells if cell.cell_type == "code"
+                      and "plot_training_curves(" in cell.source)
+    live_pixels, final_pixels = (blue_pixels(cell) for cell in (training_cell, final_cell))
+    assert live_pixels > 0.6 * final_pixels, (live_pixels, final_pixels)
+
+
+def blue_pixels(cell):
+    """How many pixels of the cell's image have matplotlib's first colour (the training loss)."""
+    import base64
+    import io
+
+    import matplotlib.image
+
+    data = next(output for output in cell.outputs if output.output_type == "display_data"
+                and "image/png" in output.get("data", {}))["data"]["image/png"]
+    image = matplotlib.image.imread(io.BytesIO(base64.b64decode(data)), format="png")
+    blue = np.array([0x1F, 0x77, 0xB4]) / 255
+    return int((np.abs(image[..., :3] - blue).max(axis=-1) < 0.05).sum())
+
+
+def test_only_the_model_scripts_get_the_options(tmp_path, monkeypatch):
+    monkeypatch.setenv(runtime.MODELS_DIR_VARIABLE, str(tmp_path / "kept"))
+    models = runtime.make_parser("A model script.", epochs=3, data=True, models=True)
+    args = models.parse_args(["--pretrained", "--live"])
+    assert (args.models_dir, args.pretrained, args.live) == (str(tmp_path / "kept"), True, True)
+    other = runtime.make_parser("Another training script.", epochs=3, data=True)
+    assert not {"models_dir", "pretrained", "live"} & set(vars(other.parse_args([])))
