@@ -182,8 +182,9 @@ def exit_code(status):
     return os.WEXITSTATUS(status)
 
 
-def arguments_for(example, args, outdir, seed=None):
-    """The command line for one script (``seed``: for a run of --seeds)."""
+def arguments_for(example, args, outdir, seed=None, models_dir=None):
+    """The command line for one script (``seed``: for a run of --seeds; ``models_dir``:
+    where a model script saves its network, if not in its default models/)."""
     arguments = ["--no-show", "--outdir", str(outdir)]
     if args.data_dir and example.uses_data:
         arguments += ["--data-dir", args.data_dir]
@@ -191,6 +192,8 @@ def arguments_for(example, args, outdir, seed=None):
         arguments += example.quick
     if seed is not None:
         arguments += ["--seed", str(seed)]
+    if example.trains and models_dir is not None:
+        arguments += ["--models-dir", str(models_dir)]
     return arguments
 
 
@@ -501,11 +504,13 @@ def main(argv=None):
     runs = [(example, seed) for example in examples for seed in seeds_for(example, args.seeds)]
     outcomes = {example.name: [] for example in examples}
     for index, (example, seed) in enumerate(runs, start=1):
-        figures = results_dir / "figures"
-        log = f"{example.name}.log"
-        if seed not in (None, FIRST_SEED):  # the first seed's figures are the table's
+        figures, models, log = results_dir / "figures", None, f"{example.name}.log"
+        if seed not in (None, FIRST_SEED):
+            # The first seed's figures are the table's, and its networks stay in
+            # models/ for --pretrained; the other seeds' go into their own folders.
             figures, log = figures / f"seed-{seed}", f"{example.name}-seed-{seed}.log"
-        outcome = run_example(example, arguments_for(example, args, figures, seed),
+            models = results_dir / "models" / f"seed-{seed}"
+        outcome = run_example(example, arguments_for(example, args, figures, seed, models),
                               logs_dir / log, index, len(runs))
         outcome.seed = FIRST_SEED if seed is None else seed
         outcomes[example.name].append(outcome)

@@ -262,6 +262,8 @@ def test_seeds_give_mean_and_spread_and_the_pair_difference(tmp_path, monkeypatc
     assert (tmp_path / "figures" / "clothingSequential_training_curves.png").is_file()
     assert (tmp_path / "figures" / "seed-43" / "clothingSequential_training_curves.png").is_file()
     assert (tmp_path / "logs" / "clothingSequential-seed-43.log").is_file()
+    # The second seed's networks do not replace the lecture's (the first seed's) in models/.
+    assert (tmp_path / "models" / "seed-43").is_dir()
 
 
 def test_seeds_zero_is_a_one_line_error(tmp_path):
