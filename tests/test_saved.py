@@ -300,3 +300,15 @@ def test_only_the_model_scripts_get_the_options(tmp_path, monkeypatch):
     assert (args.models_dir, args.pretrained, args.live) == (str(tmp_path / "kept"), True, True)
     other = runtime.make_parser("Another training script.", epochs=3, data=True)
     assert not {"models_dir", "pretrained", "live"} & set(vars(other.parse_args([])))
+
+
+def test_live_memory_does_not_grow_with_the_epochs(capsys):
+    """benchmarks/bench_demos.py's --live part, short: one figure, memory flat over 40 epochs."""
+    pytest.importorskip("matplotlib_inline")
+    from benchmarks import bench_demos
+    from dnnkit import plotting
+
+    held = bench_demos.bench_live(40)
+    assert held[40] < 1.2 * held[20] and held[40] < 1.5 * held[4], held
+    assert "figures open after training: 0" in capsys.readouterr().out
+    assert plotting.pyplot().get_backend().lower() == "agg"  # switched back
