@@ -63,6 +63,7 @@ class Outcome:
     numbers: dict = field(default_factory=dict)
     error: str = ""
     seed: int = None
+    load_average: float = None  # the machine's 1-minute load average when the run ended
 
     @property
     def ok(self):
@@ -143,6 +144,8 @@ def run_example(example, arguments, log_path, index, total):
                 print(progress, flush=True)
         outcome.exit_code, outcome.peak_memory_mb = wait_with_peak_memory(process)
     outcome.seconds = time.perf_counter() - start
+    if hasattr(os, "getloadavg"):  # other jobs on the machine make the times longer
+        outcome.load_average = os.getloadavg()[0]
     text = "".join(lines)
     outcome.numbers = parse_output(text)
     if not outcome.ok:
@@ -227,6 +230,7 @@ def summarize(example, outcomes):
                "peak_memory_mb": max((o.peak_memory_mb for o in outcomes
                                       if o.peak_memory_mb is not None), default=None),
                "errors": [outcome.error for outcome in outcomes if not outcome.ok],
+               "load_averages": [outcome.load_average for outcome in outcomes],
                "per_run": [outcome.numbers for outcome in outcomes]}
     for key in AVERAGED:
         mean, std = mean_and_std([outcome.numbers.get(key) for outcome in good])
@@ -389,6 +393,13 @@ def cpu_model():
     return platform.processor() or platform.machine()
 
 
+def load_range(summaries):
+    """The range of the 1-minute load average at the ends of the runs, e.g. "0.9-2.1"."""
+    loads = [load for summary in summaries for load in summary["load_averages"]
+             if load is not None]
+    return f"{min(loads):.1f}-{max(loads):.1f}" if loads else "not reported"
+
+
 def describe_run(args, summaries):
     """What RESULTS.md and results.json say about the run itself."""
     devices = sorted({run["device"] for s in summaries for run in s["per_run"] if "device" in run})
@@ -409,6 +420,7 @@ def describe_run(args, summaries):
         "seeds": (f"{args.seeds} per model script ({FIRST_SEED} to {FIRST_SEED + args.seeds - 1})"
                   if args.seeds > 1 else f"one run, seed {FIRST_SEED}"),
         "data": "; ".join(sources) or "not reported",
+        "load": load_range(summaries),
         "quick": args.quick,
     }
 
@@ -418,7 +430,7 @@ def write_results(summaries, differences, args, results_dir):
     run = describe_run(args, summaries)
     lines = [f"# Results of `{run['command']}`", ""]
     lines += [f"- {key}: {run[key]}" for key in
-              ("date", "machine", "device", "software", "settings", "seeds", "data")]
+              ("date", "machine", "device", "software", "settings", "seeds", "data", "load")]
     lines += ["", results_table(summaries, quick=args.quick), ""]
     if differences and args.seeds > 1:
         lines += ["Dropout against none, at equal epochs (mean over the seeds ± the "
@@ -455,7 +467,7 @@ def make_parser():
     names = lecture.names()
     parser.add_argument("--only", nargs="+", choices=names, metavar="NAME",
                         help="run only these scripts (" + ", ".join(names) + "); the "
-                             "overtraining study runs only when named here")
+                             "overtraining study and drawDigit run only when named here")
     parser.add_argument("--seeds", type=seed_count, default=1, metavar="N",
                         help=f"run every model script N times, with seeds {FIRST_SEED}, "
                              f"{FIRST_SEED + 1}, ...: mean and spread (default: 1)")
@@ -482,8 +494,10 @@ def main(argv=None):
     if os.environ.get("DNN_DATA_DIR"):
         os.environ["DNN_DATA_DIR"] = str(Path(os.environ["DNN_DATA_DIR"]).resolve())
     logs_dir = ensure_writable_dir(results_dir / "logs", option="--results-dir")
-    # The overtraining study (many runs, its own resumable store) runs only when named.
-    examples = [e for e in EXAMPLES if (e.name in args.only if args.only else e.kind != "study")]
+    # The overtraining study (many runs, its own resumable store) and the demo
+    # (drawDigit.py, a window) run only when named.
+    examples = [e for e in EXAMPLES
+                if (e.name in args.only if args.only else e.kind not in ("study", "demo"))]
     runs = [(example, seed) for example in examples for seed in seeds_for(example, args.seeds)]
     outcomes = {example.name: [] for example in examples}
     for index, (example, seed) in enumerate(runs, start=1):

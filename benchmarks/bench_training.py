@@ -23,16 +23,14 @@ runs can land a few tenths of a point apart: the accuracies compared are the
 means over the seeds, printed beside the seed-to-seed spread.
 
 Every run is a fresh process, because TensorFlow reads its kernel settings
-once, when it is imported.  The two processes of a pair run side by side but
-take turns, epoch by epoch (the waiting one sleeps; the script's
-``training.monitor()`` calls the hooks in ``dnnkit.training.turn_hooks``
-before every epoch): both paths then meet the machine in the same state,
-which matters on a shared virtual machine whose speed drifts within minutes,
-or while other programs run.
+once, when it is imported.  The two runs of a pair follow each other at
+once, and which path goes first alternates from pair to pair: a drift in
+the speed of a shared virtual machine, or other programs running, then
+favours neither path.
 
 Prints per model the seconds per epoch of both paths (the median over all
 epochs but the first of every run, which also builds the graph), the ratio
-(the median of the ratios of the epochs that ran back to back), the achieved
+(the median of the ratios of the same epochs of the two runs of a pair), the achieved
 GFLOP/s and its fraction of this machine's measured matrix-multiply rate, and
 both test accuracies (the script's own ``model.evaluate``, mean over the
 seeds); per run also how many CPU cores each epoch kept busy (an epoch that
@@ -60,17 +58,15 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from dnnkit import runtime  # noqa: E402
+from dnnkit import compat, lecture, runtime  # noqa: E402
 from dnnkit.errors import UserError  # noqa: E402
 
-MODELS = {
-    "mlp": "MLP_MNIST_digits_tf",
-    "cnn": "CNN_MNIST_digits_tf",
-    "fashion-cnn-dropout": "clothingCNNDropout",
-}
+#: The model scripts measured unless --models says otherwise: the MLP and the two kinds of CNN.
+DEFAULT_MODELS = ("MLP_MNIST_digits_tf", "CNN_MNIST_digits_tf", "clothingCNNDropout")
 PATHS = ("baseline", "ours")
 RESULT_PREFIX = "BENCH-RESULT "
-TURN_PREFIX = "BENCH-WAITING"
+#: The scripts' ``model.fit(..., validation_split=0.1)``.
+VALIDATION_SPLIT = 0.1
 
 
 def forward_flops_per_sample(model):
@@ -100,14 +96,6 @@ def matmul_rate_gflops(size=2048, repeats=5):
         tf.linalg.matmul(a, b).numpy()
         timings.append(time.perf_counter() - start)
     return 2 * size**3 / min(timings) / 1e9
-
-
-def wait_for_turn(args):
-    """In a paired worker: say so and wait until the parent process says "go"."""
-    if getattr(args, "paired", False):
-        print(TURN_PREFIX, flush=True)
-        if sys.stdin.readline().strip() != "go":
-            raise SystemExit("the benchmark's parent process has gone")
 
 
 def steady_epochs(seconds):
@@ -147,9 +135,7 @@ def samples_trained_on(x_train):
     Keras holds out the last 10 % and trains on the first
     ``floor(n * (1 - 0.1))`` (Keras 2.4 to 3).
     """
-    from dnnkit import training
-
-    return int(math.floor(len(x_train) * (1.0 - training.VALIDATION_SPLIT)))
+    return int(math.floor(len(x_train) * (1.0 - VALIDATION_SPLIT)))
 
 
 def measurements(namespace):
@@ -167,19 +153,9 @@ def measurements(namespace):
         "epoch_gflop": (3 * forward_flops_per_sample(model)
                         * samples_trained_on(namespace["x_train"]) / 1e9),
         # What compile was given (None where this Keras does not say).
-        "steps_per_execution": _plain_number(getattr(model, "steps_per_execution", None)),
-        "jit_compile": _plain_number(getattr(model, "jit_compile", None)),
+        "steps_per_execution": compat.steps_per_execution(model),
+        "jit_compile": getattr(model, "jit_compile", None),  # None where Keras does not say
     }
-
-
-def _plain_number(value):
-    """An int/bool for JSON from a compile setting (Keras 2 keeps some in tf.Variables)."""
-    if value is None or isinstance(value, (bool, int)):
-        return value
-    try:
-        return int(value.numpy()) if hasattr(value, "numpy") else int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def worker(args):
@@ -187,21 +163,17 @@ def worker(args):
 
     The path is chosen by the environment the parent gave this process:
     ``DNN_PLAIN_KERAS=1`` for the baseline (Keras's and TensorFlow's
-    defaults), unset for ours.  The script's training monitor calls
-    :func:`wait_for_turn` before every epoch and once after training.
+    defaults), unset for ours.
     """
-    from dnnkit import training
-
     if runtime.plain_keras() != (args.worker == "baseline"):
         raise UserError(f"the {args.worker} worker needs {runtime.PLAIN_KERAS_VARIABLE}="
                         f"{'1' if args.worker == 'baseline' else '(unset)'}")
-    training.turn_hooks.append(lambda: wait_for_turn(args))
     with tempfile.TemporaryDirectory(prefix="bench-figures-") as outdir:
-        namespace = run_script(MODELS[args.models[0]], script_arguments(args, outdir))
+        namespace = run_script(args.models[0], script_arguments(args, outdir))
     result = {
         "path": args.worker,
         **measurements(namespace),
-        "matmul_gflops": matmul_rate_gflops(),  # still this process's turn
+        "matmul_gflops": matmul_rate_gflops(),
         "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "unset"),
         "tensorflow": sys.modules["tensorflow"].__version__,
     }
@@ -209,7 +181,7 @@ def worker(args):
     return result
 
 
-def worker_command(path, model_key, args, paired=False):
+def worker_command(path, model_key, args):
     """The command line and environment of a worker process for one path.
 
     The baseline's process gets ``DNN_PLAIN_KERAS=1`` and no
@@ -222,8 +194,6 @@ def worker_command(path, model_key, args, paired=False):
         command += ["--max-samples", str(args.max_samples)]
     if args.data_dir:
         command += ["--data-dir", str(args.data_dir)]
-    if paired:
-        command.append("--paired")
     environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3"),
                        PYTHONIOENCODING="utf-8")
     environment.pop(runtime.PLAIN_KERAS_VARIABLE, None)
@@ -240,56 +210,22 @@ def worker_failed(what, returncode, output):
 
 
 def run_pair(model_key, args, order):
-    """Both paths with the same seed, side by side, taking turns epoch by epoch.
+    """Both paths with the same seed, one right after the other in ``order``: ``{path: result}``.
 
-    Each worker process prepares its data, then waits before every epoch (and
-    before its final evaluation) until told "go"; only one of them computes
-    at any time.  ``order`` says which path goes first in every turn, so that
-    each process waits one epoch of the other, never two in a row (on this
-    project's virtual machine, epochs after such a double pause were often
-    two to six times as slow; shorter stalls remain).  Returns
-    ``{path: result}``.
+    The worker's stdout also carries the script's own output (device, shapes,
+    summary, epochs, report); only the line with the result prefix counts.
     """
-    processes, errors = {}, {}
-    try:
-        for path in PATHS:
-            command, environment = worker_command(path, model_key, args, paired=True)
-            errors[path] = tempfile.TemporaryFile(mode="w+")
-            processes[path] = subprocess.Popen(command, cwd=ROOT, env=environment,
-                                               encoding="utf-8", errors="replace",
-                                               stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                               stderr=errors[path])
-
-        def next_report(path):
-            """("waiting", None) or ("result", result): what the worker says next.
-
-            The worker's stdout also carries the script's own output (device,
-            shapes, summary, epochs, report); lines without a prefix are skipped.
-            """
-            for line in processes[path].stdout:
-                if line.startswith(TURN_PREFIX):
-                    return "waiting", None
-                if line.startswith(RESULT_PREFIX):
-                    return "result", json.loads(line[len(RESULT_PREFIX):])
-            errors[path].seek(0)
-            raise worker_failed(f"the {path} run of {model_key}", processes[path].wait(),
-                                errors[path].read())
-
-        reports = {path: next_report(path) for path in PATHS}  # both ready for the first epoch
-        while any(state == "waiting" for state, _ in reports.values()):
-            for path in order:
-                if reports[path][0] == "waiting":
-                    processes[path].stdin.write("go\n")
-                    processes[path].stdin.flush()
-                    reports[path] = next_report(path)
-        return {path: result for path, (_, result) in reports.items()}
-    finally:
-        for process in processes.values():
-            if process.poll() is None:
-                process.kill()
-            process.wait()
-        for stream in errors.values():
-            stream.close()
+    results = {}
+    for path in order:
+        command, environment = worker_command(path, model_key, args)
+        process = subprocess.run(command, cwd=ROOT, env=environment, encoding="utf-8",
+                                 errors="replace", capture_output=True)
+        lines = [line for line in process.stdout.splitlines() if line.startswith(RESULT_PREFIX)]
+        if not lines:
+            raise worker_failed(f"the {path} run of {model_key}", process.returncode,
+                                process.stderr)
+        results[path] = json.loads(lines[-1][len(RESULT_PREFIX):])
+    return results
 
 
 def summarize(key, results):
@@ -305,7 +241,7 @@ def summarize(key, results):
         accuracies = [r["accuracy"] for r in results[path]]
         row[path + "_accuracy"] = statistics.mean(accuracies)
         row[path + "_spread"] = max(accuracies) - min(accuracies)
-    # Epoch e of the baseline and epoch e of ours ran back to back.
+    # Epoch e of the baseline and epoch e of ours, in the two runs of a pair.
     ratios = [baseline / ours
               for baseline_run, our_run in zip(results["baseline"], results["ours"])
               for baseline, ours in zip(steady_epochs(baseline_run["seconds"]),
@@ -330,7 +266,7 @@ def print_table(rows, peak):
               f"{difference:>+7.2f} pt")
     print()
     print("s/ep: median epoch time over all runs, the first epoch of each run left out.")
-    print("ratio: median of baseline/ours over the epochs that ran back to back; range and "
+    print("ratio: median of baseline/ours over the same epochs of a pair's runs; range and "
           "ratio of the medians: " + ", ".join(
               f"{row['model']} {row['ratio_range'][0]:.2f}-{row['ratio_range'][1]:.2f}, "
               f"{row['ratio_of_medians']:.2f}x" for row in rows))
@@ -346,7 +282,8 @@ def print_table(rows, peak):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    parser.add_argument("--models", nargs="+", choices=list(MODELS), default=list(MODELS))
+    parser.add_argument("--models", nargs="+", choices=lecture.names("model"),
+                        default=list(DEFAULT_MODELS), help="model scripts of dnnkit/lecture.py")
     parser.add_argument("--epochs", type=runtime.positive_int, default=4,
                         help="epochs per run (the first one, which builds the graph, "
                              "is left out of the s/epoch figure)")
@@ -356,7 +293,6 @@ def main(argv=None):
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--seed", type=runtime.seed_int, default=runtime.DEFAULT_SEED)
     parser.add_argument("--worker", choices=PATHS, help=argparse.SUPPRESS)
-    parser.add_argument("--paired", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.data_dir is not None:  # the workers run in the project folder
         if not Path(args.data_dir).is_dir():
@@ -367,7 +303,7 @@ def main(argv=None):
         return worker(args)
 
     print(f"{args.repeats} pairs of runs of {args.epochs} epochs per model, each run in a "
-          f"fresh process, the two of a pair taking turns epoch by epoch.", flush=True)
+          f"fresh process, the two of a pair one right after the other.", flush=True)
     rows, peak = [], 0.0
     for key in args.models:
         results = {path: [] for path in PATHS}

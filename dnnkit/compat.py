@@ -1,4 +1,4 @@
-"""The one place where TensorFlow and Keras versions differ for the scripts.
+"""The one place where the versions of TensorFlow, Keras and matplotlib differ.
 
 The scripts run unchanged from the lecture lab's TensorFlow 2.4 (Python 3.8,
 Keras 2.4, as Anaconda's ``tensorflow-gpu``/``keras-gpu`` install it) up to
@@ -14,6 +14,12 @@ what the installed version offers, never by comparing version numbers:
 - :func:`compile_options`: ``Model.compile`` takes ``steps_per_execution``
   from TensorFlow 2.4 on and ``jit_compile`` (XLA) from TensorFlow 2.8 on; an
   option this version does not take is left out.
+- :func:`leaky_relu` and :func:`steps_per_execution` (for the tests and the
+  benchmark): Keras 3 has ``activations.leaky_relu`` and shows
+  ``model.steps_per_execution``; Keras 2.4 has ``relu(z, alpha)`` and keeps
+  the setting to itself;
+- :func:`remove_layout_engine`: matplotlib 3.6 and newer leave a layout engine
+  on a figure after ``tight_layout()``; up to 3.5 there is none;
 - :func:`early_stopping`: Keras 3's ``EarlyStopping`` puts the best weights
   back at the end of training; TensorFlow 2.4's only when it stopped
   training itself, not when the last epoch came first.
@@ -26,7 +32,7 @@ what the installed version offers, never by comparing version numbers:
   training, and as an ``InternalError`` naming ``CUDA_ERROR_OUT_OF_MEMORY``
   when it cannot create its GPU context at start-up.
 
-Nothing here imports TensorFlow at import time.
+Nothing here imports TensorFlow or matplotlib at import time.
 """
 
 import inspect
@@ -127,3 +133,27 @@ def clear_session():
         clear(free_memory=False)
     else:
         clear()
+
+
+def leaky_relu(z, negative_slope):
+    """Keras's leaky ReLU of ``z``: ``max(z, negative_slope * z)``."""
+    activations = keras().activations
+    if hasattr(activations, "leaky_relu"):  # Keras 3
+        return activations.leaky_relu(z, negative_slope)
+    return activations.relu(z, negative_slope)  # Keras 2: relu with a slope below zero
+
+
+def steps_per_execution(model):
+    """The ``steps_per_execution`` a compiled model runs with, where Keras shows it, else None."""
+    value = getattr(model, "steps_per_execution", None)  # Keras 3
+    return None if value is None else int(value.numpy() if hasattr(value, "numpy") else value)
+
+
+def remove_layout_engine(fig):
+    """Remove the placeholder layout engine ``fig.tight_layout()`` leaves (matplotlib >= 3.6).
+
+    It lays out nothing but makes ``savefig`` draw the whole figure twice; up
+    to matplotlib 3.5 there is no such engine (and no ``set_layout_engine``).
+    """
+    if hasattr(fig, "set_layout_engine"):
+        fig.set_layout_engine(None)

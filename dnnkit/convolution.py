@@ -13,7 +13,8 @@ The figure functions show what a trained convolutional network learned; the
 CNN scripts call them after training:
 
 - :func:`filters_figure`: the first convolution layer's filters as a grid of images;
-- :func:`feature_maps_figure`: the feature maps of one image after each convolution layer.
+- :func:`feature_maps_figure`: the feature maps of one image after each convolution layer;
+  :func:`update_feature_maps_figure` shows another image's in the same figure.
 
 numpy only at import time; TensorFlow and matplotlib are imported by the
 functions that need them.
@@ -221,21 +222,41 @@ def feature_maps_figure(model, image, title=None, max_maps=MAX_FEATURE_MAPS):
     rows_per_layer = [math.ceil(count / columns) for count in shown]
     fig, axes = _grid(columns * sum(rows_per_layer), columns, extra_rows=1)
     image = np.asarray(image)
-    axes[0, 0].imshow(image.reshape(image.shape[0], image.shape[1]), cmap="gray_r")
+    # The pictures, per row block, for update_feature_maps_figure.
+    fig.feature_map_pictures = [[axes[0, 0].imshow(image.reshape(image.shape[0], image.shape[1]),
+                                                   cmap="gray_r")]]
     axes[0, 0].set_title("input", fontsize="small")
     for ax in axes[0, 1:]:
         ax.axis("off")
     row = 1
     for layer, layer_maps, count, layer_rows in zip(layers, maps, shown, rows_per_layer):
+        fig.feature_map_pictures.append([])
         for index in range(layer_rows * columns):
             ax = axes[row + index // columns, index % columns]
             if index >= count:
                 ax.axis("off")
                 continue
-            ax.imshow(layer_maps[:, :, index], cmap="viridis")
+            fig.feature_map_pictures[-1].append(ax.imshow(layer_maps[:, :, index], cmap="viridis"))
         height, width, filters = layer_maps.shape
         axes[row, 0].set_ylabel(f"{layer.name}\n{height}x{width}\n({count} of {filters})",
                                 fontsize="small")
         row += layer_rows
     fig.suptitle(title or "Feature maps of one image after each convolution layer")
     return fig
+
+
+def update_feature_maps_figure(fig, model, image):
+    """Show the feature maps of another ``image`` in ``fig``, made by :func:`feature_maps_figure`.
+
+    The same pictures get the new values, each on its new colour scale: an
+    interactive script (drawDigit.py) redraws its window so instead of
+    opening a new one for every drawing.
+    """
+    image = np.asarray(image)
+    values = [[image.reshape(image.shape[0], image.shape[1])]]
+    values += [[layer_maps[:, :, index] for index in range(layer_maps.shape[-1])]
+               for layer_maps in feature_maps(model, image)]
+    for pictures, layer_values in zip(fig.feature_map_pictures, values):
+        for picture, value in zip(pictures, layer_values):
+            picture.set_data(value)
+            picture.autoscale()  # each map on its own scale, as drawn first

@@ -17,8 +17,8 @@ The data is looked for in this order:
    (``allow_sample=False`` or ``DNN_NO_SAMPLE=1`` refuses it).
 
 The loader prints one line saying which source it used, for example
-``Data: MNIST from /home/me/data/mnist (60000 train, 10000 test images)``, and
-keeps the same facts in the dictionary ``LAST_SOURCE``.
+``Data: MNIST from /home/me/data/mnist (60000 train, 10000 test images)``;
+``load_dataset_and_source`` also returns the same facts as a :class:`Source`.
 
 Every problem with the data raises ``DataError`` with a one-line message that
 names the file, says what is wrong and how to fix it.  The loader never deletes
@@ -30,9 +30,9 @@ import gzip
 import math
 import os
 import struct
-import tokenize
 import sys
 import tempfile
+import tokenize
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -42,24 +42,9 @@ import numpy as np
 
 from dnnkit.errors import DataError
 
-__all__ = [
-    "FASHION_CLASS_NAMES",
-    "LAST_SOURCE",
-    "MNIST_CLASS_NAMES",
-    "class_names",
-    "keras_cache_dir",
-    "load_dataset",
-    "load_fashion_mnist",
-    "load_mnist",
-    "read_idx",
-    "read_npz",
-]
-
 MNIST_CLASS_NAMES = tuple(str(digit) for digit in range(10))
-FASHION_CLASS_NAMES = (
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
-)
+FASHION_CLASS_NAMES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                       "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
 
 IMAGE_SHAPE = (28, 28)
 NUMBER_OF_CLASSES = 10
@@ -87,26 +72,44 @@ SAMPLE_DIR = PROJECT_ROOT / "data" / "samples"
 
 # Folders where Debian packages install the data sets, per data set
 # (a module constant, so that tests can point it elsewhere).
-SYSTEM_DATA_DIRS = {
-    "mnist": (),
-    "fashion_mnist": (Path("/usr/share/datasets/fashion-mnist"),),
-}
+SYSTEM_DATA_DIRS = {"mnist": (), "fashion_mnist": (Path("/usr/share/datasets/fashion-mnist"),)}
 
 DOWNLOAD_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 DOWNLOAD_TIMEOUT_SECONDS = 5
 MAX_DOWNLOAD_BYTES = 100 * 2**20
 READ_CHUNK_BYTES = 2**20
 
-# Where the last load found its data, for scripts and tests to check;
-# updated in place, so ``from dnnkit.data import LAST_SOURCE`` stays current.
-LAST_SOURCE = {}
+# What a damaged or unreadable file raises while it is read: the operating
+# system's errors, a compressed stream that ends early (EOFError) or is damaged
+# (zlib.error, gzip.BadGzipFile, an OSError), a damaged zip archive (BadZipFile,
+# or NotImplementedError for a member that claims a zip version zipfile lacks),
+# a short IDX header (struct.error), and numpy's errors on a bad npy header
+# (ValueError; numpy 1.19, the lab's, lets tokenize.TokenError through).  Any
+# other error is a bug in this code and is raised as it is.
+_READ_ERRORS = (OSError, EOFError, ValueError, struct.error, zlib.error, zipfile.BadZipFile,
+                NotImplementedError, tokenize.TokenError)
 
-# What the standard library and numpy raise when a file is damaged or unreadable.
-_READ_ERRORS = (
-    OSError, EOFError, ValueError, TypeError, KeyError, IndexError,
-    OverflowError, RuntimeError, SyntaxError, struct.error, zlib.error,
-    zipfile.BadZipFile, tokenize.TokenError,
-)
+
+@dataclass(frozen=True)
+class Source:
+    """Where a data set was found: what ``load_dataset_and_source`` returns beside the arrays."""
+
+    dataset: str  # "mnist" or "fashion_mnist"
+    source: str  # the path, or "shipped sample data/samples/..."
+    kind: str  # "data_dir", "keras_cache", "system", "download" or "sample"
+    path: str  # the npz file or the folder of the IDX files
+    n_train: int
+    n_test: int
+
+    @property
+    def is_sample(self):
+        return self.kind == "sample"
+
+    @property
+    def line(self):
+        """The line the loader prints: ``Data: MNIST from ... (60000 train, 10000 test images)``."""
+        return (f"Data: {_DATA_SETS[self.dataset].title} from {self.source} "
+                f"({self.n_train} train, {self.n_test} test images)")
 
 
 @dataclass(frozen=True)
@@ -127,16 +130,11 @@ class _DataSet:
 
 
 _DATA_SETS = {
-    "mnist": _DataSet(
-        name="mnist", title="MNIST", folder="mnist", npz_name="mnist.npz",
-        keras_files=("mnist.npz",), class_names=MNIST_CLASS_NAMES,
-    ),
+    "mnist": _DataSet("mnist", "MNIST", "mnist", "mnist.npz", ("mnist.npz",), MNIST_CLASS_NAMES),
     "fashion_mnist": _DataSet(
-        name="fashion_mnist", title="Fashion-MNIST", folder="fashion-mnist",
-        npz_name="fashion_mnist.npz",
-        keras_files=tuple(f"fashion-mnist/{file_name}.gz" for _, file_name, _ in ARRAYS),
-        class_names=FASHION_CLASS_NAMES, debian_package="dataset-fashion-mnist",
-    ),
+        "fashion_mnist", "Fashion-MNIST", "fashion-mnist", "fashion_mnist.npz",
+        tuple(f"fashion-mnist/{file_name}.gz" for _, file_name, _ in ARRAYS),
+        FASHION_CLASS_NAMES, debian_package="dataset-fashion-mnist"),
 }
 
 
@@ -147,10 +145,6 @@ class _Location:
     path: Path  # the npz file, or the folder of the IDX files
     idx_files: tuple = ()  # the four IDX files in ARRAYS order; empty for an npz
 
-
-# ---------------------------------------------------------------------------
-# Public loaders
-# ---------------------------------------------------------------------------
 
 def load_mnist(data_dir=None, allow_sample=None, verbose=True):
     """Load MNIST as ``(x_train, y_train), (x_test, y_test)``; see ``load_dataset``."""
@@ -165,6 +159,15 @@ def load_fashion_mnist(data_dir=None, allow_sample=None, verbose=True):
 def load_dataset(name, data_dir=None, allow_sample=None, verbose=True):
     """Load "mnist" or "fashion_mnist" like ``keras.datasets.<name>.load_data()``.
 
+    Returns ``(x_train, y_train), (x_test, y_test)``; see ``load_dataset_and_source``.
+    """
+    train, test, _ = load_dataset_and_source(name, data_dir, allow_sample, verbose)
+    return train, test
+
+
+def load_dataset_and_source(name, data_dir=None, allow_sample=None, verbose=True):
+    """Load "mnist" or "fashion_mnist": ``(x_train, y_train), (x_test, y_test), source``.
+
     Looks in ``data_dir`` (else ``$DNN_DATA_DIR``), the Keras cache, the Debian
     system folder, then downloads, then falls back to the shipped sample (see
     the module docstring).  A named folder that holds no data is an error, not
@@ -172,9 +175,8 @@ def load_dataset(name, data_dir=None, allow_sample=None, verbose=True):
     ``DNN_NO_SAMPLE=1``.  With ``verbose`` the loader prints one line naming its
     source; the warning about the sample is printed in any case.
 
-    Returns ``(x_train, y_train), (x_test, y_test)`` as uint8 arrays and records
-    the source in ``LAST_SOURCE``.  Raises ``DataError`` when no data is found or
-    a file is damaged.
+    The arrays are uint8; ``source`` is a :class:`Source` that says where they
+    were found.  Raises ``DataError`` when no data is found or a file is damaged.
     """
     data_set = _get_data_set(name)
     looked = []  # Where we looked, for the message when nothing is found.
@@ -185,11 +187,9 @@ def load_dataset(name, data_dir=None, allow_sample=None, verbose=True):
     if named_dir is not None:
         location, note = _find_in(Path(named_dir), data_set)
         if location is None:
-            raise DataError(
-                f"{named_dir} (from {named_by}) holds no {data_set.title} data ({note}): "
-                f"expected {_expected_files_text(data_set)}, or {data_set.npz_name}; "
-                f"point {named_by} at a folder that has them"
-            )
+            raise DataError(f"{named_dir} (from {named_by}) holds no {data_set.title} data "
+                            f"({note}): expected {_expected_files_text(data_set)}, or "
+                            f"{data_set.npz_name}; point {named_by} at a folder that has them")
         return _load_and_report(data_set, location, "data_dir", verbose)
     looked.append("DNN_DATA_DIR (not set)")
 
@@ -224,10 +224,8 @@ def load_dataset(name, data_dir=None, allow_sample=None, verbose=True):
     else:
         return _load_and_report(data_set, _Location(sample_file), "sample", verbose)
 
-    raise DataError(
-        f"No {data_set.title} data found; looked at: {'; '.join(looked)}. "
-        f"To get the data, {_ways_to_get_data(data_set)}"
-    )
+    raise DataError(f"No {data_set.title} data found; looked at: {'; '.join(looked)}. "
+                    f"To get the data, {_ways_to_get_data(data_set)}")
 
 
 def class_names(name):
@@ -241,50 +239,38 @@ def keras_cache_dir():
     return Path(keras_home) / "datasets"
 
 
-# ---------------------------------------------------------------------------
-# Readers for one file
-# ---------------------------------------------------------------------------
-
 def read_idx(path, kind=None):
-    """Read one IDX file of MNIST-style data, raw or gzip-compressed.
+    """One IDX file, raw or gzip (told by its first bytes): uint8 images (N, 28, 28) or labels (N,).
 
-    Compression is detected from the content (gzip magic bytes 1f 8b), not
-    from the file name.  ``kind`` may be "images" or "labels" to check which of
-    the two the file holds.  Returns a uint8 array of shape (N, 28, 28) for
-    images or (N,) for labels 0-9.
-
-    The header is checked before the data is read, and the data is read in
-    chunks, so a header that claims a huge size costs no more memory than the
-    data actually present.  Raises ``DataError`` for any problem.
+    ``kind`` ("images" or "labels") checks which of the two the file holds.  The
+    header is checked before the data are read, in chunks: a header that claims
+    a huge size costs no more memory than the data present.  Any problem is a
+    ``DataError``.
     """
     path = Path(path)
     try:
         with open(path, "rb") as file:
             is_gzip = file.read(len(GZIP_MAGIC)) == GZIP_MAGIC
             file.seek(0)
-            stream = _GunzipReader(file.read()) if is_gzip else file
+            stream = gzip.GzipFile(fileobj=file) if is_gzip else file
             return _read_idx_stream(stream, path, kind, is_gzip)
     except _READ_ERRORS as error:
         raise _data_error(path, _describe_read_error(error, "IDX")) from None
 
 
 def read_npz(path):
-    """Read a Keras-style npz file (arrays x_train, y_train, x_test, y_test).
+    """A Keras-style npz (x_train, y_train, x_test, y_test): ``(x_train, y_train), (x_test, y_test)``.
 
-    Returns ``(x_train, y_train), (x_test, y_test)`` like ``load_data()``.
-    Like ``np.load(path, allow_pickle=False)``, never unpickles anything: an
-    array of Python objects is refused.  Each array's header (data type and
-    shape) is checked before its data is read, and the data is read in chunks,
-    so memory use stays within the file's own decompressed size.  Raises
-    ``DataError`` for any problem.
+    Never unpickles (an array of Python objects is refused).  Each array's
+    header is checked before its data are read, in chunks, so memory use stays
+    within the file's own size.  Any problem is a ``DataError``.
     """
     path = Path(path)
     try:
         file_size = path.stat().st_size
         with zipfile.ZipFile(path) as archive:
-            x_train, y_train, x_test, y_test = (
-                _read_npz_array(archive, file_size, path, key, kind) for key, _, kind in ARRAYS
-            )
+            x_train, y_train, x_test, y_test = (_read_npz_array(archive, file_size, path, key, kind)
+                                                for key, _, kind in ARRAYS)
     except zipfile.BadZipFile as error:
         # A half-downloaded npz still starts like a zip file but lacks the
         # directory at its end.
@@ -313,23 +299,17 @@ def _read_idx_stream(stream, path, kind, is_gzip):
     if len(magic) < 4:
         raise _data_error(path, f"is too short to be an IDX file ({len(magic)} bytes)")
     if magic[:2] != b"\x00\x00":
-        raise _data_error(
-            path,
-            f"is not an IDX file (it starts with 0x{magic.hex()}, "
-            "expected 0x00000801 for labels or 0x00000803 for images)",
-        )
+        raise _data_error(path, f"is not an IDX file (it starts with 0x{magic.hex()}, expected "
+                                "0x00000801 for labels or 0x00000803 for images)")
     if magic[2] != IDX_UNSIGNED_BYTE:
-        raise _data_error(
-            path, f"holds IDX data type 0x{magic[2]:02x}, expected 0x08 (unsigned bytes)"
-        )
+        raise _data_error(path, f"holds IDX data type 0x{magic[2]:02x}, expected 0x08 "
+                                "(unsigned bytes)")
     dimension_count = magic[3]
     kinds_by_dimensions = {count: name for name, count in IDX_DIMENSIONS.items()}
     if dimension_count not in kinds_by_dimensions:
-        raise _data_error(
-            path,
-            f"has {dimension_count} dimensions in its IDX header (magic 0x{magic.hex()}), "
-            "expected 1 for labels (0x00000801) or 3 for images (0x00000803)",
-        )
+        raise _data_error(path, f"has {dimension_count} dimensions in its IDX header (magic "
+                                f"0x{magic.hex()}), expected 1 for labels (0x00000801) or 3 for "
+                                f"images (0x00000803)")
     found_kind = kinds_by_dimensions[dimension_count]
     if kind is not None and found_kind != kind:
         raise _data_error(path, f"holds {found_kind}, expected {kind} (are two files swapped?)")
@@ -356,12 +336,12 @@ def _read_npz_array(archive, file_size, path, key, kind):
     try:
         info = archive.getinfo(f"{key}.npy")
     except KeyError:
-        present = ", ".join(_without_suffix(name, ".npy") for name in archive.namelist()) or "nothing"
-        raise _data_error(
-            path,
-            f"has no array {key} (it holds {present}); "
-            "a Keras-style npz holds x_train, y_train, x_test and y_test",
-        ) from None
+        present = ", ".join(name[:-4] if name.endswith(".npy") else name
+                            for name in archive.namelist()) or "nothing"
+        raise _data_error(path, f"has no array {key} (it holds {present}); a Keras-style npz "
+                                "holds x_train, y_train, x_test and y_test") from None
+    if info.flag_bits & 0x1:  # zipfile would ask for a password (RuntimeError)
+        raise _data_error(path, "is encrypted", where)
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
         raise _data_error(path, f"uses an unsupported zip compression method ({info.compress_type})", where)
     if info.header_offset + info.compress_size > file_size:
@@ -376,9 +356,8 @@ def _read_npz_array(archive, file_size, path, key, kind):
         else:
             raise _data_error(path, f"uses npy format version {version}, expected 1.0 or 2.0", where)
         if dtype.hasobject:
-            raise _data_error(
-                path, "holds Python objects, which are never loaded (allow_pickle=False)", where
-            )
+            raise _data_error(path, "holds Python objects, which are never loaded "
+                                    "(allow_pickle=False)", where)
         if dtype != np.uint8:
             raise _data_error(path, f"has data type {dtype}, expected uint8", where)
         _check_shape(shape, kind, path, where)
@@ -392,62 +371,12 @@ def _read_npz_array(archive, file_size, path, key, kind):
     return np.ascontiguousarray(array)
 
 
-_GZIP_TRAILER_ERRORS = {
-    "incorrect data check": "CRC check failed: the data do not match their checksum",
-    "incorrect length check": "length check failed: the data do not have the length stored with them",
-}
-
-
-class _GunzipReader:
-    """Decompress gzip data held in memory: ``read(size)``, like a file.
-
-    Each ``read`` is a single call to zlib, which grows its output only as
-    data arrives (a header claiming a huge size costs no memory) and releases
-    the GIL while it works, so that another thread runs meanwhile (the display
-    scripts import matplotlib while the data are read).  ``gzip.GzipFile``
-    decompresses in small pieces and would hold the GIL between them.  Like
-    it, this reads concatenated gzip members one after the other (zero bytes
-    between them are padding) and checks each member's CRC-32 and length;
-    data that end early raise ``EOFError``, damaged data ``zlib.error``.
-    """
-
-    def __init__(self, compressed):
-        self._input = compressed
-        self._decompressor = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)  # gzip format
-
-    def read(self, size):
-        output = bytearray()
-        while len(output) < size:
-            if self._decompressor.eof:
-                rest = self._decompressor.unused_data.lstrip(b"\0")
-                if not rest:
-                    break
-                self._input = rest
-                self._decompressor = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-            try:
-                output += self._decompressor.decompress(self._input, size - len(output))
-            except zlib.error as error:
-                # zlib's words for a wrong gzip trailer; GzipFile's are plainer.
-                for zlib_words, words in _GZIP_TRAILER_ERRORS.items():
-                    if zlib_words in str(error):
-                        raise zlib.error(words) from None
-                raise
-            self._input = self._decompressor.unconsumed_tail
-            if len(output) < size and not self._input and not self._decompressor.eof:
-                # All input used, short of the size asked and of the end marker.
-                raise EOFError("the compressed data end before the end-of-stream marker")
-        return output
-
-
 def _read_bounded(stream, limit):
     """Read at most ``limit`` bytes, growing the buffer only as data arrives.
 
     A header may claim any size; reading in chunks means that a false claim
-    costs no more memory than the data that is really there.  (zlib grows
-    its output itself, so gzip data are read in one piece.)
+    costs no more memory than the data that is really there.
     """
-    if isinstance(stream, _GunzipReader):
-        return stream.read(limit)
     data = bytearray()
     while len(data) < limit:
         chunk = stream.read(min(READ_CHUNK_BYTES, limit - len(data)))
@@ -457,20 +386,13 @@ def _read_bounded(stream, limit):
     return data
 
 
-# ---------------------------------------------------------------------------
-# Checks shared by both readers
-# ---------------------------------------------------------------------------
-
 def _check_shape(shape, kind, path, where=""):
     """Check the shape announced by a header, before any data is read."""
     expected_dimensions = IDX_DIMENSIONS[kind]
     if len(shape) != expected_dimensions:
-        raise _data_error(
-            path,
-            f"holds {kind} of shape {tuple(shape)}, expected {expected_dimensions} "
-            f"dimension{'s' if expected_dimensions > 1 else ''}",
-            where,
-        )
+        raise _data_error(path, f"holds {kind} of shape {tuple(shape)}, expected "
+                                f"{expected_dimensions} dimension"
+                                f"{'s' if expected_dimensions > 1 else ''}", where)
     if shape[0] < 0:
         raise _data_error(path, f"announces a negative number of {kind} ({shape[0]})", where)
     if kind == "images" and tuple(shape[1:]) != IMAGE_SHAPE:
@@ -483,18 +405,16 @@ def _check_data_size(path, expected, found, is_gzip, where=""):
     if found < expected:
         raise _data_error(path, f"is truncated (expected {expected} bytes{after}, found {found})", where)
     if found > expected:
-        raise _data_error(
-            path, f"is longer than its header says (expected {expected} bytes{after}, found more)", where
-        )
+        raise _data_error(path, f"is longer than its header says (expected {expected} "
+                                f"bytes{after}, found more)", where)
 
 
 def _check_label_values(labels, path, where=""):
     """Check that every label is a class number 0-9."""
     if labels.size and labels.max() >= NUMBER_OF_CLASSES:
         position = int(np.argmax(labels >= NUMBER_OF_CLASSES))
-        raise _data_error(
-            path, f"holds label {labels[position]} at position {position}, expected labels 0-9", where
-        )
+        raise _data_error(path, f"holds label {labels[position]} at position {position}, "
+                                f"expected labels 0-9", where)
 
 
 def _check_same_count(images, labels, path, where):
@@ -537,10 +457,6 @@ def _repair_advice(path):
     return "delete it and download it again"
 
 
-# ---------------------------------------------------------------------------
-# Finding a data set
-# ---------------------------------------------------------------------------
-
 def _get_data_set(name):
     """The description of a data set; accepts "fashion-mnist" for "fashion_mnist"."""
     key = str(name).strip().lower().replace("-", "_")
@@ -550,12 +466,11 @@ def _get_data_set(name):
 
 
 def _find_in(folder, data_set):
-    """Look for a complete data set in ``folder``.
+    """``(location, None)`` of a complete data set in ``folder``, or ``(None, what is there)``.
 
-    Tries, in this order: ``folder/<data set>/`` with the four IDX files (raw
-    or .gz), a Keras-style npz in ``folder/<data set>/`` or ``folder/``, and
-    the four IDX files in ``folder`` itself.  Returns ``(location, None)`` or ``(None, note)``
-    where the note says what was (not) there.
+    Tries ``folder/<data set>/`` with the four IDX files (raw or .gz), a
+    Keras-style npz in ``folder/<data set>/`` or ``folder/``, then the four IDX
+    files in ``folder`` itself.
     """
     if not folder.is_dir():
         return None, "no such folder"
@@ -601,26 +516,21 @@ def _read_location(location):
 
 
 def _load_and_report(data_set, location, kind, verbose):
-    """Read the data, record its source in LAST_SOURCE and say where it came from."""
+    """Read the data and say where they came from: ``(train, test, Source)``."""
     (x_train, y_train), (x_test, y_test) = _read_location(location)
     is_sample = kind == "sample"
-    source = f"shipped sample {_display_path(location.path)}" if is_sample else str(location.path)
-    LAST_SOURCE.clear()
-    LAST_SOURCE.update(
-        dataset=data_set.name, source=source, kind=kind, path=str(location.path),
-        n_train=len(x_train), n_test=len(x_test), is_sample=is_sample,
-    )
+    source = Source(dataset=data_set.name, kind=kind, path=str(location.path),
+                    source=(f"shipped sample {_display_path(location.path)}" if is_sample
+                            else str(location.path)),
+                    n_train=len(x_train), n_test=len(x_test))
     if verbose:
-        print(f"Data: {data_set.title} from {source} ({len(x_train)} train, {len(x_test)} test images)")
+        print(source.line)
     if is_sample:
-        print(
-            f"Warning: using the small {data_set.title} sample shipped with the project "
-            f"({len(x_train)} train, {len(x_test)} test images instead of "
-            f"{FULL_TRAIN_SIZE} and {FULL_TEST_SIZE}), so accuracy will be lower than "
-            f"on the lecture slides; to get the full data, {_ways_to_get_data(data_set)}",
-            file=sys.stderr,
-        )
-    return (x_train, y_train), (x_test, y_test)
+        print(f"Warning: using the small {data_set.title} sample shipped with the project "
+              f"({len(x_train)} train, {len(x_test)} test images instead of {FULL_TRAIN_SIZE} "
+              f"and {FULL_TEST_SIZE}), so accuracy will be lower than on the lecture slides; "
+              f"to get the full data, {_ways_to_get_data(data_set)}", file=sys.stderr)
+    return (x_train, y_train), (x_test, y_test), source
 
 
 def _ways_to_get_data(data_set):
@@ -628,9 +538,8 @@ def _ways_to_get_data(data_set):
     ways = ["go online so that Keras can download it"]
     if data_set.debian_package:
         ways.append(f"run 'apt install {data_set.debian_package}'")
-    ways.append(
-        f"pass --data-dir DIR (or set DNN_DATA_DIR=DIR) where DIR holds {_expected_files_text(data_set)}"
-    )
+    ways.append(f"pass --data-dir DIR (or set DNN_DATA_DIR=DIR) where DIR holds "
+                f"{_expected_files_text(data_set)}")
     return ", or ".join(ways) + "."
 
 
@@ -646,27 +555,15 @@ def _display_path(path):
 
 
 def _is_inside(path, folder):
-    """True when ``path`` is ``folder`` or lies below it (compared as absolute paths).
-
-    ``Path.is_relative_to`` would say the same, but Python 3.8 lacks it.
-    """
+    """True when ``path`` is ``folder`` or lies below it (compared as absolute paths)."""
     path, folder = Path(os.path.abspath(path)), Path(os.path.abspath(folder))
     return path == folder or folder in path.parents
-
-
-def _without_suffix(text, suffix):
-    """``text`` without ``suffix`` at its end (``str.removesuffix``, which Python 3.8 lacks)."""
-    return text[:-len(suffix)] if suffix and text.endswith(suffix) else text
 
 
 def _environment_flag(name):
     """True when the environment variable is set to something other than empty, 0, false or no."""
     return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no")
 
-
-# ---------------------------------------------------------------------------
-# Download into the Keras cache
-# ---------------------------------------------------------------------------
 
 def _download(data_set, cache_dir, verbose):
     """Download the data set's missing files into the Keras cache, as Keras would.
@@ -701,40 +598,12 @@ def _download(data_set, cache_dir, verbose):
             temporary.unlink(missing_ok=True)
 
 
-def _resolve_host(url, timeout=DOWNLOAD_TIMEOUT_SECONDS):
-    """Look up the host of ``url`` within ``timeout`` seconds.
-
-    ``urlopen``'s timeout does not cover the name lookup, which can hang for
-    half a minute on a laptop whose DNS server is out of reach.  The lookup
-    runs in a helper thread that is simply left behind when it takes too long.
-    """
-    import socket
-    import threading
-    import urllib.parse
-
-    host = urllib.parse.urlsplit(url).hostname
-    outcome = []
-
-    def look_up():
-        try:
-            outcome.append(socket.getaddrinfo(host, 443))
-        except OSError as error:
-            outcome.append(error)
-
-    thread = threading.Thread(target=look_up, daemon=True)
-    thread.start()
-    thread.join(timeout)
-    if not outcome:
-        raise TimeoutError(f"looking up {host} took more than {timeout} s")
-    if isinstance(outcome[0], OSError):
-        raise outcome[0]
-
-
 def _download_file(url, target):
     """Download ``url`` to a new temporary file beside ``target``; return its path."""
     import urllib.request  # Imported here: only a download needs it.
 
-    _resolve_host(url)
+    # The timeout does not cover the lookup of the host's name, which can take
+    # half a minute where no DNS server answers; only a first download pays it.
     with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_SECONDS) as response:
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")

@@ -29,7 +29,7 @@ class Example:
     slide: str                      # the slide's title
     lecture: str                    # the result as the slide states it
     lecture_accuracy: float = None  # the slide's test accuracy, where it gives one
-    kind: str = "fundamentals"      # "fundamentals", "display", "model" or "study"
+    kind: str = "fundamentals"      # "fundamentals", "display", "model", "study" or "demo"
     overtrains: bool = None         # the lecture's verdict (model scripts)
     dropout_of: str = None          # the script this one adds Dropout to (same epochs)
     tiny: tuple = ()                # options of the test run (tests/, notebooks' test)
@@ -54,6 +54,9 @@ EXAMPLES = (
             tiny=("--steps", "200")),
     Example("tf_intro", "simple example using TensorFlow", "Bayes limit 0.921", 0.921,
             tiny=("--epochs", "3", "--samples", "300"), quick=("--epochs", "3")),
+    Example("playground", "simple example using TensorFlow: a live playground",
+            "presets: Bayes limit 0.921, xor needs a hidden layer, spiral needs depth",
+            kind="demo", tiny=("--epochs", "2", "--points", "100"), quick=("--preset", "xor")),
     Example("activationFunctions", "activation functions", "numpy = keras.activations"),
     Example("networkByHand", "forward propagation, losses, initialization", "by hand = Keras",
             tiny=("--epochs", "2"), quick=("--epochs", "2")),
@@ -69,6 +72,9 @@ EXAMPLES = (
     Example("convolutionPooling", "convolution, pooling", "28 -> 26 -> 13 -> 11 -> 5",
             uses_data=True),
     _model("CNN_MNIST_digits_tf", "CNN for MNIST digits", "at least 0.99", 0.99, False),
+    # A demo: draw a digit (or give a photo) and watch the two MNIST networks answer.
+    Example("drawDigit", "CNN for MNIST digits", "a drawn digit, the MLP's and the CNN's answer",
+            kind="demo", tiny=TINY_MODEL, uses_data=True),
     _model("clothingSequential", "clothing: sequential", "87.7 % (overtrains)", 0.877, True),
     _model("clothingSequentialDropout", "clothing: with Dropout", "88.2 %", 0.882, False,
            dropout_of="clothingSequential"),

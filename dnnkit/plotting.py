@@ -10,15 +10,9 @@ script ever blocks or crashes for want of a window.
 
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 from dnnkit.errors import UserError
-
-# The user's umask, for the permissions of saved figures (os.umask can only be
-# read by setting it, so it is set straight back).
-_UMASK = os.umask(0)
-os.umask(_UMASK)
 
 
 def _has_display():
@@ -28,23 +22,15 @@ def _has_display():
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-# The backend dnnkit chose ("Agg" without a display), or None when it left the
-# choice to matplotlib; set when pyplot is first imported, for tests and readers.
-CHOSEN_BACKEND = None
-
-
 def _choose_backend():
     """Use the headless Agg backend when no display exists and none was chosen.
 
     A backend chosen from outside (``MPLBACKEND``, matplotlibrc) always wins.
-    Returns the backend chosen here, or None.
     """
     import matplotlib
 
     if "MPLBACKEND" not in os.environ and not _has_display():
         matplotlib.use("Agg")
-        return "Agg"
-    return None
 
 
 def pyplot():
@@ -53,13 +39,8 @@ def pyplot():
     matplotlib takes most of a second to import, so it is imported only when
     the first figure is made: ``--help`` and bad options answer at once.
     """
-    global CHOSEN_BACKEND
     if "matplotlib.pyplot" not in sys.modules:
-        from dnnkit import runtime
-
-        runtime.import_big_package("matplotlib")
-        CHOSEN_BACKEND = _choose_backend()  # before pyplot is imported
-        runtime.import_big_package("matplotlib.pyplot")
+        _choose_backend()  # before pyplot is imported
     import matplotlib.pyplot as plt
 
     return plt
@@ -79,28 +60,24 @@ def save_figure(fig, name, outdir="figures", dpi=100):
     Nothing is returned, so that a notebook cell ending in ``save_figure(...)``
     shows the figure and the line, not the path a second time.
 
-    The PNG is written to a temporary file in the same folder and renamed into
-    place when complete, so an interrupted run or two scripts writing at the
-    same time never leave a half-written figure.
+    The PNG is written to a temporary file ``.name.<process id>.png.tmp`` in
+    the same folder and renamed into place when complete, so an interrupted
+    run, or two scripts writing at the same time, never leave a half-written
+    figure.
     """
     outdir = Path(outdir)
     path = outdir / f"{name}.png"
+    temporary = outdir / f".{name}.{os.getpid()}.png.tmp"
     try:
         outdir.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=outdir, prefix=f".{name}.", suffix=".png.tmp")
         try:
-            with os.fdopen(handle, "wb") as stream:
-                # No bbox_inches="tight": the figures are laid out already (see
-                # tight_layout), and a tight bounding box would draw every figure twice.  zlib level 1
-                # compresses these flat-coloured figures almost as well as the
-                # default level 6, in half the time.
-                fig.savefig(stream, format="png", dpi=dpi, pil_kwargs={"compress_level": 1})
-            # mkstemp creates the file readable by its owner only; give the
-            # figure the usual permissions of a new file.
-            os.chmod(temporary, 0o666 & ~_UMASK)
+            # No bbox_inches="tight": the figures are laid out already (see
+            # tight_layout), and a tight bounding box would draw every figure twice.
+            with open(temporary, "wb") as stream:
+                fig.savefig(stream, format="png", dpi=dpi)
             os.replace(temporary, path)
         except BaseException:
-            Path(temporary).unlink(missing_ok=True)  # Python 3.8 has missing_ok
+            temporary.unlink(missing_ok=True)
             raise
     except OSError as error:
         raise UserError(f"cannot write figure {path} ({error.strerror or error}): "
@@ -109,17 +86,11 @@ def save_figure(fig, name, outdir="figures", dpi=100):
 
 
 def tight_layout(fig):
-    """Lay ``fig`` out now with ``fig.tight_layout()``, so that saving draws it once.
+    """``fig.tight_layout()``, so that saving draws the figure only once (see compat)."""
+    from dnnkit import compat
 
-    From matplotlib 3.6 on, ``tight_layout()`` leaves a placeholder layout
-    engine on the figure: it lays out nothing, but makes ``savefig`` draw the
-    whole figure twice (a first draw to run the engine).  The public
-    ``set_layout_engine(None)`` (3.6 and newer) removes it.  Up to 3.5,
-    ``tight_layout()`` leaves nothing behind and that method does not exist.
-    """
     fig.tight_layout()
-    if hasattr(fig, "set_layout_engine"):  # matplotlib 3.6 and newer
-        fig.set_layout_engine(None)
+    compat.remove_layout_engine(fig)
 
 
 def can_show():
@@ -261,18 +232,15 @@ def plot_image_grid(images, labels, class_names=None, predicted=None, columns=8,
     return fig
 
 
-# The height of the written grey values' digits, in cells of the image (data
-# units): at the figure's size a cell is about 17 points, so this is the 4-point
-# type the slide uses.  In data units, the numbers grow when a reader zooms in.
-PIXEL_VALUE_SIZE = 0.24
-
-
 def plot_pixel_values(image, label=None, annotate=True):
     """One image as a heat map of its grey values (0-255) with a colour bar.
 
-    With ``annotate`` every pixel's value is written in its cell, as on the
-    slide "28 x 28 array with greyscale values".
+    With ``annotate`` every non-zero pixel's value is written in its cell, white
+    on dark and black on light cells, as on the slide "28 x 28 array with
+    greyscale values".
     """
+    import numpy as np
+
     fig, ax = subplots(figsize=(9, 8))
     mesh = ax.imshow(image, cmap="gray_r", vmin=0, vmax=255)
     fig.colorbar(mesh, ax=ax, label="grey value (0-255); divide by 255 for [0, 1]")
@@ -280,58 +248,13 @@ def plot_pixel_values(image, label=None, annotate=True):
     ax.set_ylabel("row")
     ax.set_title(f"{image.shape[0]} x {image.shape[1]} grey values"
                  + (f" (label: {label})" if label is not None else ""))
-    tight_layout(fig)  # before the numbers: they stay inside the axes anyway
+    tight_layout(fig)  # before the numbers, which stay inside the axes: it need not measure them
     if annotate:
-        _write_pixel_values(ax, image, size=PIXEL_VALUE_SIZE)
+        for row, column in zip(*np.nonzero(image)):
+            value = int(image[row, column])
+            ax.text(column, row, str(value), ha="center", va="center", fontsize=4,
+                    color="white" if value > 128 else "black")
     return fig
-
-
-def _write_pixel_values(ax, image, size):
-    """Write every non-zero grey value in its cell: white on dark, black on light cells.
-
-    The numbers are drawn as the outlines of their glyphs (matplotlib's
-    ``TextPath``), ``size`` high in data units (cells), all in one
-    ``PathCollection`` in data coordinates: a 28 x 28 image has up to a few
-    hundred numbers (433 in the first Fashion-MNIST image), and as many
-    ``ax.text`` objects took 0.4-0.8 s here to lay out and draw; one
-    collection takes a few hundredths of a second.
-    """
-    import numpy as np
-    from matplotlib.collections import PathCollection
-    from matplotlib.path import Path
-    from matplotlib.textpath import TextPath
-    from matplotlib.transforms import Affine2D
-
-    def points_of(path):  # its vertices without the "close the outline" markers
-        return path.vertices[path.codes != Path.CLOSEPOLY]
-
-    # The outlines of the ten digits, and how far apart digits stand (in the
-    # usual fonts all digits have the same width, so that numbers line up).
-    digits = {digit: TextPath((0, 0), digit, size=size) for digit in "0123456789"}
-    step = (points_of(TextPath((0, 0), "00", size=size))[:, 0].max()
-            - points_of(digits["0"])[:, 0].max())
-
-    rows, columns = np.nonzero(image)
-    values = [int(value) for value in image[rows, columns]]
-    outlines = {}  # one outline per distinct value, centred on (0, 0)
-    for value in set(values):
-        path = Path.make_compound_path(*(
-            digits[digit].transformed(Affine2D().translate(position * step, 0))
-            for position, digit in enumerate(str(value))))
-        # The centre of the outline's points (Path.get_extents, which solves
-        # for the curves' extrema, is a hundred times slower).
-        points = points_of(path)
-        centre = (points.min(axis=0) + points.max(axis=0)) / 2
-        # Upside down: the image's rows count downwards (y axis inverted).
-        outlines[value] = path.transformed(Affine2D().translate(*-centre).scale(1, -1))
-    numbers = PathCollection(
-        [outlines[value].transformed(Affine2D().translate(column, row))
-         for value, row, column in zip(values, rows.tolist(), columns.tolist())],
-        transform=ax.transData,
-        facecolors=["white" if value > 128 else "black" for value in values],
-        edgecolors="none", label="pixel values")
-    numbers.pixel_values = values  # what is written where, for tests and readers
-    ax.add_collection(numbers, autolim=False)
 
 
 def plot_class_counts(labels, class_names, title="Images per class in the training set"):

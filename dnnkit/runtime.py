@@ -104,39 +104,23 @@ def seed_int(text):
     return value
 
 
-class _HelpFormatter(argparse.HelpFormatter):
-    """Show an option's default in ``--help`` only where it says something."""
-
-    def _get_help_string(self, action):
-        text = action.help or ""
-        default = action.default
-        if "default" not in text and not any(default is value for value in
-                                             (None, False, argparse.SUPPRESS)):
-            text += " (default: %(default)s)"
-        return text
-
-
 def make_parser(doc, *, epochs=None, batch_size=None, data=False, cpu=None, seed=DEFAULT_SEED,
                 models=False):
-    """Build the argument parser every script starts from.
+    """The argument parser every script starts from; ``doc``'s first line is its description.
 
-    ``doc`` is the script's docstring: its first line becomes the description.
-    Every script gets ``--seed``, ``--outdir`` and ``--no-show``.  Scripts that
-    train a model (``epochs`` given) also get ``--epochs``, ``--batch-size``
-    and ``--cpu`` (``cpu=True`` gives ``--cpu`` alone to other TensorFlow
-    scripts); scripts that read MNIST or Fashion-MNIST (``data=True``) get
-    ``--data-dir`` and ``--no-sample``, and ``--max-samples`` if they train;
-    the six model scripts (``models=True``) get ``--models-dir``,
-    ``--pretrained`` and ``--live`` (:mod:`dnnkit.saved`, :mod:`dnnkit.live`).
-    The defaults are the lecture's settings, so that running a script with no arguments
-    reproduces the slide.
+    Every script gets ``--seed``, ``--outdir`` and ``--no-show``; a training
+    script (``epochs``) ``--epochs``, ``--batch-size`` and ``--cpu`` (``cpu=True``
+    gives ``--cpu`` alone); a script that reads MNIST or Fashion-MNIST
+    (``data=True``) ``--data-dir`` and ``--no-sample``, and ``--max-samples`` and
+    ``--early-stopping`` if it trains; the six model scripts (``models=True``)
+    ``--models-dir``, ``--pretrained`` and ``--live`` (:mod:`dnnkit.saved`,
+    :mod:`dnnkit.live`).  The defaults are the lecture's settings.
     """
     lines = (doc or "").strip().splitlines()
     description = lines[0] if lines else None
-    parser = argparse.ArgumentParser(
-        description=description,
-        formatter_class=_HelpFormatter,
-    )
+    # ArgumentDefaultsHelpFormatter writes every option's default into --help.
+    parser = argparse.ArgumentParser(description=description,
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     if epochs is not None:
         parser.add_argument("--epochs", type=positive_int, default=epochs,
                             help="number of passes over the training data")
@@ -158,8 +142,8 @@ def make_parser(doc, *, epochs=None, batch_size=None, data=False, cpu=None, seed
                                 help="stop when the validation loss has not fallen for PATIENCE "
                                      "epochs and keep the best epoch's weights")
         parser.add_argument("--data-dir", default=None, metavar="DIR",
-                            help="folder holding mnist/ and fashion-mnist/ "
-                                 "(default: $DNN_DATA_DIR, then the Keras cache)")
+                            help="folder holding mnist/ and fashion-mnist/; "
+                                 "without it $DNN_DATA_DIR, then the Keras cache")
         parser.add_argument("--no-sample", action="store_true",
                             help="fail instead of falling back to the small sample "
                                  "shipped with the repository")
@@ -167,7 +151,7 @@ def make_parser(doc, *, epochs=None, batch_size=None, data=False, cpu=None, seed
         parser.add_argument("--models-dir", metavar="DIR",
                             default=os.environ.get(MODELS_DIR_VARIABLE) or DEFAULT_MODELS_DIR,
                             help="folder for the trained network and its history "
-                                 "(default: $DNN_MODELS_DIR, then models)")
+                                 "($DNN_MODELS_DIR where set)")
         parser.add_argument("--pretrained", action="store_true",
                             help="do not train: load the network saved in --models-dir "
                                  "by an earlier run and show its results")
@@ -290,6 +274,29 @@ class TrainingInterrupted(KeyboardInterrupt):
         self.epochs_completed = epochs_completed
 
 
+def import_package(name, fix, optional=False):
+    """Import the package ``name``; if it cannot be imported, say why and how to fix it.
+
+    A package can be installed and still fail to import: iminuit 2.20 and
+    newer on numpy 1.19 (the lab's) fail with "No module named
+    'numpy.typing'".  Only ImportError (ModuleNotFoundError included) is
+    caught: it is what a missing or mismatched package raises.  A package the
+    script needs raises :class:`UserError` (one line: the package, the reason,
+    the fix); an ``optional`` one, one comparison among several, prints that
+    line and returns ``None``, and the script runs the rest.
+    """
+    import importlib
+
+    try:
+        return importlib.import_module(name)
+    except ImportError as error:
+        message = f"{name} cannot be imported ({error}): {fix}"
+        if not optional:
+            raise UserError(message) from None
+        print(f"Skipped: {message}")
+        return None
+
+
 def launched_as_notebook_kernel():
     """True in a Jupyter kernel (a script opened as a notebook in VS Code, Spyder or Jupyter).
 
@@ -381,19 +388,12 @@ def plain_keras():
 def enable_onednn(environ=None, machine=None):
     """Switch on TensorFlow's oneDNN CPU kernels on x86-64, unless the user chose.
 
-    TensorFlow uses its oneDNN (Intel MKL-DNN) kernels by default only on CPUs
-    with AVX-512 VNNI, AVX-512 BF16 or AMX, i.e. recent Intel server chips.
-    On every other x86-64 CPU (AMD, most laptops) it falls back to slower
-    generic kernels, although oneDNN runs there too: the kernels of the MNIST
-    CNN's training step took 27 ms with oneDNN instead of 44 ms on an AMD
-    machine without AVX-512 VNNI (``benchmarks/bench_cnn_ops.py``,
-    benchmarks/README.md).
-    Results differ in the last digits, from another order of floating-point
-    additions.
-
-    Must run before TensorFlow is imported.  A value the user set for
-    ``TF_ENABLE_ONEDNN_OPTS`` (``0`` to switch it off) is left alone.
-    Returns the value now in force, or ``None`` where nothing was set.
+    TensorFlow uses them by default only on recent Intel server chips (AVX-512
+    VNNI, BF16 or AMX); elsewhere it falls back to slower generic kernels: the
+    MNIST CNN's training step took 27 ms with oneDNN instead of 44 ms on an AMD
+    machine (``benchmarks/bench_cnn_ops.py``).  Results differ in the last
+    digits.  Must run before TensorFlow is imported; a ``TF_ENABLE_ONEDNN_OPTS``
+    the user set is left alone.  Returns the value in force, or ``None``.
     """
     environ = os.environ if environ is None else environ
     machine = (platform.machine() if machine is None else machine).lower()
@@ -402,66 +402,23 @@ def enable_onednn(environ=None, machine=None):
     return environ.get("TF_ENABLE_ONEDNN_OPTS")
 
 
-def import_big_package(name):
-    """Import the module ``name`` with Python's garbage collector paused, then freeze.
-
-    Importing matplotlib or TensorFlow creates hundreds of thousands of
-    objects that live as long as the program.  The collector, which runs
-    every few hundred new objects, would search them again and again for
-    reference cycles that are not there, during the import and once more
-    when the program exits.  So it is paused during the import, and then
-    every object that exists is frozen (``gc.freeze()``): the collector skips
-    them from then on.  Objects are still freed as soon as nothing refers to
-    them; only cycles among the frozen objects stay (the modules' own, which
-    live until the end anyway).  ``benchmarks/bench_startup.py`` measures
-    the gain.
-    """
-    import gc
-    import importlib
-
-    if name in sys.modules:
-        return sys.modules[name]
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        module = importlib.import_module(name)
-    finally:
-        if was_enabled:
-            gc.enable()
-    gc.freeze()
-    return module
-
-
 def import_tensorflow():
-    """Import TensorFlow without its C++ start-up noise, and return the module.
+    """Import TensorFlow with its C++ start-up log held back, and return the module.
 
-    On a machine without NVIDIA drivers TensorFlow prints several lines about
+    On a machine without NVIDIA drivers TensorFlow logs several lines about
     CUDA it could not find, which alarm students for no reason.  Unless the
-    user set ``TF_CPP_MIN_LOG_LEVEL`` (to see TensorFlow's own log), the log
-    level is raised and the lines written during the import are held back; if
-    the import fails, they are shown with the error.
+    user chose a level, ``TF_CPP_MIN_LOG_LEVEL=2`` (TensorFlow's documented
+    switch) keeps back its C++ information and warnings, and TensorFlow's
+    Python logger shows errors only.  A few lines written before TensorFlow's
+    logging starts may remain.
     """
-    if "tensorflow" in sys.modules:
-        return sys.modules["tensorflow"]
-    if not plain_keras():
-        enable_onednn()
-    if "TF_CPP_MIN_LOG_LEVEL" in os.environ:
-        return import_big_package("tensorflow")
-    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
-    sys.stderr.flush()
-    saved_stderr = os.dup(2)
-    with tempfile.TemporaryFile() as held_back:
-        os.dup2(held_back.fileno(), 2)
-        try:
-            tensorflow = import_big_package("tensorflow")
-        except BaseException:
-            os.dup2(saved_stderr, 2)
-            held_back.seek(0)
-            sys.stderr.write(held_back.read().decode(errors="replace"))
-            raise
-        finally:
-            os.dup2(saved_stderr, 2)
-            os.close(saved_stderr)
+    if "tensorflow" not in sys.modules:
+        if not plain_keras():
+            enable_onednn()
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tensorflow
+
+    tensorflow.get_logger().setLevel("ERROR")
     return tensorflow
 
 
@@ -477,15 +434,11 @@ def setup_tensorflow(args):
 
 
 def setup_device(force_cpu=False, tf_config=None):
-    """Pick the device for training and describe it in one line.
+    """Pick the device and describe it: ``Device: GPU 0 (NVIDIA Quadro P1000)``, ``Device: CPU ...``.
 
-    On a GPU, memory growth is switched on before first use, so that
-    TensorFlow takes memory as needed instead of the whole card at once
-    (the lab's Quadro P1000 has 4 GB).  ``force_cpu`` hides the GPUs.
-    ``tf_config`` is ``tf.config`` (the tests pass a fake one).
-
-    Returns a line such as ``Device: GPU 0 (NVIDIA Quadro P1000)`` or
-    ``Device: CPU (no GPU visible)``.
+    On a GPU, memory growth is switched on before first use (TensorFlow takes
+    memory as needed, not the lab's whole 4 GB card); ``force_cpu`` hides the
+    GPUs.  ``tf_config`` is ``tf.config`` (the tests pass a fake one).
     """
     if tf_config is None:
         tf_config = import_tensorflow().config
@@ -522,33 +475,26 @@ def running_under_test_or_ci():
 # ---------------------------------------------------------------------------
 # Data for a script
 # ---------------------------------------------------------------------------
-def load_data(args, dataset, meanwhile=None):
+def load_data(args, dataset):
     """Load ``dataset`` ("mnist" or "fashion_mnist") as the command line asks.
+
+    Returns ``(x_train, y_train), (x_test, y_test)``; see :func:`load_data_and_source`.
+    """
+    return load_data_and_source(args, dataset)[0]
+
+
+def load_data_and_source(args, dataset):
+    """``((x_train, y_train), (x_test, y_test)), source``, as the command line asks.
 
     Honours ``--data-dir`` and ``--no-sample``, and with ``--max-samples N``
     keeps a stratified subset of N training images (the test set stays
-    whole, so that test accuracies remain comparable).
-
-    ``meanwhile``, a function, is called in this thread while the data are
-    read in another: the display scripts import matplotlib meanwhile, which
-    takes about as long.  (Reading is mostly decompression, during which zlib
-    lets the other thread run.)
+    whole, so that test accuracies remain comparable).  ``source`` is the
+    :class:`dnnkit.data.Source` that says where the data were found.
     """
     from dnnkit import data, preprocessing
 
-    def read():
-        return data.load_dataset(
-            dataset, data_dir=args.data_dir, allow_sample=False if args.no_sample else None)
-
-    if meanwhile is None:
-        (x_train, y_train), (x_test, y_test) = read()
-    else:
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="load_data") as executor:
-            reading = executor.submit(read)
-            meanwhile()
-            (x_train, y_train), (x_test, y_test) = reading.result()
+    (x_train, y_train), (x_test, y_test), source = data.load_dataset_and_source(
+        dataset, data_dir=args.data_dir, allow_sample=False if args.no_sample else None)
     max_samples = getattr(args, "max_samples", None)
     if max_samples is not None:
         import numpy as np
@@ -564,4 +510,4 @@ def load_data(args, dataset, meanwhile=None):
             x_train, y_train = preprocessing.stratified_subset(
                 x_train, y_train, max_samples, seed=args.seed)
             print(f"Training on a stratified subset of {len(x_train)} images (--max-samples).")
-    return (x_train, y_train), (x_test, y_test)
+    return ((x_train, y_train), (x_test, y_test)), source

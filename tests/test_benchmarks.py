@@ -1,5 +1,5 @@
 """The benchmarks: which epochs count, how the ratio is formed, which kernels are timed,
-how the paired workers run the scripts and talk to the parent."""
+how the paired workers run the scripts and report to the parent."""
 
 import pytest
 
@@ -84,15 +84,14 @@ def test_worker_environment_chooses_the_path(monkeypatch):
     monkeypatch.setenv("DNN_PLAIN_KERAS", "1")
     monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "1")
     args = SimpleNamespace(epochs=3, seed=5, max_samples=2000, data_dir="/data")
-    baseline_command, baseline = bench_training.worker_command("baseline", "mlp", args, True)
-    ours_command, ours = bench_training.worker_command("ours", "mlp", args, True)
+    baseline_command, baseline = bench_training.worker_command("baseline", "mlp", args)
+    ours_command, ours = bench_training.worker_command("ours", "mlp", args)
 
     assert baseline["DNN_PLAIN_KERAS"] == "1" and "TF_ENABLE_ONEDNN_OPTS" not in baseline
     assert "DNN_PLAIN_KERAS" not in ours and ours["TF_ENABLE_ONEDNN_OPTS"] == "1"
     for command in (baseline_command, ours_command):
         assert command[command.index("--epochs") + 1] == "3"
         assert command[command.index("--max-samples") + 1] == "2000"
-        assert "--paired" in command
 
 
 def test_the_script_gets_the_benchmark_settings(tmp_path):
@@ -148,21 +147,17 @@ def test_measurements_come_from_the_scripts_globals():
 _FAKE_WORKER = r'''
 import json, sys
 print("Device: CPU (no GPU visible)")
-print("Model: \"mlp\"  -- a line that merely mentions BENCH-WAITING")
+print("Model: \"mlp\"  -- a line that merely mentions BENCH-RESULT")
 for epoch in (1, 2):
-    print("BENCH-WAITING", flush=True)
-    assert sys.stdin.readline().strip() == "go"
     print(f"Epoch {epoch}/2")
-print("BENCH-WAITING", flush=True)
-assert sys.stdin.readline().strip() == "go"
 print("Test accuracy: 0.9000")
 print("BENCH-RESULT " + json.dumps({"path": sys.argv[1]}), flush=True)
 '''
 
 
 def test_run_pair_passes_over_the_scripts_own_output(tmp_path, monkeypatch):
-    """The workers' stdout carries the script's printout too: only lines that start
-    with the benchmark's prefixes count."""
+    """The workers' stdout carries the script's printout too: only the line that starts
+    with the benchmark's prefix counts."""
     import sys
 
     worker = tmp_path / "fake_worker.py"
@@ -186,13 +181,3 @@ def test_run_pair_reports_a_failed_worker_in_one_line(tmp_path, monkeypatch):
     with pytest.raises(UserError, match=r"^the (baseline|ours) run of cnn failed "
                                         r"\(exit code 2\): Error: no data here$"):
         bench_training.run_pair("cnn", None, order=("ours", "baseline"))
-
-
-# -- Start-up ----------------------------------------------------------------
-def test_startup_benchmark_times_every_example_script():
-    from benchmarks import bench_startup
-
-    scripts = bench_startup.example_scripts()
-    assert {"MLP_MNIST_digits_tf.py", "clothingCNNDropout.py", "display_HandWrt.py",
-            "intro.py"} <= set(scripts)
-    assert "reproduce.py" not in scripts

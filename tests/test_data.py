@@ -12,7 +12,6 @@ import re
 import struct
 import subprocess
 import sys
-import time
 import tracemalloc
 import urllib.error
 import zipfile
@@ -192,7 +191,7 @@ def test_read_idx_reports_damaged_gzip_length(tmp_path):
     packed = bytearray(gzip.compress(idx_bytes(np.zeros(4, np.uint8))))
     packed[-1] ^= 0xFF  # The length (ISIZE) in the gzip trailer.
     path = write_file(tmp_path / "labels.gz", bytes(packed))
-    assert "has damaged compressed data (length check failed" in read_error(data.read_idx, path)
+    assert "has damaged compressed data (Incorrect length" in read_error(data.read_idx, path)
 
 
 def test_read_idx_reads_concatenated_gzip_members_like_gzipfile(tmp_path):
@@ -206,16 +205,19 @@ def test_read_idx_reads_concatenated_gzip_members_like_gzipfile(tmp_path):
     assert "has damaged compressed data" in read_error(data.read_idx, path)
 
 
-@pytest.mark.parametrize("piece", [1, 7, 4096, 10**9])
-def test_gunzip_reader_gives_the_same_bytes_in_pieces_of_any_size(piece):
-    content = np.random.default_rng(0).integers(0, 4, 50_000, dtype=np.uint8).tobytes()
-    reader = data._GunzipReader(gzip.compress(content, compresslevel=1) * 2)
-    pieces = iter(lambda: reader.read(piece), b"")
-    assert b"".join(pieces) == content * 2
-    cut = data._GunzipReader(gzip.compress(content)[:-100])
-    with pytest.raises(EOFError):
-        while cut.read(piece):
-            pass
+@pytest.mark.parametrize("reader, error", [("read_idx", TypeError), ("read_npz", KeyError),
+                                           ("read_npz", IndexError)])
+def test_a_bug_in_the_reader_is_raised_not_reported_as_a_damaged_file(tmp_path, monkeypatch,
+                                                                       reader, error):
+    """A programming error must not become "file damaged, delete it": it is raised as it is."""
+    def buggy_check(*arguments, **keywords):
+        raise error("a bug in dnnkit")
+
+    monkeypatch.setattr(data, "_check_shape", buggy_check)
+    path = (write_file(tmp_path / "images", idx_bytes(make_arrays(2, 1)["x_train"]))
+            if reader == "read_idx" else write_npz(tmp_path / "mnist.npz", make_arrays(2, 1)))
+    with pytest.raises(error, match="a bug in dnnkit"):
+        getattr(data, reader)(path)
 
 
 @pytest.mark.parametrize("header, expected_words", [
@@ -251,13 +253,11 @@ def test_read_idx_huge_header_fails_fast_without_allocating(tmp_path, compress):
     header = struct.pack(">BBBBIII", 0, 0, 0x08, 3, 0xFFFFFFFF, 28, 28)  # Claims 3.4 TB of images.
     path = write_file(tmp_path / "images", header + bytes(1000), compress)
     tracemalloc.start()
-    started = time.perf_counter()
     try:
         message = read_error(data.read_idx, path)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert time.perf_counter() - started < 1.0
     assert peak < 4 * 2**20
     assert f"expected {16 + 0xFFFFFFFF * 784} bytes" in message and "found 1016" in message
 
@@ -353,22 +353,22 @@ def test_lookup_order_data_dir_then_keras_cache_then_system_then_sample(places, 
         (None, "system", 5, places["system"]),
     ]
     for data_dir, kind, train_count, path in expected:
-        (x_train, _), _ = data.load_fashion_mnist(data_dir=data_dir)
-        assert (len(x_train), data.LAST_SOURCE["kind"], data.LAST_SOURCE["path"]) == (train_count, kind, str(path))
+        (x_train, _), _, source = data.load_dataset_and_source("fashion_mnist", data_dir=data_dir)
+        assert (len(x_train), source.kind, source.path) == (train_count, kind, str(path))
         assert capsys.readouterr().out == f"Data: Fashion-MNIST from {path} ({train_count} train, 3 test images)\n"
         for file in path.iterdir():  # Take this source away: the next one must be used.
             file.unlink()
 
-    (x_train, _), _ = data.load_fashion_mnist()
-    assert data.LAST_SOURCE["kind"] == "sample" and len(x_train) == 3000
+    (x_train, _), _, source = data.load_dataset_and_source("fashion_mnist")
+    assert source.kind == "sample" and len(x_train) == 3000
 
 
 def test_data_dir_argument_beats_environment_variable(places, monkeypatch, tmp_path):
     write_idx_folder(places["data_dir"] / "mnist", make_arrays(4, 2))
     write_idx_folder(tmp_path / "other" / "mnist", make_arrays(9, 2))
     monkeypatch.setenv("DNN_DATA_DIR", str(tmp_path / "other"))
-    (x_train, _), _ = data.load_mnist(verbose=False)
-    assert len(x_train) == 9 and data.LAST_SOURCE["kind"] == "data_dir"
+    (x_train, _), _, source = data.load_dataset_and_source("mnist", verbose=False)
+    assert len(x_train) == 9 and source.kind == "data_dir"
     (x_train, _), _ = data.load_mnist(data_dir=places["data_dir"], verbose=False)
     assert len(x_train) == 4
 
@@ -383,8 +383,9 @@ def test_data_dir_layouts(places, layout):
         "npz": lambda: write_npz(data_dir / "mnist.npz", arrays),
         "npz-in-folder": lambda: write_npz(data_dir / "mnist" / "mnist.npz", arrays),
     }[layout]()
-    assert_arrays_equal(data.load_mnist(data_dir=data_dir, verbose=False), arrays)
-    assert data.LAST_SOURCE["path"] == str(expected_path)
+    *loaded, source = data.load_dataset_and_source("mnist", data_dir=data_dir, verbose=False)
+    assert_arrays_equal(loaded, arrays)
+    assert source.path == str(expected_path)
 
 
 def test_named_folder_without_data_is_an_error_not_a_fall_through(places, monkeypatch):
@@ -411,8 +412,9 @@ def test_keras_cache_is_found_under_home_without_keras_home(places, monkeypatch)
     monkeypatch.delenv("KERAS_HOME")
     arrays = make_arrays(4, 2)
     path = write_npz(places["home"] / ".keras" / "datasets" / "mnist.npz", arrays)
-    assert_arrays_equal(data.load_mnist(verbose=False), arrays)
-    assert data.LAST_SOURCE["kind"] == "keras_cache" and data.LAST_SOURCE["path"] == str(path)
+    *loaded, source = data.load_dataset_and_source("mnist", verbose=False)
+    assert_arrays_equal(loaded, arrays)
+    assert source.kind == "keras_cache" and source.path == str(path)
 
 
 def test_images_and_labels_files_must_match_in_count(places):
@@ -429,7 +431,7 @@ def test_images_and_labels_files_must_match_in_count(places):
 
 @pytest.mark.parametrize("name, title", [("mnist", "MNIST"), ("fashion_mnist", "Fashion-MNIST")])
 def test_falls_back_to_shipped_sample_with_one_warning_line(places, capsys, name, title):
-    (x_train, y_train), (x_test, y_test) = data.load_dataset(name)
+    (x_train, y_train), (x_test, y_test), source = data.load_dataset_and_source(name)
     assert (x_train.shape, y_train.shape, x_test.shape, y_test.shape) == ((3000, 28, 28), (3000,), (1000, 28, 28), (1000,))
     captured = capsys.readouterr()
     assert captured.out == f"Data: {title} from shipped sample data/samples/{name}_sample.npz (3000 train, 1000 test images)\n"
@@ -437,10 +439,10 @@ def test_falls_back_to_shipped_sample_with_one_warning_line(places, capsys, name
     assert len(warning_lines) == 1 and warning_lines[0].startswith("Warning:")
     assert "3000 train, 1000 test images" in warning_lines[0] and "accuracy will be lower" in warning_lines[0]
     assert "DNN_DATA_DIR" in warning_lines[0]
-    assert data.LAST_SOURCE == {
-        "dataset": name, "source": f"shipped sample data/samples/{name}_sample.npz", "kind": "sample",
-        "path": str(data.SAMPLE_DIR / f"{name}_sample.npz"), "n_train": 3000, "n_test": 1000, "is_sample": True,
-    }
+    assert source == data.Source(
+        dataset=name, source=f"shipped sample data/samples/{name}_sample.npz", kind="sample",
+        path=str(data.SAMPLE_DIR / f"{name}_sample.npz"), n_train=3000, n_test=1000)
+    assert source.is_sample and captured.out == source.line + "\n"
 
 
 @pytest.mark.parametrize("refuse_by", ["argument", "environment"])
@@ -513,8 +515,10 @@ def test_class_names_and_data_set_names():
 def test_load_dataset_accepts_fashion_mnist_with_hyphen(places):
     arrays = make_arrays(3, 2)
     write_npz(places["data_dir"] / "fashion_mnist.npz", arrays)
-    assert_arrays_equal(data.load_dataset("fashion-mnist", data_dir=places["data_dir"], verbose=False), arrays)
-    assert data.LAST_SOURCE["dataset"] == "fashion_mnist"
+    *loaded, source = data.load_dataset_and_source("fashion-mnist", data_dir=places["data_dir"],
+                                                   verbose=False)
+    assert_arrays_equal(loaded, arrays)
+    assert source.dataset == "fashion_mnist"
 
 
 # ---------------------------------------------------------------------------
@@ -572,7 +576,6 @@ def online(places, monkeypatch):
 
     def install(server):
         monkeypatch.setattr("urllib.request.urlopen", server.urlopen)
-        monkeypatch.setattr(data, "_resolve_host", lambda url: None)  # the fake server's name
         return renames
     return install
 
@@ -582,8 +585,9 @@ def test_download_writes_temporary_files_then_renames_them(places, online, capsy
     folder = places["keras"] / "fashion-mnist"
     server = FakeServer(fashion_files(arrays), folder)
     renames = online(server)
-    assert_arrays_equal(data.load_fashion_mnist(), arrays)
-    assert data.LAST_SOURCE["kind"] == "download" and data.LAST_SOURCE["path"] == str(folder)
+    *loaded, source = data.load_dataset_and_source("fashion_mnist")
+    assert_arrays_equal(loaded, arrays)
+    assert source.kind == "download" and source.path == str(folder)
     assert sorted(path.name for path in folder.iterdir()) == sorted(f"{name}.gz" for name in IDX_NAMES)
     assert len(renames) == 4
     for source, target in renames:
@@ -629,8 +633,8 @@ def test_failed_download_leaves_nothing_behind_and_uses_the_sample(places, onlin
     else:
         del files["t10k-images-idx3-ubyte.gz"]
     online(FakeServer(files, places["keras"] / "fashion-mnist", fail_after))
-    (x_train, _), _ = data.load_fashion_mnist()
-    assert data.LAST_SOURCE["kind"] == "sample" and len(x_train) == 3000
+    (x_train, _), _, source = data.load_dataset_and_source("fashion_mnist")
+    assert source.kind == "sample" and len(x_train) == 3000
     assert [path for path in places["keras"].parent.rglob("*") if path.is_file()] == []
     assert "Note: could not download Fashion-MNIST" in capsys.readouterr().err
 
@@ -641,22 +645,9 @@ def test_failed_download_is_listed_when_sample_is_refused(places, online):
     assert f"download from {data.DOWNLOAD_URL} (failed: URLError" in message
 
 
-def test_host_lookup_gives_up_after_the_timeout(monkeypatch):
-    """urlopen's timeout does not cover the DNS lookup; _resolve_host bounds it."""
-    import socket
-    import time
-
-    monkeypatch.setattr(socket, "getaddrinfo", lambda *arguments: time.sleep(5))
-    start = time.perf_counter()
-    with pytest.raises(TimeoutError, match="took more than 0.2 s"):
-        data._resolve_host("https://example.invalid/x", timeout=0.2)
-    assert time.perf_counter() - start < 2
-
-
 def test_no_download_when_switched_off(places, monkeypatch):
     monkeypatch.setattr("urllib.request.urlopen", lambda *arguments, **keywords: pytest.fail("download attempted"))
-    data.load_mnist(verbose=False)
-    assert data.LAST_SOURCE["kind"] == "sample"
+    assert data.load_dataset_and_source("mnist", verbose=False)[2].kind == "sample"
 
 
 # ---------------------------------------------------------------------------
@@ -702,12 +693,11 @@ def test_full_data_sets_load_with_the_published_checksums():
     expected = sha256_table(readme) if readme.is_file() else FULL_DATA_SHA256
     assert set(FULL_DATA_SHA256) <= set(expected)
     for name, folder in (("mnist", "mnist"), ("fashion_mnist", "fashion-mnist")):
-        started = time.perf_counter()
-        (x_train, y_train), (x_test, y_test) = data.load_dataset(name, data_dir=full_data_dir, verbose=False)
-        assert time.perf_counter() - started < 2.0
+        (x_train, y_train), (x_test, y_test), source = data.load_dataset_and_source(
+            name, data_dir=full_data_dir, verbose=False)
         assert (x_train.shape, y_train.shape, x_test.shape, y_test.shape) == (
             (60000, 28, 28), (60000,), (10000, 28, 28), (10000,))
-        assert data.LAST_SOURCE["kind"] == "data_dir" and not data.LAST_SOURCE["is_sample"]
+        assert source.kind == "data_dir" and not source.is_sample
         for (key, file_name, _), array in zip(data.ARRAYS, (x_train, y_train, x_test, y_test)):
             # Re-encoding the loaded array must give the original file's bytes.
             assert hashlib.sha256(idx_bytes(array)).hexdigest() == expected[f"{folder}/{file_name}"], key

@@ -1,7 +1,9 @@
-"""Tests of the environment files: requirements.txt, environment.yml, setup_env.sh.
+"""Tests of the environment files: requirements.txt, requirements-lab.txt, environment.yml,
+setup_env.sh.
 
-environment.yml is read with a small line-based parser (the file is simple,
-and PyYAML is not one of the project's dependencies).
+The requirement lines are read with ``packaging`` (pip's own rules) and
+environment.yml with PyYAML (both come with the test environment: pytest
+needs packaging, jupytext PyYAML).
 """
 
 import os
@@ -13,85 +15,26 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
+from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUIREMENTS = ROOT / "requirements.txt"
 ENVIRONMENT = ROOT / "environment.yml"
 SETUP = ROOT / "setup_env.sh"
 
-# Packages that need no "which script needs it" comment: pip itself is only the
-# installer of environment.yml's "pip:" section.
-INSTALLER_LINES = {"pip", "pip:"}
-
-
-# ---------------------------------------------------------------------------
-# Parsers
-# ---------------------------------------------------------------------------
-def _split_comment(line):
-    spec, _, comment = line.partition("#")
-    return spec.strip(), comment.strip()
-
 
 def parse_requirements(text):
-    """``{name: (version, comment)}`` of a requirements file with ``name==version`` lines.
-
-    ``2.4.*`` is returned as ``2.4`` (the same pin as conda's ``=2.4``).
-    """
+    """``{name: version}`` of a requirements file of ``name==version`` lines (``2.4.*`` -> ``2.4``)."""
     packages = {}
-    for number, line in enumerate(text.splitlines(), 1):
-        spec, comment = _split_comment(line)
-        if not spec:
-            continue
-        match = re.fullmatch(r"([A-Za-z0-9_.\-]+)==(\d+(?:\.\d+)*)(\.\*)?", spec)
-        assert match, f"requirements.txt line {number}: expected name==version, got {spec!r}"
-        name = match.group(1).lower()
-        assert name not in packages, f"requirements.txt lists {name} twice"
-        packages[name] = (match.group(2), comment)
+    for line in text.splitlines():
+        spec = line.partition("#")[0].strip()
+        if spec:
+            requirement = Requirement(spec)
+            (specifier,) = requirement.specifier
+            assert specifier.operator == "==", f"{spec}: pin it with =="
+            packages[requirement.name.lower()] = specifier.version.replace(".*", "")
     return packages
-
-
-def parse_environment(text):
-    """The parts of a conda environment.yml that the tests check.
-
-    Returns ``{"name": ..., "channels": [...], "conda": {name: (version, comment)},
-    "pip": {name: (version, comment)}, "other": [(item, comment)]}``: conda
-    packages are ``name=version``, pip packages ``name==version`` in the
-    ``- pip:`` list; items without a version land in ``other``.
-    """
-    result = {"name": None, "channels": [], "conda": {}, "pip": {}, "other": []}
-    section = None
-    pip_indent = None
-    for number, line in enumerate(text.splitlines(), 1):
-        spec, comment = _split_comment(line)
-        if not spec:
-            continue
-        indent = len(line) - len(line.lstrip())
-        if indent == 0:
-            key, _, value = spec.partition(":")
-            section, pip_indent = key.strip(), None
-            if key == "name":
-                result["name"] = value.strip()
-            continue
-        assert spec.startswith("- "), f"environment.yml line {number}: expected '- item'"
-        item = spec[2:].strip()
-        if section == "channels":
-            result["channels"].append(item)
-            continue
-        assert section == "dependencies", f"environment.yml line {number}: unexpected {spec!r}"
-        if pip_indent is not None and indent > pip_indent:
-            match = re.fullmatch(r"([A-Za-z0-9_.\-]+)==(\d+(?:\.\d+)*)(\.\*)?", item)
-            assert match, f"environment.yml line {number}: expected name==version, got {item!r}"
-            result["pip"][match.group(1).lower()] = (match.group(2), comment)
-            continue
-        pip_indent = indent if item == "pip:" else None
-        match = re.fullmatch(r"([A-Za-z0-9_.\-]+)=(\d+(?:\.\d+)*)", item)
-        if match:
-            name = match.group(1).lower()
-            assert name not in result["conda"], f"environment.yml lists {name} twice"
-            result["conda"][name] = (match.group(2), comment)
-        else:
-            result["other"].append((item, comment))
-    return result
 
 
 @pytest.fixture(scope="module")
@@ -99,81 +42,18 @@ def requirements():
     return parse_requirements(REQUIREMENTS.read_text())
 
 
-@pytest.fixture(scope="module")
-def environment():
-    return parse_environment(ENVIRONMENT.read_text())
-
-
-def test_the_parsers_understand_both_notations():
-    pip = parse_requirements("numpy==2.4.*   # all\ntensorflow==2.21.0  # models\n# note\n")
-    assert pip == {"numpy": ("2.4", "all"), "tensorflow": ("2.21.0", "models")}
-    conda = parse_environment("name: x\nchannels:\n  - conda-forge\ndependencies:\n"
-                              "  - python=3.12  # why\n  - numpy=2.4  # all\n  - pip\n"
-                              "  - pip:\n      # a comment line\n"
-                              "      - tensorflow==2.21.0  # models\n")
-    assert conda["name"] == "x" and conda["channels"] == ["conda-forge"]
-    assert conda["conda"] == {"python": ("3.12", "why"), "numpy": ("2.4", "all")}
-    assert conda["pip"] == {"tensorflow": ("2.21.0", "models")}
-    assert conda["other"] == [("pip", ""), ("pip:", "")]
-
-
-# ---------------------------------------------------------------------------
-# The two package lists agree
-# ---------------------------------------------------------------------------
-def _versions(packages):
-    return {name: version for name, (version, _) in packages.items()}
-
-
-def test_requirements_and_environment_list_the_same_packages_and_versions(
-        requirements, environment):
-    from_yml = {**_versions(environment["conda"]), **_versions(environment["pip"])}
-    assert "python" in from_yml, "environment.yml must pin python"
+def test_requirements_and_environment_list_the_same_packages_and_versions(requirements):
+    """conda's environment.yml and pip's requirements.txt install the same set."""
+    dependencies = yaml.safe_load(ENVIRONMENT.read_text())["dependencies"]
+    from_yml = {}
+    for item in dependencies:
+        if isinstance(item, dict):  # the pip: section (TensorFlow)
+            from_yml.update(parse_requirements("\n".join(item["pip"])))
+        elif "=" in item:
+            name, _, version = item.partition("=")
+            from_yml[name.lower()] = version
     del from_yml["python"]
-    assert "python" not in requirements
-    assert _versions(requirements) == from_yml
-
-
-def test_tensorflow_comes_from_pip_in_the_conda_environment(requirements, environment):
-    assert "tensorflow" in environment["pip"]
-    assert "tensorflow" not in environment["conda"]
-    assert "tensorflow" in requirements
-
-
-def test_every_package_pins_at_least_the_minor_version(requirements, environment):
-    for source, packages in (("requirements.txt", requirements),
-                             ("environment.yml", {**environment["conda"], **environment["pip"]})):
-        for name, (version, _) in packages.items():
-            assert re.fullmatch(r"\d+\.\d+(\.\d+)?", version), f"{source}: {name}={version}"
-
-
-def test_every_line_says_why(requirements, environment):
-    entries = ([("requirements.txt", name, comment) for name, (_, comment) in requirements.items()]
-               + [("environment.yml", name, comment)
-                  for part in ("conda", "pip") for name, (_, comment) in environment[part].items()]
-               + [("environment.yml", item, comment) for item, comment in environment["other"]
-                  if item not in INSTALLER_LINES])
-    assert len(entries) >= 2 * len(requirements)
-    for source, name, comment in entries:
-        assert comment, f"{source}: {name} has no comment saying which script needs it"
-        if name != "python":
-            assert re.search(r"\w\.py\b|\bevery|test suite", comment), (
-                f"{source}: the comment of {name} names no script: {comment!r}")
-
-
-def test_the_scripts_named_in_the_comments_exist(requirements, environment):
-    comments = [comment for packages in (requirements, environment["conda"], environment["pip"])
-                for _, comment in packages.values()]
-    named = {name for comment in comments for name in re.findall(r"[\w/]+\.py\b", comment)}
-    assert named, "no script is named in the comments"
-    missing = sorted(name for name in named if not (ROOT / name).is_file())
-    assert not missing, f"scripts named in the environment files do not exist: {missing}"
-
-
-def test_environment_name_and_python_version(environment):
-    assert environment["name"] == "myML"
-    version = environment["conda"]["python"][0]
-    major_minor = tuple(int(part) for part in version.split(".")[:2])
-    assert (3, 10) <= major_minor <= (3, 13), f"TensorFlow 2.21 needs Python 3.10-3.13: {version}"
+    assert requirements == from_yml
 
 
 # ---------------------------------------------------------------------------
@@ -241,9 +121,9 @@ def test_setup_env_only_activates_an_up_to_date_venv():
 # ---------------------------------------------------------------------------
 REQUIREMENTS_LAB = ROOT / "requirements-lab.txt"
 
-# Packages only the test suite needs (the floor check of a foreign environment
-# in setup_env.sh asks only for what the scripts import).
-TEST_ONLY = {"pytest", "hypothesis", "nbclient", "ipykernel", "nbformat"}
+# Packages only the test suite and tools/make_notebooks.py need (the floor check
+# of a foreign environment in setup_env.sh asks only for what the scripts import).
+TEST_ONLY = {"pytest", "nbclient", "ipykernel", "nbformat", "jupytext"}
 
 
 def _version_tuple(version):
@@ -267,19 +147,6 @@ def floor():
 def test_the_lab_floor_has_every_package_of_requirements_txt(requirements, lab_requirements):
     missing = sorted(set(requirements) - set(lab_requirements))
     assert not missing, f"requirements-lab.txt lacks {missing}"
-    # keras-gpu installs the standalone Keras 2.4 beside TensorFlow 2.4, as in the lab
-    assert lab_requirements["keras"][0] == "2.4.3"
-
-
-def test_the_lab_floor_pins_exact_versions_each_with_a_reason(lab_requirements):
-    for name, (version, comment) in lab_requirements.items():
-        assert re.fullmatch(r"\d+\.\d+\.\d+", version), f"requirements-lab.txt: {name}=={version}"
-        assert re.search(r"\w\.py\b|\bevery|test suite", comment), (
-            f"requirements-lab.txt: the comment of {name} names no script: {comment!r}")
-    named = {name for _, comment in lab_requirements.values()
-             for name in re.findall(r"[\w/]+\.py\b", comment)}
-    missing = sorted(name for name in named if not (ROOT / name).is_file())
-    assert not missing, f"scripts named in requirements-lab.txt do not exist: {missing}"
 
 
 def test_the_lab_floor_meets_the_floor_and_stays_below_the_pinned_set(
@@ -290,10 +157,10 @@ def test_the_lab_floor_meets_the_floor_and_stays_below_the_pinned_set(
     for name, minimum in floor.items():
         if name == "python":
             continue
-        lab = lab_requirements[name][0]
+        lab = lab_requirements[name]
         assert _version_tuple(lab)[:len(_version_tuple(minimum))] >= _version_tuple(minimum), \
             f"requirements-lab.txt: {name}=={lab} is below the floor {minimum}"
-        pinned = requirements[name][0]
+        pinned = requirements[name]
         assert _version_tuple(lab) <= _version_tuple(pinned) + (99,), \
             f"requirements-lab.txt: {name}=={lab} is newer than requirements.txt's {pinned}"
 

@@ -126,15 +126,6 @@ def test_probabilities_and_one_hot_are_turned_into_labels_with_argmax():
     assert metrics.accuracy(one_hot_true, probabilities) == pytest.approx(ACCURACY)
     np.testing.assert_array_equal(metrics.confusion_matrix(Y_TRUE, probabilities), CONFUSION)
     np.testing.assert_array_equal(metrics.confusion_matrix(one_hot_true, Y_PRED), CONFUSION)
-    # The number of columns sets the number of classes, even if the last class is never chosen.
-    assert metrics.confusion_matrix([0, 1], np.array([[0.9, 0.05, 0.05], [0.1, 0.8, 0.1]])).shape == (3, 3)
-
-
-def test_column_of_labels_is_accepted_and_single_probability_column_rejected():
-    column = np.array(Y_PRED).reshape(-1, 1)
-    assert metrics.accuracy(Y_TRUE, column) == pytest.approx(ACCURACY)
-    with pytest.raises(ValueError, match="> 0.5"):
-        metrics.accuracy([0, 1], np.array([[0.2], [0.7]]))
 
 
 def test_against_brute_force_loops():
@@ -178,14 +169,8 @@ def test_mismatched_lengths_raise_clear_error():
 def test_invalid_labels_raise():
     with pytest.raises(ValueError, match="num_classes=2"):
         metrics.confusion_matrix([0, 1, 2], [0, 1, 1], num_classes=2)
-    with pytest.raises(ValueError, match="integer class labels"):
-        metrics.accuracy([0, 1], [0.3, 0.9])
-    with pytest.raises(ValueError, match="negative"):
-        metrics.accuracy([0, -1], [0, 1])
     with pytest.raises(ValueError, match="empty"):
         metrics.accuracy([], [])
-    with pytest.raises(ValueError, match="3 columns"):
-        metrics.confusion_matrix([0, 1], np.eye(3)[[0, 1]], num_classes=4)
 
 
 def test_classification_report_values_and_alignment():
@@ -222,5 +207,5 @@ def test_classification_report_default_names_and_absent_class():
     # Without class names the rows are labelled by the class number.
     default = metrics.classification_report([0, 1, 0], [0, 1, 1]).splitlines()
     assert [line.split()[0] for line in default[1:3]] == ["0", "1"]
-    with pytest.raises(ValueError, match="class_names has 2 names"):
+    with pytest.raises(ValueError, match="does not fit num_classes=2"):
         metrics.classification_report([0, 2], [0, 1], class_names=["cat", "dog"])

@@ -37,7 +37,8 @@ def test_the_committed_results_are_a_full_run_with_seeds(results):
     run = results["run"]
     assert not run["quick"] and run["seeds"].startswith(("3 ", "4 ", "5 "))
     names = [summary["name"] for summary in results["scripts"]]
-    expected = [name for name in lecture.names() if lecture.example(name).kind != "study"]
+    expected = [name for name in lecture.names()
+                if lecture.example(name).kind not in ("study", "demo")]
     assert names == expected, "results.json is not a run of every script in order"
     for summary in results["scripts"]:
         assert summary["ok"] == summary["runs"], (summary["name"], summary["errors"])
@@ -77,7 +78,8 @@ def _fake_results(overtrains, lecture_overtrains=True):
     run = {"settings": "defaults of each script (the lecture settings)",
            "seeds": "3 per model script (42 to 44)", "command": "python reproduce.py --seeds 3",
            "date": "2026-12-06", "machine": "Some CPU, 2 CPU cores, Linux",
-           "device": "CPU (no GPU visible)", "software": "TensorFlow 2.21.0, Python 3.11.7"}
+           "device": "CPU (no GPU visible)", "software": "TensorFlow 2.21.0, Python 3.11.7",
+           "load": "0.5-1.2"}
     pairs = [{"without": "clothingSequential", "with": "clothingSequentialDropout",
               "test_accuracy": {"difference": 0.003, "error": 0.002},
               "rise_percent": {"difference": -8.0, "error": 2.5}}]
@@ -89,7 +91,7 @@ def test_the_generated_paragraph_cites_the_numbers():
     assert text.startswith("Result of a full run (the lecture settings, seeds 42 to 44; "
                            "``python reproduce.py --seeds 3``, 2026-12-06, on the project's "
                            "2-core test machine: Some CPU, CPU (no GPU visible), "
-                           "TensorFlow 2.21.0; not the lab's GPU): ")
+                           "TensorFlow 2.21.0, load average 0.5-1.2; not the lab's GPU): ")
     assert "test accuracy 0.8751 ± 0.0021 (mean ± std of 3 seeds; lecture 0.877, within " \
            "the spread)" in text
     assert "lowest after epoch 5.0 ± 1.0 of 15, then up 12 ± 3 %: overtraining in 3 of 3 " \

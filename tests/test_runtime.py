@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import dnnkit
 from dnnkit import runtime
 from dnnkit.errors import UserError
 
@@ -112,8 +111,9 @@ def test_help_exits_0(parser, capsys):
     with pytest.raises(SystemExit) as exit_info:
         parser.parse_args(["--help"])
     assert exit_info.value.code == 0
-    out = capsys.readouterr().out
+    out = " ".join(capsys.readouterr().out.split())
     assert "--epochs" in out and "--max-samples" in out and "--outdir" in out
+    assert "passes over the training data (default: 3)" in out  # the lecture's settings
 
 
 # ---------------------------------------------------------------------------
@@ -474,17 +474,13 @@ def fake_data(monkeypatch):
     y_test = np.arange(30, dtype=np.uint8) % 4
     calls = []
 
-    def load_dataset(name, data_dir=None, allow_sample=None, verbose=True):
+    def load_dataset_and_source(name, data_dir=None, allow_sample=None, verbose=True):
         calls.append({"name": name, "data_dir": data_dir, "allow_sample": allow_sample})
-        return (x_train, y_train), (x_test, y_test)
+        return (x_train, y_train), (x_test, y_test), "a source"
 
-    try:
-        import dnnkit.data as data_module
-    except ImportError:  # dnnkit/data.py not written yet: a stand-in module.
-        data_module = types.ModuleType("dnnkit.data")
-        monkeypatch.setitem(sys.modules, "dnnkit.data", data_module)
-        monkeypatch.setattr(dnnkit, "data", data_module, raising=False)
-    monkeypatch.setattr(data_module, "load_dataset", load_dataset, raising=False)
+    import dnnkit.data as data_module
+
+    monkeypatch.setattr(data_module, "load_dataset_and_source", load_dataset_and_source)
     return types.SimpleNamespace(x_train=x_train, y_train=y_train, x_test=x_test,
                                  y_test=y_test, calls=calls)
 
@@ -525,6 +521,9 @@ def test_load_data_without_max_samples_returns_everything(parser, fake_data, tmp
     (x_train, _), _ = runtime.load_data(args, "mnist")
     assert x_train is fake_data.x_train
     assert capsys.readouterr().out == ""
+    # The loader's Source comes along where it is asked for (saved with a trained network).
+    ((x_train, _), _), source = runtime.load_data_and_source(args, "mnist")
+    assert x_train is fake_data.x_train and source == "a source"
 
 
 def test_load_data_for_a_script_without_training(fake_data, tmp_path, capsys):
@@ -549,36 +548,6 @@ def test_importing_the_helpers_does_not_import_tensorflow():
     assert completed.returncode == 0, completed.stderr
 
 
-def test_load_data_runs_meanwhile_here_while_reading_elsewhere(parser, fake_data, tmp_path,
-                                                              monkeypatch):
-    import threading
-
-    import dnnkit.data as data_module
-
-    reading_started, meanwhile_done = threading.Event(), threading.Event()
-    threads = {}
-    load_dataset = data_module.load_dataset
-
-    def slow_load_dataset(*args, **kwargs):
-        threads["read"] = threading.current_thread()
-        reading_started.set()
-        # Only returns once meanwhile() has run: both run at the same time.
-        assert meanwhile_done.wait(timeout=10)
-        return load_dataset(*args, **kwargs)
-
-    def meanwhile():
-        threads["meanwhile"] = threading.current_thread()
-        assert reading_started.wait(timeout=10)
-        meanwhile_done.set()
-
-    monkeypatch.setattr(data_module, "load_dataset", slow_load_dataset)
-    args = runtime.parse_args(parser, ["--max-samples", "40", "--outdir", str(tmp_path)])
-    (x_train, _), (x_test, _) = runtime.load_data(args, "mnist", meanwhile=meanwhile)
-    assert threads["meanwhile"] is threading.main_thread()
-    assert threads["read"] is not threading.main_thread()
-    assert len(x_train) == 40 and x_test is fake_data.x_test
-
-
 def test_load_data_error_while_reading_reaches_the_caller(parser, tmp_path, monkeypatch):
     import dnnkit.data as data_module
     from dnnkit.errors import UserError
@@ -586,39 +555,10 @@ def test_load_data_error_while_reading_reaches_the_caller(parser, tmp_path, monk
     def failing_load_dataset(*args, **kwargs):
         raise data_module.DataError("mnist/train-images-idx3-ubyte.gz is truncated: fix it")
 
-    monkeypatch.setattr(data_module, "load_dataset", failing_load_dataset)
-    called = []
+    monkeypatch.setattr(data_module, "load_dataset_and_source", failing_load_dataset)
     args = runtime.parse_args(parser, ["--outdir", str(tmp_path)])
     with pytest.raises(UserError, match="is truncated: fix it"):
-        runtime.load_data(args, "mnist", meanwhile=lambda: called.append(True))
-    assert called == [True]
-
-
-def test_import_big_package_pauses_the_collector_and_freezes(tmp_path, monkeypatch):
-    import gc
-
-    package = tmp_path / "big_package_for_test.py"
-    package.write_text("import gc\nCOLLECTOR_ON_DURING_IMPORT = gc.isenabled()\nOBJECTS = [[] for _ in range(1000)]\n")
-    broken = tmp_path / "broken_package_for_test.py"
-    broken.write_text("raise ImportError('broken on purpose')\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    frozen_before = gc.get_freeze_count()
-    try:
-        module = runtime.import_big_package("big_package_for_test")
-        assert module.COLLECTOR_ON_DURING_IMPORT is False
-        assert gc.isenabled()  # on again afterwards
-        assert gc.get_freeze_count() >= frozen_before + 1000  # the module's objects are frozen
-        assert runtime.import_big_package("big_package_for_test") is module  # imported once
-        with pytest.raises(ImportError, match="broken on purpose"):
-            runtime.import_big_package("broken_package_for_test")
-        assert gc.isenabled()
-        gc.disable()  # a collector switched off by the program stays off
-        sys.modules.pop("big_package_for_test")
-        runtime.import_big_package("big_package_for_test")
-        assert not gc.isenabled()
-    finally:
-        gc.enable()
-        sys.modules.pop("big_package_for_test", None)
+        runtime.load_data(args, "mnist")
 
 
 # ---------------------------------------------------------------------------
@@ -758,3 +698,10 @@ def test_a_data_dir_that_is_no_folder_is_refused_before_tensorflow_loads(parser,
         runtime.parse_args(parser, ["--data-dir", str(path), "--outdir", str(tmp_path / "out")])
     if kind == "file":
         assert path.read_text() == "keep me"
+
+
+def test_a_needed_package_that_cannot_be_imported_is_one_line_with_the_fix():
+    with pytest.raises(UserError) as raised:
+        runtime.import_package("no_such_package_for_test", fix="pip install --user it")
+    assert str(raised.value) == ("no_such_package_for_test cannot be imported (No module named "
+                                 "'no_such_package_for_test'): pip install --user it")

@@ -17,37 +17,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jupytext
 import pytest
 from test_results import assert_verdict_figure_and_diagnosis_agree
 
+from dnnkit import lecture
+
 ROOT = Path(__file__).resolve().parent.parent
 
-#: Every example script: the top-level files written in ``# %%`` cells.
-SCRIPTS = sorted(path.stem for path in ROOT.glob("*.py")
-                 if re.search(r"^# %%", path.read_text(encoding="utf-8"), re.MULTILINE))
-
-MODEL_SCRIPTS = ["MLP_MNIST_digits_tf", "CNN_MNIST_digits_tf", "clothingSequential",
-                 "clothingSequentialDropout", "clothingCNN", "clothingCNNDropout"]
-DISPLAY_SCRIPTS = ["display_HandWrt", "display_Clothing"]
-
-#: Tiny settings per script (tests/test_notebooks.py uses them too).
-TINY_MODEL_SETTINGS = ["--epochs", "1", "--max-samples", "2000", "--batch-size", "64"]
-TINY_SETTINGS = {
-    **{name: TINY_MODEL_SETTINGS for name in MODEL_SCRIPTS},
-    "display_HandWrt": ["--count", "8"],
-    "display_Clothing": ["--count", "8", "--random"],
-    "tf_intro": ["--epochs", "3", "--samples", "300"],
-    "linearRegression": ["--steps", "200"],
-    "intro": [],
-    "activationFunctions": [],
-    "networkByHand": ["--epochs", "2"],
-    "inputPreprocessing": ["--samples", "2000"],
-    "convolutionPooling": [],
-    # Tested in tests/test_study.py.
-    "overtrainingStudy": ["--epochs", "1", "--max-samples", "1000", "--batch-size", "64",
-                          "--hidden-nodes", "16", "128", "--dropout", "0", "0.5", "--seeds", "1"],
-}
-CNN_SCRIPTS = ["CNN_MNIST_digits_tf", "clothingCNN", "clothingCNNDropout"]
+#: The figures every model script saves, and those the CNNs add (what the convolutions learned).
+MODEL_FIGURES = ("training_curves", "predictions", "confusion_matrix")
+CNN_FIGURES = ("filters", "feature_maps")
 
 RESULT_LINES = {
     "test_accuracy": re.compile(r"^Test accuracy: (\d\.\d{4})$", re.MULTILINE),
@@ -81,23 +61,44 @@ def assert_figures(name, figures, outdir):
         assert path.stat().st_size > 10_000, f"{path.name} looks empty"
 
 
+def top_level_statements(name):
+    """The source of every top-level statement of the script (functions and classes left out)."""
+    source = (ROOT / f"{name}.py").read_text(encoding="utf-8")
+    return [ast.get_source_segment(source, statement) for statement in ast.parse(source).body
+            if not isinstance(statement, (ast.FunctionDef, ast.ClassDef))]
+
+
 def top_level_calls(name):
     """The source of every call that stands at the top level of the script (not in a def)."""
-    tree = ast.parse((ROOT / f"{name}.py").read_text(encoding="utf-8"))
-    return [ast.get_source_segment((ROOT / f"{name}.py").read_text(encoding="utf-8"), node)
-            for statement in tree.body
+    source = (ROOT / f"{name}.py").read_text(encoding="utf-8")
+    return [ast.get_source_segment(source, node)
+            for statement in ast.parse(source).body
             if not isinstance(statement, (ast.FunctionDef, ast.ClassDef))
             for node in ast.walk(statement) if isinstance(node, ast.Call)]
 
 
-def test_every_script_has_tiny_settings():
-    """A new script must be added to TINY_SETTINGS, so that the smoke test covers it."""
-    assert set(SCRIPTS) <= set(TINY_SETTINGS), set(SCRIPTS) - set(TINY_SETTINGS)
-    assert set(MODEL_SCRIPTS + DISPLAY_SCRIPTS) <= set(SCRIPTS)
-    assert "reproduce" not in SCRIPTS
+def cell_titles(name):
+    """The titles of the script's ``# %% Title`` cells, as jupytext (and the notebooks) read them."""
+    cells = jupytext.read(ROOT / f"{name}.py", fmt="py:percent").cells[1:]
+    return [cell.metadata.get("title", "") for cell in cells]
 
 
-@pytest.mark.parametrize("name", SCRIPTS)
+def scripts_in_cells():
+    """The top-level files written in ``# %%`` cells: the examples, by the files themselves."""
+    return sorted(path.stem for path in ROOT.glob("*.py")
+                  if any(line.startswith("# %%")
+                         for line in path.read_text(encoding="utf-8").splitlines()))
+
+
+def test_the_manifest_lists_every_script_in_cells_and_only_those():
+    """A new script needs its entry in dnnkit/lecture.py; an entry needs its script."""
+    assert sorted(lecture.names()) == scripts_in_cells()
+    assert len(set(lecture.names())) == len(lecture.EXAMPLES)
+    for without, with_dropout in lecture.pairs():
+        assert lecture.example(without).trains and lecture.example(with_dropout).trains
+
+
+@pytest.mark.parametrize("name", lecture.names())
 def test_script_is_top_level_cells_without_wrappers(name):
     """Read top to bottom as the slide: cells, no main() and no functions that hide the lesson."""
     source = (ROOT / f"{name}.py").read_text(encoding="utf-8")
@@ -105,17 +106,17 @@ def test_script_is_top_level_cells_without_wrappers(name):
     assert ast.get_docstring(tree), "the header docstring with the result is missing"
     defined = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
     assert not defined & {"main", "prepare_data", "build_model"}, defined
-    assert "run_script" not in source and "__name__" not in source
-    cells = re.findall(r"^# %% (.+)$", source, re.MULTILINE)
-    assert cells[0] == "Set-up" and len(cells) >= 3, cells
+    names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    assert "__name__" not in names and "run_script" not in names
+    titles = cell_titles(name)
+    assert titles[0] == "Set-up" and len(titles) >= 3, titles
 
 
-@pytest.mark.parametrize("name", MODEL_SCRIPTS)
+@pytest.mark.parametrize("name", lecture.names("model"))
 def test_model_script_shows_the_lesson(name):
     """The slide's steps are visible at the top level: / 255, reshape, compile, fit, evaluate."""
-    source = (ROOT / f"{name}.py").read_text(encoding="utf-8")
-    cells = re.findall(r"^# %% (\w+)", source, re.MULTILINE)
-    for step in ("Set", "Data", "Model", "Training", "Evaluation"):
+    cells = [title.split()[0] if title else "" for title in cell_titles(name)]
+    for step in ("Set-up", "Data", "Model", "Training", "Evaluation"):
         assert step in cells, cells
     assert cells.index("Data") < cells.index("Model") < cells.index("Training") \
         < cells.index("Evaluation")
@@ -127,15 +128,17 @@ def test_model_script_shows_the_lesson(name):
     assert any(call.startswith("model.evaluate(x_test, y_test") for call in calls)
     assert any(call.startswith("model.compile(") for call in calls)
     assert any(call.startswith("keras.Sequential(") for call in calls)
-    assert re.search(r"^x_train = x_train\.reshape\(.*\) / 255$", source, re.MULTILINE)
-    assert re.search(r"^x_test = x_test\.reshape\(.*\) / 255$", source, re.MULTILINE)
+    statements = top_level_statements(name)
+    for part in ("x_train", "x_test"):
+        assert any(statement.startswith(f"{part} = {part}.reshape(") and
+                   statement.endswith(") / 255") for statement in statements), part
 
 
-@pytest.mark.parametrize("name", [s for s in MODEL_SCRIPTS + DISPLAY_SCRIPTS])
+@pytest.mark.parametrize("name", lecture.names("model") + lecture.names("display"))
 def test_script_runs_on_tiny_settings(name, tmp_path, monkeypatch, capsys):
-    namespace = run_script(name, TINY_SETTINGS[name], tmp_path, monkeypatch)
+    namespace = run_script(name, lecture.example(name).tiny, tmp_path, monkeypatch)
     output = capsys.readouterr().out
-    if name in DISPLAY_SCRIPTS:
+    if lecture.example(name).kind == "display":
         assert_pngs(tmp_path, 3)
         counts = namespace["class_counts"]
         assert counts.sum() == len(namespace["y_train"]) and len(counts) == 10
@@ -159,11 +162,8 @@ def test_script_runs_on_tiny_settings(name, tmp_path, monkeypatch, capsys):
     assert "macro avg" in output
     assert_verdict_figure_and_diagnosis_agree(namespace, output)
     assert namespace["monitor"].seconds > 0 and len(namespace["monitor"].epoch_seconds) == 1
-    pngs = [path.stem for path in assert_pngs(tmp_path, len(list(tmp_path.glob("*.png"))))]
-    figures = ["training_curves", "predictions", "confusion_matrix"]
-    if name in CNN_SCRIPTS:  # what the convolutions learned
-        figures += ["filters", "feature_maps"]
-    assert len(pngs) == len(figures), pngs
+    figures = MODEL_FIGURES + (CNN_FIGURES if "Conv2D" in "".join(top_level_calls(name)) else ())
+    pngs = [path.stem for path in assert_pngs(tmp_path, len(figures))]
     for figure in figures:
         assert any(png.startswith(name[:10]) and png.endswith(figure) for png in pngs), pngs
 
@@ -182,7 +182,7 @@ def test_hidden_nodes_and_dropout_options_reach_the_model(tmp_path, monkeypatch,
     assert [layer.rate for layer in cnn.layers if hasattr(layer, "rate")] == [0.2, 0.4]
 
 
-@pytest.mark.parametrize("name", DISPLAY_SCRIPTS)
+@pytest.mark.parametrize("name", lecture.names("display"))
 def test_display_scripts_do_not_import_tensorflow(name, tmp_path):
     code = (f"import runpy, sys; sys.argv = [{name + '.py'!r}, '--no-show', '--count', '4', "
             f"'--outdir', {str(tmp_path)!r}]; runpy.run_path({name + '.py'!r}, "
@@ -194,9 +194,10 @@ def test_display_scripts_do_not_import_tensorflow(name, tmp_path):
     assert len(list(tmp_path.glob("display_*.png"))) == 3
 
 
-@pytest.mark.parametrize("name", SCRIPTS)
-def test_help_loads_neither_tensorflow_nor_matplotlib(name):
-    """--help answers at once: nothing heavy is imported before the options are read."""
+@pytest.mark.parametrize("name", lecture.names())
+def test_help_loads_neither_tensorflow_nor_matplotlib_and_lists_the_manifest_s_options(name):
+    """--help answers at once (nothing heavy imported), and the script takes every option
+    of its tiny and quick settings in dnnkit/lecture.py."""
     code = (f"import runpy, sys; sys.argv = [{name + '.py'!r}, '--help']\n"
             f"try:\n    runpy.run_path({name + '.py'!r}, run_name='__main__')\n"
             f"except SystemExit as done:\n    assert done.code == 0, done.code\n"
@@ -206,3 +207,9 @@ def test_help_loads_neither_tensorflow_nor_matplotlib(name):
     assert completed.returncode == 0, completed.stderr
     assert "usage:" in completed.stdout
     assert completed.stdout.strip().splitlines()[-1] == "[]"
+    listed = {word.strip(",[]") for word in completed.stdout.split() if word.startswith("--")}
+    example = lecture.example(name)
+    wanted = {word for word in example.tiny + example.quick if word.startswith("--")}
+    assert wanted <= listed, wanted - listed
+    if example.uses_data:
+        assert {"--data-dir", "--no-sample"} <= listed

@@ -12,7 +12,8 @@ script that ``--help`` imports neither TensorFlow nor matplotlib.
 
 import numpy as np
 import pytest
-from test_scripts import TINY_SETTINGS, assert_figures, assert_pngs, run_script
+from dnnkit import compat, lecture
+from test_scripts import assert_figures, run_script
 
 #: The figures each script saves, without the ``<script>_`` prefix.
 FIGURES = {
@@ -38,10 +39,7 @@ def keras_activations():
     activations = keras.activations
     found = {"linear": activations.linear, "sigmoid": activations.sigmoid,
              "tanh": activations.tanh, "ReLU": activations.relu, "swish": activations.swish}
-    if hasattr(activations, "leaky_relu"):  # Keras 3
-        found["leaky ReLU"] = lambda z: activations.leaky_relu(z, 0.01)
-    else:  # Keras 2: relu with a slope (its second argument) below zero
-        found["leaky ReLU"] = lambda z: activations.relu(z, 0.01)
+    found["leaky ReLU"] = lambda z: compat.leaky_relu(z, 0.01)
     return found
 
 
@@ -123,7 +121,7 @@ def test_activation_functions_bad_option_exits_with_two(option, tmp_path, monkey
 def test_network_by_hand_agrees_with_keras(tmp_path, monkeypatch, capsys):
     from tensorflow import keras
 
-    namespace = run_script("networkByHand", TINY_SETTINGS["networkByHand"], tmp_path, monkeypatch)
+    namespace = run_script("networkByHand", lecture.example("networkByHand").tiny, tmp_path, monkeypatch)
     output = capsys.readouterr().out
     check_figures("networkByHand", tmp_path)
     tolerance = namespace["TOLERANCE"]
@@ -236,7 +234,7 @@ def test_input_preprocessing_too_few_samples_is_a_user_error(tmp_path, monkeypat
 # convolutionPooling.py
 # ---------------------------------------------------------------------------
 def test_convolution_pooling_agrees_with_keras(tmp_path, monkeypatch, capsys):
-    namespace = run_script("convolutionPooling", TINY_SETTINGS["convolutionPooling"], tmp_path,
+    namespace = run_script("convolutionPooling", lecture.example("convolutionPooling").tiny, tmp_path,
                            monkeypatch)
     output = capsys.readouterr().out
     check_figures("convolutionPooling", tmp_path)

@@ -74,13 +74,6 @@ def test_monitor_times_every_epoch_and_the_whole_training(keras, ctrl_c_handling
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
-def test_monitor_calls_the_turn_hooks_before_every_epoch_and_after_training(keras, monkeypatch):
-    calls = []
-    monkeypatch.setattr(training, "turn_hooks", [lambda: calls.append("turn")])
-    _fit(_softmax_model(keras), training.monitor(), epochs=2)
-    assert calls == ["turn"] * 3
-
-
 # ---------------------------------------------------------------------------
 # monitor: Ctrl-C
 # ---------------------------------------------------------------------------

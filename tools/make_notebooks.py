@@ -1,53 +1,46 @@
-"""Generate notebooks/<script>.ipynb from every example script written in ``# %%`` cells.
+"""Generate notebooks/<script>.ipynb from every example of the lecture (dnnkit/lecture.py).
 
 The scripts are the source; the notebooks are generated from them (as
 keras-io keeps generated notebooks beside its scripts) and never edited by
-hand.  A script is every top-level ``*.py`` file of the project that has a
-line starting with ``# %%`` and no ``def main(`` (``reproduce.py`` is not
-one).  The rules:
+hand.  jupytext reads each script in its ``py:percent`` format: every
+``# %% Title`` line starts a cell titled Title (a ``# %%`` inside a string
+does not).  This tool adds what jupytext does not do:
 
-- The module docstring becomes the first markdown cell: its first line as the
-  title (``# Title``), the rest as text, then a generated paragraph that
-  names the script, says how the notebook runs and how to make a quick run
-  (the options in the environment variable ``DNN_NOTEBOOK_ARGS``).
-- A short first code cell changes the working folder to the project folder
-  (the one that holds ``dnnkit/``), where the scripts run: ``import dnnkit``,
-  the data lookup and ``figures/`` then work as for the script.
-- Each ``# %% Title`` line starts a cell.  The comment lines right after it
-  (before the first code line or blank line) become a markdown cell,
-  ``## Title`` and the prose with ``# `` stripped; the rest becomes a code
-  cell, without leading and trailing blank lines.  A cell with only prose
-  becomes only markdown.
-- Code before the first ``# %%`` line, other than the docstring, is an error.
-
-The output is nbformat 4.4 JSON without outputs, written the same way every
-time: sorted keys, indent 1, a final newline.  Version 4.4 has no cell ids,
-so every Jupyter opens it without a validation warning, also one older than
-nbformat 5.1 (2021) such as a lab's; a newer Jupyter adds ids when it saves.
-Standard library only.
+- the module docstring becomes the first markdown cell (its first line the
+  title), followed by a generated paragraph that names the script and the
+  options of a quick run (the example's ``quick`` settings in the manifest,
+  through the environment variable ``DNN_NOTEBOOK_ARGS``);
+- a first code cell changes to the project folder (the one that holds
+  ``dnnkit/``), where the scripts run;
+- the comment lines at the top of a cell become a markdown cell ``## Title``
+  with the prose (jupytext leaves them as comments in the code);
+- the output is nbformat 4.4 JSON without outputs, cell ids or jupytext
+  metadata, written the same way every time (sorted keys, indent 1): every
+  Jupyter opens it without a validation warning, also one older than
+  nbformat 5.1 such as a lab's;
+- ``--check`` lists the notebooks that are stale, missing or have no script.
 
 Usage::
 
-    python tools/make_notebooks.py              # write notebooks/ for every script
+    python tools/make_notebooks.py              # write notebooks/ for every example
     python tools/make_notebooks.py --check      # exit 1 if a notebook is stale, missing or extra
-    python tools/make_notebooks.py intro.py     # only these scripts
+    python tools/make_notebooks.py intro        # only these examples
 """
 
 import argparse
 import ast
-import io
 import json
-import re
+import shlex
 import sys
-import tokenize
 from pathlib import Path
 
-#: The project folder: the one that holds tools/ and dnnkit/.
+import jupytext
+
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOK_FOLDER = "notebooks"
-NOT_SCRIPTS = ("reproduce.py",)
-MARKER = "# %%"
-NOTEBOOK_ARGS_VARIABLE = "DNN_NOTEBOOK_ARGS"
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from dnnkit import lecture  # noqa: E402  (the project folder is on the path now)
 
 #: The first code cell of every notebook.
 CHANGE_FOLDER_CELL = """\
@@ -70,277 +63,142 @@ class NotebookError(Exception):
     """Bad input: reported as one line, exit code 2."""
 
 
-def read_text(path):
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        raise NotebookError(f"{Path(path).name} is not UTF-8 text ({error.reason})") from None
-    except OSError as error:
-        raise NotebookError(f"cannot read {path}: {error.strerror or error}") from None
-
-
-# ---------------------------------------------------------------------------
-# Reading a script
-# ---------------------------------------------------------------------------
-def find_scripts(root=ROOT):
-    """The example scripts in ``root``, sorted by name: ``*.py`` in ``# %%`` cells without main."""
-    return [path for path in sorted(Path(root).glob("*.py"))
-            if path.name not in NOT_SCRIPTS and is_cell_script(read_text(path))]
-
-
-def is_cell_script(source):
-    return (re.search(r"^# %%", source, re.MULTILINE) is not None
-            and re.search(r"^\s*def main\(", source, re.MULTILINE) is None)
-
-
-def _marker_lines(source, name):
-    """Line numbers (1-based) of the ``# %%`` comments that start a line (not in a string)."""
-    lines = []
-    try:
-        for token in tokenize.generate_tokens(io.StringIO(source).readline):
-            if token.type == tokenize.COMMENT and token.start[1] == 0 \
-                    and token.string.startswith(MARKER):
-                lines.append(token.start[0])
-    except (tokenize.TokenError, SyntaxError) as error:  # caught by ast.parse first
-        raise NotebookError(f"{name}: cannot read it: {error}") from None
-    return lines
-
-
-def _is_comment_or_blank(line):
-    return not line.strip() or line.lstrip().startswith("#")
-
-
-def _strip_comment(line):
-    """``# text`` -> ``text``; ``#`` -> ````."""
-    text = line.strip()[1:]
-    return text[1:] if text.startswith(" ") else text
-
-
-def _strip_blank_lines(lines):
-    start, end = 0, len(lines)
-    while start < end and not lines[start].strip():
-        start += 1
-    while end > start and not lines[end - 1].strip():
-        end -= 1
-    return lines[start:end]
-
-
-def parse_script(path):
-    """``(docstring, cells)`` of a script; each cell is ``(title, prose lines, code lines)``."""
-    return parse_source(read_text(path), Path(path).name)
-
-
-def parse_source(source, name):
-    """``(docstring, cells)`` of the script ``name`` whose text is ``source``."""
-    try:
-        tree = ast.parse(source, filename=name)
-    except SyntaxError as error:
-        raise NotebookError(f"{name} line {error.lineno}: syntax error: {error.msg}") from None
-    docstring = ast.get_docstring(tree)
-    if not docstring:
-        raise NotebookError(f"{name}: no module docstring: the notebook's first cell is made "
-                            f"from it (title line, what the script shows)")
-    docstring_end = tree.body[0].end_lineno
-    markers = _marker_lines(source, name)
-    markers = [line for line in markers if line > docstring_end]
-    if not markers:
-        raise NotebookError(f"{name}: no '{MARKER} Title' cells after the docstring")
-    lines = source.splitlines()
-    for number in range(docstring_end + 1, markers[0]):
-        if not _is_comment_or_blank(lines[number - 1]):
-            raise NotebookError(f"{name} line {number}: code before the first '{MARKER}' cell: "
-                                f"move it into a cell")
-    for number in range(1, tree.body[0].lineno):
-        if not _is_comment_or_blank(lines[number - 1]):
-            raise NotebookError(f"{name} line {number}: code before the docstring")
-    cells = []
-    for start, end in zip(markers, markers[1:] + [len(lines) + 1]):
-        title = lines[start - 1][len(MARKER):].strip()
-        body = lines[start:end - 1]
-        prose = []
-        while body and body[0].startswith("#"):
-            prose.append(_strip_comment(body.pop(0)))
-        cells.append((title, prose, _strip_blank_lines(body)))
-    return docstring, cells
-
-
-# ---------------------------------------------------------------------------
-# Writing a notebook
-# ---------------------------------------------------------------------------
-def quick_run_options(source):
-    """The example options for a quick run, chosen by what the script's parser has."""
-    call = re.search(r"runtime\.make_parser\(([^)]*)\)", source)
-    arguments = call.group(1) if call else ""
-    if "epochs=" in arguments and "data=True" in arguments:
-        return "--epochs 2 --max-samples 5000"
-    if "epochs=" in arguments:
-        return "--epochs 2"
-    return None
-
-
-def introduction(script_name, docstring, source):
+def introduction(script_name, docstring, quick):
     """The first markdown cell: the docstring and the generated paragraph."""
     title, _, rest = docstring.partition("\n")
-    title = title.strip()
-    if title.endswith(".") and not title.endswith(".."):
-        title = title[:-1]
-    example = quick_run_options(source)
-    if example:
-        quick = (f"For a quick run, set the options in the environment variable "
-                 f"`{NOTEBOOK_ARGS_VARIABLE}` before starting Jupyter, e.g. "
-                 f"`{NOTEBOOK_ARGS_VARIABLE}=\"{example}\" jupyter notebook` "
-                 f"(`python {script_name} --help` lists the options).")
+    title = title.strip().rstrip(".")
+    if quick:
+        example = " ".join(shlex.quote(word) for word in quick)
+        how = (f"For a quick run, set the options in the environment variable "
+               f"`DNN_NOTEBOOK_ARGS` before starting Jupyter, e.g. "
+               f"`DNN_NOTEBOOK_ARGS=\"{example}\" jupyter notebook`")
     else:
-        quick = (f"Other settings: set the options of `python {script_name} --help` in the "
-                 f"environment variable `{NOTEBOOK_ARGS_VARIABLE}` before starting Jupyter, "
-                 f"e.g. `{NOTEBOOK_ARGS_VARIABLE}=\"--seed 1\" jupyter notebook`.")
+        how = ("Other settings: set the options in the environment variable "
+               "`DNN_NOTEBOOK_ARGS` before starting Jupyter, e.g. "
+               "`DNN_NOTEBOOK_ARGS=\"--seed 1\" jupyter notebook`")
     generated = (f"*This notebook is generated from `{script_name}` by "
                  f"`tools/make_notebooks.py`: edit the script, not the notebook.*  "
                  f"It runs the script's cells in order, with the lecture's settings; "
                  f"what a cell prints and the figure it makes appear right under it.  "
-                 f"{quick}")
-    text = f"# {title}\n"
-    if rest.strip():
-        text += f"\n{rest.strip()}\n"
+                 f"{how} (`python {script_name} --help` lists the options).")
+    text = f"# {title}\n" + (f"\n{rest.strip()}\n" if rest.strip() else "")
     return f"{text}\n{generated}"
 
 
 def _cell(cell_type, text):
-    lines = text.splitlines(True)
-    cell = {"cell_type": cell_type, "metadata": {}, "source": lines}
+    cell = {"cell_type": cell_type, "metadata": {}, "source": text.splitlines(True)}
     if cell_type == "code":
-        cell["execution_count"] = None
-        cell["outputs"] = []
+        cell.update(execution_count=None, outputs=[])
     return cell
 
 
-def notebook_text(path):
-    """The notebook of the script at ``path`` as the JSON text that is written."""
-    path = Path(path)
-    source = read_text(path)
-    docstring, cells = parse_source(source, path.name)
-    notebook_cells = [_cell("markdown", introduction(path.name, docstring, source)),
-                      _cell("code", CHANGE_FOLDER_CELL)]
-    for title, prose, code in cells:
-        markdown = [f"## {title}"] if title else []
-        if prose:
-            markdown += ([""] if markdown else []) + prose
-        markdown = _strip_blank_lines(markdown)
+def script_cells(script):
+    """``(docstring, [(title, prose, code), ...])`` of a script, its cells as jupytext reads them."""
+    name = Path(script).name
+    try:
+        cells = jupytext.read(script, fmt="py:percent").cells
+        header = ast.parse(cells[0].source)
+    except SyntaxError as error:
+        raise NotebookError(f"{name} line {error.lineno}: syntax error: {error.msg}") from None
+    docstring = ast.get_docstring(header)
+    if not docstring:
+        raise NotebookError(f"{name}: no module docstring before the first '# %%' cell: "
+                            f"the notebook's first cell is made from it")
+    if len(header.body) > 1:
+        raise NotebookError(f"{name}: code before the first '# %%' cell: move it into a cell")
+    if len(cells) < 2:
+        raise NotebookError(f"{name} has no '# %% Title' cells")
+    parts = []
+    for cell in cells[1:]:
+        lines = cell.source.splitlines()
+        prose = []
+        while lines and lines[0].startswith("#"):
+            text = lines.pop(0)[1:]
+            prose.append(text[1:] if text.startswith(" ") else text)
+        parts.append((cell.metadata.get("title", ""), prose, "\n".join(lines).strip("\n")))
+    return docstring, parts
+
+
+def notebook_text(script, quick=()):
+    """The notebook of ``script`` as the JSON text that is written."""
+    docstring, parts = script_cells(script)
+    cells = [_cell("markdown", introduction(Path(script).name, docstring, quick)),
+             _cell("code", CHANGE_FOLDER_CELL)]
+    for title, prose, code in parts:
+        markdown = "\n".join(([f"## {title}", ""] if title else []) + prose).strip("\n")
         if markdown:
-            notebook_cells.append(_cell("markdown", "\n".join(markdown)))
+            cells.append(_cell("markdown", markdown))
         if code:
-            notebook_cells.append(_cell("code", "\n".join(code)))
-    notebook = {
-        "cells": notebook_cells,
-        "metadata": {"kernelspec": KERNELSPEC, "language_info": {"name": "python"}},
-        "nbformat": 4,
-        "nbformat_minor": 4,
-    }
+            cells.append(_cell("code", code))
+    notebook = {"cells": cells, "nbformat": 4, "nbformat_minor": 4,
+                "metadata": {"kernelspec": KERNELSPEC, "language_info": {"name": "python"}}}
     return json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def notebook_path(script, root=ROOT):
-    return Path(root) / NOTEBOOK_FOLDER / f"{Path(script).stem}.ipynb"
+def notebook_path(name, root=ROOT):
+    return Path(root) / "notebooks" / f"{name}.ipynb"
 
 
-# ---------------------------------------------------------------------------
-# Command line
-# ---------------------------------------------------------------------------
-def select_scripts(names, root=ROOT):
-    """The scripts named on the command line (``intro``, ``intro.py`` or a path), or all."""
-    scripts = find_scripts(root)
-    if not names:
-        if not scripts:
-            raise NotebookError(f"no scripts in '{MARKER}' cells in {root}")
-        return scripts
-    by_name = {path.name: path for path in scripts}
-    chosen = []
-    for name in names:
-        file_name = Path(name).name
-        file_name = file_name if file_name.endswith(".py") else file_name + ".py"
-        path = Path(root) / file_name
-        if file_name in by_name:
-            chosen.append(by_name[file_name])
-        elif not path.is_file() or file_name in NOT_SCRIPTS:
-            raise NotebookError(f"{name} is no example script in {root}; the scripts are: "
-                                + " ".join(sorted(by_name)))
-        elif "def main(" in read_text(path):
-            raise NotebookError(f"{file_name} defines main(): it is not written in "
-                                f"'{MARKER}' cells")
-        else:
-            raise NotebookError(f"{file_name} has no '{MARKER} Title' cells")
-    return chosen
+def _texts(names, root):
+    quick = {example.name: example.quick for example in lecture.EXAMPLES}
+    return {name: notebook_text(Path(root) / f"{name}.py", quick.get(name, ())) for name in names}
 
 
-def check(scripts, root=ROOT, report_extra=True):
+def _extra(names, root):
+    return [path for path in sorted((Path(root) / "notebooks").glob("*.ipynb"))
+            if path.stem not in names]
+
+
+def check(names, root=ROOT, report_extra=True):
     """One line per notebook that is stale, missing or has no script; ``[]`` if all are fresh."""
     problems = []
-    for script in scripts:
-        path = notebook_path(script, root)
-        relative = path.relative_to(root).as_posix()
+    for name, text in _texts(names, root).items():
+        path = notebook_path(name, root)
         if not path.is_file():
-            problems.append(f"{relative} is missing: run python tools/make_notebooks.py")
-        elif read_text(path) != notebook_text(script):
-            problems.append(f"{relative} is out of date with {script.name}: "
+            problems.append(f"notebooks/{name}.ipynb is missing: run python tools/make_notebooks.py")
+        elif path.read_text(encoding="utf-8") != text:
+            problems.append(f"notebooks/{name}.ipynb is out of date with {name}.py: "
                             f"run python tools/make_notebooks.py")
-    if report_extra:
-        problems += [f"{path.relative_to(root).as_posix()} has no script: "
-                     f"run python tools/make_notebooks.py to remove it"
-                     for path in extra_notebooks(scripts, root)]
-    return problems
+    return problems + [f"notebooks/{path.name} has no script: run python "
+                       f"tools/make_notebooks.py to remove it"
+                       for path in (_extra(names, root) if report_extra else [])]
 
 
-def extra_notebooks(scripts, root=ROOT):
-    expected = {notebook_path(script, root) for script in scripts}
-    return [path for path in sorted((Path(root) / NOTEBOOK_FOLDER).glob("*.ipynb"))
-            if path not in expected]
-
-
-def write(scripts, root=ROOT, remove_extra=True):
-    """Write the notebooks that changed; print one line per file written or removed.
-
-    All notebooks are made before the first is written, so that a bad script
-    leaves notebooks/ as it was.
-    """
-    texts = [(notebook_path(script, root), notebook_text(script)) for script in scripts]
-    try:
-        (Path(root) / NOTEBOOK_FOLDER).mkdir(exist_ok=True)
-        for path, text in texts:
-            if path.is_file() and read_text(path) == text:
-                continue
+def write(names, root=ROOT, remove_extra=True):
+    """Write the notebooks that changed (all are made first, so a bad script writes nothing)."""
+    texts = _texts(names, root)
+    (Path(root) / "notebooks").mkdir(exist_ok=True)
+    for name, text in texts.items():
+        path = notebook_path(name, root)
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
             with open(path, "w", encoding="utf-8", newline="\n") as stream:
                 stream.write(text)
-            print(f"Wrote {path.relative_to(root).as_posix()}")
-        for path in extra_notebooks(scripts, root) if remove_extra else []:
-            path.unlink()
-            print(f"Removed {path.relative_to(root).as_posix()} (no script)")
-    except OSError as error:
-        raise NotebookError(f"cannot write {error.filename}: {error.strerror or error}") from None
+            print(f"Wrote notebooks/{path.name}")
+    for path in _extra(names, root) if remove_extra else []:
+        path.unlink()
+        print(f"Removed notebooks/{path.name} (no script)")
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(
-        description="Generate notebooks/<script>.ipynb from the example scripts "
-                    "written in '# %%' cells.")
-    parser.add_argument("scripts", nargs="*", metavar="SCRIPT",
-                        help="only these scripts (default: every script)")
+    parser = argparse.ArgumentParser(description="Generate notebooks/<script>.ipynb from the "
+                                                 "examples of dnnkit/lecture.py.")
+    parser.add_argument("names", nargs="*", metavar="NAME",
+                        help="only these examples (default: every one)")
     parser.add_argument("--check", action="store_true",
                         help="write nothing; exit 1 with one line per notebook that is "
                              "out of date, missing or has no script")
-    parser.add_argument("--root", type=Path, default=ROOT, metavar="DIR",
-                        help="the project folder (default: the folder above tools/)")
     args = parser.parse_args(argv)
-    root = args.root.resolve()
+    names = [Path(name).stem for name in args.names] or lecture.names()
     try:
-        if not root.is_dir():
-            raise NotebookError(f"{args.root} (from --root) is no folder")
-        scripts = select_scripts(args.scripts, root)
+        unknown = [name for name in names if name not in lecture.names()]
+        if unknown:
+            raise NotebookError(f"{' '.join(unknown)}: not in dnnkit/lecture.py; the examples "
+                                f"are: {' '.join(lecture.names())}")
         if args.check:
-            problems = check(scripts, root, report_extra=not args.scripts)
-            for problem in problems:
-                print(problem)
+            problems = check(names, report_extra=not args.names)
+            print("\n".join(problems) if problems else "All notebooks are up to date.")
             return 1 if problems else 0
-        write(scripts, root, remove_extra=not args.scripts)
+        write(names, remove_extra=not args.names)
     except NotebookError as error:
         print(f"Error: {error}", file=sys.stderr)
         return 2

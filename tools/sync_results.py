@@ -75,7 +75,8 @@ def where_measured(run):
     settings = "quick settings" if run.get("quick") else "the lecture settings"
     return (f"({settings}, {seeds}; ``{run['command']}``, {run['date']}, on the project's "
             f"2-core test machine: {run['machine'].split(',')[0]}, {run['device']}, "
-            f"{tensorflow}; not the lab's GPU)")
+            f"{tensorflow}, load average {run.get('load', 'not reported').split(' ')[0]}; "
+            f"not the lab's GPU)")
 
 
 def verdict(summary):
@@ -145,7 +146,7 @@ def readme_tables(results):
     summaries = {summary["name"]: summary for summary in results["scripts"]}
     lines = ["| slide | script | measured (lecture) | time |", "|---|---|---|---|"]
     for example in lecture.EXAMPLES:
-        if example.kind == "study":
+        if example.kind in ("study", "demo"):
             continue
         summary = summaries.get(example.name)
         if summary is None:
@@ -157,13 +158,14 @@ def readme_tables(results):
             measured = f"{spread(summary['test_accuracy'], 4)}"
             if "overtrains" in summary:
                 measured += ", " + verdict(summary).split(",")[0]
-            measured += f" ({example.lecture})"
+            measured += f" (lecture: {example.lecture})"
         lines.append(f"| {example.slide} | `{example.name}.py` | {measured} "
                      f"| {summary['seconds']:.0f} s |")
     run = results["run"]
     lines += ["", f"Measured with `{run['command']}` on {run['date']} ({run['seeds']}; "
               f"{run['machine'].split(',')[0]}, 2 cores, {run['device']}, "
-              f"{run['software'].split(',')[0]}); mean ± standard deviation over the seeds; "
+              f"{run['software'].split(',')[0]}, load average "
+              f"{run.get('load', 'not reported').split(' ')[0]}); mean ± standard deviation over the seeds; "
               f"time per run. `results/RESULTS.md` has the full table."]
     pairs = [pair for pair in results.get("pairs", []) if "test_accuracy" in pair]
     if pairs and run["seeds"].split()[0] not in ("one",):
@@ -189,7 +191,7 @@ def planned_changes(results):
     """``{path: new text}`` for every file whose text differs from what the results say."""
     changes = {}
     for example in lecture.EXAMPLES:
-        if example.kind == "study":  # its many runs are its own (see its header)
+        if example.kind in ("study", "demo"):  # the study's runs are its own; the demo has none
             continue
         path = ROOT / f"{example.name}.py"
         source = path.read_text(encoding="utf-8")
