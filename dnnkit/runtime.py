@@ -479,8 +479,12 @@ def load_data(args, dataset):
     """Load ``dataset`` ("mnist" or "fashion_mnist") as the command line asks.
 
     Returns ``(x_train, y_train), (x_test, y_test)``; see :func:`load_data_and_source`.
+    The source's line is kept in ``args.data_source`` for the record of a
+    saved network (:mod:`dnnkit.saved`).
     """
-    return load_data_and_source(args, dataset)[0]
+    arrays, source = load_data_and_source(args, dataset)
+    args.data_source = source.line
+    return arrays
 
 
 def load_data_and_source(args, dataset):

@@ -168,6 +168,8 @@ def test_pretrained_shows_the_saved_training_without_training(tmp_path, monkeypa
     # No model.fit: no epoch line, and the training time is the saved one.
     assert "Epoch 1/" not in output and "Saved the trained network" not in output
     assert "Loaded the trained network from" in output
+    data_line = re.search(r"^Data: (MNIST from .*)$", trained_output, re.MULTILINE).group(1)
+    assert f"Its data: {data_line}, a subset of 500 training images" in output
     assert shown["monitor"].seconds == pytest.approx(trained["monitor"].seconds)
     assert as_floats(shown["history"]) == as_floats(trained["history"])
     assert shown["test_accuracy"] == pytest.approx(trained["test_accuracy"], abs=1e-6)
