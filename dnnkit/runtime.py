@@ -479,11 +479,10 @@ def load_data(args, dataset):
     """Load ``dataset`` ("mnist" or "fashion_mnist") as the command line asks.
 
     Returns ``(x_train, y_train), (x_test, y_test)``; see :func:`load_data_and_source`.
-    The source's line is kept in ``args.data_source`` for the record of a
-    saved network (:mod:`dnnkit.saved`).
+    The source is kept in ``args.data_source`` for the record of a saved
+    network (:mod:`dnnkit.saved`).
     """
-    arrays, source = load_data_and_source(args, dataset)
-    args.data_source = source.line
+    arrays, args.data_source = load_data_and_source(args, dataset)
     return arrays
 
 

@@ -96,7 +96,7 @@ def save(model, history, script, args, monitor=None):
         "epochs": len(history.get("loss", [])),
         "tensorflow": sys.modules["tensorflow"].__version__,
         "keras": compat.keras_version(),
-        "data": getattr(args, "data_source", "Data: unknown")[len("Data: "):],
+        "data": getattr(getattr(args, "data_source", None), "line", "Data: unknown")[6:],
         "options": options,
         "training_seconds": getattr(monitor, "seconds", None),
         "epoch_seconds": list(getattr(monitor, "epoch_seconds", [])),
