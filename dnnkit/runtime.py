@@ -479,8 +479,11 @@ def load_data(args, dataset):
     """Load ``dataset`` ("mnist" or "fashion_mnist") as the command line asks.
 
     Returns ``(x_train, y_train), (x_test, y_test)``; see :func:`load_data_and_source`.
+    The source is kept in ``args.data_source`` for the record of a saved
+    network (:mod:`dnnkit.saved`).
     """
-    return load_data_and_source(args, dataset)[0]
+    arrays, args.data_source = load_data_and_source(args, dataset)
+    return arrays
 
 
 def load_data_and_source(args, dataset):

@@ -43,7 +43,7 @@ from dnnkit.errors import UserError
 DEFAULT_MODELS_DIR = runtime.DEFAULT_MODELS_DIR
 #: Options that say where things go or how they are shown, not how the network was trained.
 OUTPUT_OPTIONS = ("outdir", "no_show", "models_dir", "pretrained", "live", "cpu", "data_dir",
-                  "no_sample")
+                  "no_sample", "data_source")
 #: What decides whether a saved layer is the layer the script builds (besides its type and
 #: the shapes of its weights).
 LAYER_SETTINGS = ("units", "activation", "rate", "filters", "kernel_size", "strides", "padding",
@@ -83,11 +83,8 @@ def save(model, history, script, args, monitor=None):
     Into ``args.models_dir``; ``args`` gives the options and ``monitor``
     (:func:`dnnkit.training.monitor`) the training time.  Prints where.
     """
-    from dnnkit import data
-
     models_dir = Path(args.models_dir)
     path, record = model_path(script, models_dir), info_path(script, models_dir)
-    source = data.LAST_SOURCE
     options = {key: (str(value) if isinstance(value, Path) else value)
                for key, value in sorted(vars(args).items()) if key not in OUTPUT_OPTIONS}
     history = {key: [float(value) for value in values] for key, values in history.history.items()}
@@ -99,8 +96,7 @@ def save(model, history, script, args, monitor=None):
         "epochs": len(history.get("loss", [])),
         "tensorflow": sys.modules["tensorflow"].__version__,
         "keras": compat.keras_version(),
-        "data": (f"{source.get('source')} ({source.get('n_train')} train, "
-                 f"{source.get('n_test')} test images)" if source else "unknown"),
+        "data": getattr(getattr(args, "data_source", None), "line", "Data: unknown")[6:],
         "options": options,
         "training_seconds": getattr(monitor, "seconds", None),
         "epoch_seconds": list(getattr(monitor, "epoch_seconds", [])),

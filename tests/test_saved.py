@@ -168,6 +168,8 @@ def test_pretrained_shows_the_saved_training_without_training(tmp_path, monkeypa
     # No model.fit: no epoch line, and the training time is the saved one.
     assert "Epoch 1/" not in output and "Saved the trained network" not in output
     assert "Loaded the trained network from" in output
+    data_line = re.search(r"^Data: (MNIST from .*)$", trained_output, re.MULTILINE).group(1)
+    assert f"Its data: {data_line}, a subset of 500 training images" in output
     assert shown["monitor"].seconds == pytest.approx(trained["monitor"].seconds)
     assert as_floats(shown["history"]) == as_floats(trained["history"])
     assert shown["test_accuracy"] == pytest.approx(trained["test_accuracy"], abs=1e-6)
@@ -300,3 +302,15 @@ def test_only_the_model_scripts_get_the_options(tmp_path, monkeypatch):
     assert (args.models_dir, args.pretrained, args.live) == (str(tmp_path / "kept"), True, True)
     other = runtime.make_parser("Another training script.", epochs=3, data=True)
     assert not {"models_dir", "pretrained", "live"} & set(vars(other.parse_args([])))
+
+
+def test_live_memory_does_not_grow_with_the_epochs(capsys):
+    """benchmarks/bench_demos.py's --live part, short: one figure, memory flat over 40 epochs."""
+    pytest.importorskip("matplotlib_inline")
+    from benchmarks import bench_demos
+    from dnnkit import plotting
+
+    held = bench_demos.bench_live(40)
+    assert held[40] < 1.2 * held[20] and held[40] < 1.5 * held[4], held
+    assert "figures open after training: 0" in capsys.readouterr().out
+    assert plotting.pyplot().get_backend().lower() == "agg"  # switched back
