@@ -378,7 +378,8 @@ def test_download_attempt_without_network_gives_up_fast(tmp_path, home, network,
     (["--epochs", "0"], "argument --epochs: must be at least 1, got 0"),
     (["--batch-size", "-1"], "argument --batch-size: must be at least 1, got -1"),
     (["--batchsize", "32"], "unrecognized arguments: --batchsize 32"),
-], ids=["epochs-0", "batch-size-negative", "unknown-option"])
+    (["--early-stopping", "-1"], "argument --early-stopping: must be at least 1, got -1"),
+], ids=["epochs-0", "batch-size-negative", "unknown-option", "early-stopping-negative"])
 def test_invalid_option_gives_usage_and_exit_2_before_tensorflow(tmp_path, home, arguments,
                                                                  expected_error):
     run = run_script("MLP_MNIST_digits_tf.py", *arguments, "--no-show",
