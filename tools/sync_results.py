@@ -30,6 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from dnnkit import lecture  # noqa: E402
+# The table's own "mean ± std" and "difference ± error", so that prose and table agree.
+from reproduce import format_difference as difference  # noqa: E402
+from reproduce import format_spread as spread  # noqa: E402
 
 RESULTS = ROOT / "results" / "results.json"
 README = ROOT / "README.md"
@@ -50,21 +53,6 @@ def load_results(path=RESULTS):
     except (OSError, ValueError) as error:
         raise SyncError(f"cannot read {path} ({error}): run python reproduce.py --seeds 3 "
                         f"first") from None
-
-
-def spread(value, digits, scale=1.0, sign=False):
-    """``mean ± std`` of a summary entry (only the mean where there was one run)."""
-    text = f"{value['mean'] * scale:{'+' if sign else ''}.{digits}f}"
-    if value.get("std") is not None:
-        text += f" ± {value['std'] * scale:.{digits}f}"
-    return text
-
-
-def difference(value, digits, scale=1.0):
-    text = f"{value['difference'] * scale:+.{digits}f}"
-    if value.get("error") is not None:
-        text += f" ± {value['error'] * scale:.{digits}f}"
-    return text
 
 
 def where_measured(run):
