@@ -54,11 +54,14 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
-ROOT = Path(__file__).resolve().parent.parent
+#: The checkout whose scripts and dnnkit run: this one, or, for the "before" worker of
+#: --before DIR, the one its parent names in DNN_BENCH_ROOT.
+BEFORE_VARIABLE = "DNN_BENCH_ROOT"
+ROOT = Path(os.environ.get(BEFORE_VARIABLE) or Path(__file__).resolve().parent.parent).resolve()
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from dnnkit import compat, lecture, runtime  # noqa: E402
+from dnnkit import lecture, runtime  # noqa: E402
 from dnnkit.errors import UserError  # noqa: E402
 
 #: The model scripts measured unless --models says otherwise: the MLP and the two kinds of CNN.
@@ -129,6 +132,12 @@ def run_script(name, arguments):
         sys.argv = saved_argv
 
 
+def steps_per_execution(model):
+    """The ``steps_per_execution`` a compiled model runs with, where Keras shows it, else None."""
+    value = getattr(model, "steps_per_execution", None)  # Keras 3
+    return None if value is None else int(value.numpy() if hasattr(value, "numpy") else value)
+
+
 def samples_trained_on(x_train):
     """How many images ``model.fit(..., validation_split=0.1)`` trains on.
 
@@ -153,7 +162,7 @@ def measurements(namespace):
         "epoch_gflop": (3 * forward_flops_per_sample(model)
                         * samples_trained_on(namespace["x_train"]) / 1e9),
         # What compile was given (None where this Keras does not say).
-        "steps_per_execution": compat.steps_per_execution(model),
+        "steps_per_execution": steps_per_execution(model),
         "jit_compile": getattr(model, "jit_compile", None),  # None where Keras does not say
     }
 
@@ -197,7 +206,11 @@ def worker_command(path, model_key, args):
     environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3"),
                        PYTHONIOENCODING="utf-8")
     environment.pop(runtime.PLAIN_KERAS_VARIABLE, None)
-    if path == "baseline":
+    environment.pop(BEFORE_VARIABLE, None)
+    if path == "baseline" and getattr(args, "before", None):  # our path, in the other checkout
+        command[command.index("--worker") + 1] = "ours"
+        environment[BEFORE_VARIABLE] = str(args.before)
+    elif path == "baseline":
         environment[runtime.PLAIN_KERAS_VARIABLE] = "1"
         environment.pop("TF_ENABLE_ONEDNN_OPTS", None)
     return command, environment
@@ -292,6 +305,10 @@ def main(argv=None):
     parser.add_argument("--max-samples", type=runtime.positive_int, default=None)
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--seed", type=runtime.seed_int, default=runtime.DEFAULT_SEED)
+    parser.add_argument("--before", type=Path, default=None, metavar="DIR",
+                        help="compare with another checkout (e.g. `git worktree add DIR COMMIT`) "
+                             "instead of plain Keras: its scripts and dnnkit, on our path, "
+                             "take the baseline's place")
     parser.add_argument("--worker", choices=PATHS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.data_dir is not None:  # the workers run in the project folder
@@ -301,6 +318,12 @@ def main(argv=None):
         args.data_dir = str(Path(args.data_dir).resolve())
     if args.worker:
         return worker(args)
+    if args.before is not None:
+        args.before = args.before.resolve()
+        if not all((args.before / f"{name}.py").is_file() for name in args.models):
+            raise UserError(f"{args.before} (from --before) lacks the model scripts: "
+                            f"name a checkout of this project")
+        print(f"baseline = our path in {args.before}; ours = our path in {ROOT}")
 
     print(f"{args.repeats} pairs of runs of {args.epochs} epochs per model, each run in a "
           f"fresh process, the two of a pair one right after the other.", flush=True)

@@ -14,10 +14,8 @@ what the installed version offers, never by comparing version numbers:
 - :func:`compile_options`: ``Model.compile`` takes ``steps_per_execution``
   from TensorFlow 2.4 on and ``jit_compile`` (XLA) from TensorFlow 2.8 on; an
   option this version does not take is left out.
-- :func:`leaky_relu` and :func:`steps_per_execution` (for the tests and the
-  benchmark): Keras 3 has ``activations.leaky_relu`` and shows
-  ``model.steps_per_execution``; Keras 2.4 has ``relu(z, alpha)`` and keeps
-  the setting to itself;
+- :func:`leaky_relu`: Keras 3 has ``activations.leaky_relu``; Keras 2.4 has
+  ``relu(z, alpha)``;
 - :func:`remove_layout_engine`: matplotlib 3.6 and newer leave a layout engine
   on a figure after ``tight_layout()``; up to 3.5 there is none;
 - :func:`early_stopping`: Keras 3's ``EarlyStopping`` puts the best weights
@@ -141,12 +139,6 @@ def leaky_relu(z, negative_slope):
     if hasattr(activations, "leaky_relu"):  # Keras 3
         return activations.leaky_relu(z, negative_slope)
     return activations.relu(z, negative_slope)  # Keras 2: relu with a slope below zero
-
-
-def steps_per_execution(model):
-    """The ``steps_per_execution`` a compiled model runs with, where Keras shows it, else None."""
-    value = getattr(model, "steps_per_execution", None)  # Keras 3
-    return None if value is None else int(value.numpy() if hasattr(value, "numpy") else value)
 
 
 def remove_layout_engine(fig):

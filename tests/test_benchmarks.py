@@ -94,6 +94,20 @@ def test_worker_environment_chooses_the_path(monkeypatch):
         assert command[command.index("--max-samples") + 1] == "2000"
 
 
+def test_before_runs_our_path_in_the_other_checkout(monkeypatch, tmp_path):
+    """--before DIR: the baseline's place goes to our path (no DNN_PLAIN_KERAS) with
+    DIR's scripts and dnnkit (DNN_BENCH_ROOT); ours stays in this checkout."""
+    from types import SimpleNamespace
+
+    monkeypatch.delenv("DNN_PLAIN_KERAS", raising=False)
+    args = SimpleNamespace(epochs=3, seed=5, max_samples=None, data_dir=None, before=tmp_path)
+    before_command, before = bench_training.worker_command("baseline", "mlp", args)
+    ours_command, ours = bench_training.worker_command("ours", "mlp", args)
+    assert before_command[before_command.index("--worker") + 1] == "ours"
+    assert "DNN_PLAIN_KERAS" not in before and before["DNN_BENCH_ROOT"] == str(tmp_path)
+    assert "DNN_BENCH_ROOT" not in ours and "DNN_PLAIN_KERAS" not in ours
+
+
 def test_the_script_gets_the_benchmark_settings(tmp_path):
     from types import SimpleNamespace
 

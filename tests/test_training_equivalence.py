@@ -72,9 +72,9 @@ def test_speed_options_change_no_result_in_one_process(monkeypatch, tmp_path):
     # The fast path is really in use, and the baseline really is plain Keras.
     assert plain_options == {}
     assert our_options.get("steps_per_execution") == 32
-    if compat.steps_per_execution(ours["model"]) is not None:  # Keras 2.4 does not show it
-        assert compat.steps_per_execution(ours["model"]) == 32
-        assert compat.steps_per_execution(plain["model"]) == 1
+    if bench_training.steps_per_execution(ours["model"]) is not None:  # Keras 2.4 does not show it
+        assert bench_training.steps_per_execution(ours["model"]) == 32
+        assert bench_training.steps_per_execution(plain["model"]) == 1
     for run in (plain, ours):
         assert len(run["monitor"].epoch_seconds) == 2
         assert len(run["history"].history["accuracy"]) == 2
