@@ -90,12 +90,12 @@ _KERAS_FILES = {"mnist": ("mnist.npz",),
 
 
 def load_mnist(data_dir=None, allow_sample=None, verbose=True):
-    """Load MNIST as ``(x_train, y_train), (x_test, y_test)``; see ``load_dataset_and_source``."""
+    """Load MNIST as ``(x_train, y_train), (x_test, y_test)``."""
     return load_dataset("mnist", data_dir, allow_sample, verbose)
 
 
 def load_fashion_mnist(data_dir=None, allow_sample=None, verbose=True):
-    """Load Fashion-MNIST as ``(x_train, y_train), (x_test, y_test)``; see ``load_dataset_and_source``."""
+    """Load Fashion-MNIST as ``(x_train, y_train), (x_test, y_test)``."""
     return load_dataset("fashion_mnist", data_dir, allow_sample, verbose)
 
 
@@ -202,11 +202,12 @@ def read_npz(path):
     try:
         file_size = path.stat().st_size
         with zipfile.ZipFile(path) as archive:
-            names = [name[:-4] if name.endswith(".npy") else name for name in archive.namelist()]
+            names = archive.namelist()
             for key, _, kind in ARRAYS:
-                if key not in names:
-                    raise _data_error(path, f"has no array {key} (it holds {', '.join(names) or 'nothing'}); "
-                                            "a Keras-style npz holds x_train, y_train, x_test and y_test")
+                if f"{key}.npy" not in names:
+                    present = ", ".join(name[:-4] if name.endswith(".npy") else name for name in names)
+                    raise _data_error(path, f"has no array {key} (it holds {present or 'nothing'}); a "
+                                            "Keras-style npz holds x_train, y_train, x_test and y_test")
                 info = archive.getinfo(f"{key}.npy")
                 if info.flag_bits & 0x1:  # zipfile would ask for a password
                     raise _data_error(path, "is encrypted", f" (array {key})")
@@ -248,7 +249,8 @@ def _to_array(content, offset, shape, fortran_order, kind, path, where="", after
     per_item = IMAGE_SHAPE if kind == "images" else ()
     if len(shape) != 1 + len(per_item) or tuple(shape[1:]) != per_item or shape[0] < 0:
         expected_shape = "(N, 28, 28)" if kind == "images" else "(N,)"
-        raise _data_error(path, f"holds {kind} of shape {tuple(shape)}, expected {expected_shape}", where)
+        raise _data_error(path, f"holds {kind} of shape {tuple(shape)}, expected {expected_shape}",
+                          where)
     expected, found = offset + math.prod(shape), len(content)
     if found != expected:
         problem = "is truncated" if found < expected else "is longer than its header says"
@@ -320,12 +322,12 @@ def _find_in(folder, name):
             if candidate.is_file():
                 return (candidate, ()), None
             continue
-        files = [next((path for path in (candidate / file, candidate / f"{file}.gz") if path.is_file()), None)
-                 for _, file, _ in ARRAYS]
-        if all(files):
+        files = [candidate / file if (candidate / file).is_file() else candidate / f"{file}.gz"
+                 for _, file, _ in ARRAYS]  # Raw files before compressed ones.
+        missing = [file for (_, file, _), path in zip(ARRAYS, files) if not path.is_file()]
+        if not missing:
             return (candidate, tuple(files)), None
-        if any(files):
-            missing = [file for (_, file, _), path in zip(ARRAYS, files) if path is None]
+        if len(missing) < len(ARRAYS):
             notes.append(f"{candidate} lacks {', '.join(missing)}")
     return None, "; ".join(notes) or "no data there"
 

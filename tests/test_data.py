@@ -461,6 +461,25 @@ def test_refused_sample_gives_one_line_listing_places_and_remedies(places, monke
         assert remedy in message
 
 
+def test_missing_sample_says_how_to_restore_it(places, monkeypatch, tmp_path):
+    monkeypatch.setattr(data, "SAMPLE_DIR", tmp_path / "samples")
+    message = read_error(data.load_mnist)
+    assert message == (f"{tmp_path / 'samples' / 'mnist_sample.npz'} does not exist: "
+                       "restore the shipped sample with 'git checkout -- data/samples'")
+
+
+def test_npz_member_without_the_npy_suffix_is_missing(tmp_path):
+    path = write_npz(tmp_path / "mnist.npz", make_arrays(2, 2))
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("x_test", b"not an array")
+    with zipfile.ZipFile(path) as archive, zipfile.ZipFile(tmp_path / "renamed.npz", "w") as renamed:
+        for name in archive.namelist():
+            if name != "x_test.npy":
+                renamed.writestr(name, archive.read(name))
+    message = read_error(data.read_npz, tmp_path / "renamed.npz")
+    assert "has no array x_test (it holds x_train, y_train, y_test, x_test)" in message
+
+
 def test_refused_mnist_sample_does_not_suggest_the_fashion_package(places):
     message = read_error(data.load_mnist, allow_sample=False)
     assert "go online" in message and "--data-dir DIR" in message and "apt install" not in message
