@@ -142,12 +142,11 @@ def load_dataset_and_source(name, data_dir=None, allow_sample=None, verbose=True
             return _load_and_report(name, location, "download", verbose)
         looked.append(f"download from {DOWNLOAD_URL} ({note})")
 
-    sample_file = SAMPLE_DIR / f"{name}_sample.npz"
     refused_by = "--no-sample"
     if allow_sample is None:
         allow_sample, refused_by = not _environment_flag("DNN_NO_SAMPLE"), "DNN_NO_SAMPLE=1"
     if allow_sample:  # A missing sample is reported by read_npz, with the fix.
-        return _load_and_report(name, (sample_file, ()), "sample", verbose)
+        return _load_and_report(name, (SAMPLE_DIR / f"{name}_sample.npz", ()), "sample", verbose)
     looked.append(f"the shipped sample (refused: {refused_by})")
     raise DataError(f"No {_TITLES[name]} data found; looked at: {'; '.join(looked)}. "
                     f"To get the data, {_ways_to_get_data(name)}")

@@ -27,7 +27,7 @@ from dnnkit.errors import DataError
 
 SEEDS = range(4)
 CASES_PER_SEED = 300  # 4 x 300 = 1200 cases for each reader.
-MEMORY_CONSTANT_BYTES = 3 * 2**20  # The reader's 1 MiB read chunk, with room to spare.
+MEMORY_CONSTANT_BYTES = 3 * 2**20  # Python and numpy overhead, with room to spare.
 MEMORY_FACTOR = 8
 SPECIAL_VALUES = (0, 1, 2, 27, 28, 29, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF)
 
