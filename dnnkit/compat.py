@@ -1,40 +1,13 @@
 """The one place where the versions of TensorFlow, Keras and matplotlib differ.
 
 The scripts run unchanged from the lecture lab's TensorFlow 2.4 (Python 3.8,
-Keras 2.4, as Anaconda's ``tensorflow-gpu``/``keras-gpu`` install it) up to
-TensorFlow 2.21 with Keras 3, and with ``TF_USE_LEGACY_KERAS=1`` (tf_keras).
-They are written in the public API all of these share (``from tensorflow
-import keras``, ``keras.Sequential``, ``compile``, ``fit``, ``evaluate``);
-what really differs between the versions is decided here, by looking at
-what the installed version offers, never by comparing version numbers:
-
-- :func:`seed_tensorflow`: ``keras.utils.set_random_seed`` exists from
-  TensorFlow 2.7 on (it also seeds Keras 3's own random generators); before,
-  ``tf.random.set_seed``.
-- :func:`compile_options`: ``Model.compile`` takes ``steps_per_execution``
-  from TensorFlow 2.4 on and ``jit_compile`` (XLA) from TensorFlow 2.8 on; an
-  option this version does not take is left out.
-- :func:`leaky_relu`: Keras 3 has ``activations.leaky_relu``; Keras 2.4 has
-  ``relu(z, alpha)``;
-- :func:`remove_layout_engine`: matplotlib 3.6 and newer leave a layout engine
-  on a figure after ``tight_layout()``; up to 3.5 there is none;
-- :func:`early_stopping`: Keras 3's ``EarlyStopping`` puts the best weights
-  back at the end of training; TensorFlow 2.4's only when it stopped
-  training itself, not when the last epoch came first.
-- :func:`model_file_suffix`: the one-file format of a saved model that this
-  Keras writes and reads back: ``.keras`` for Keras 3, ``.h5`` for Keras 2
-  (TensorFlow 2.4's tf.keras, tf_keras), told apart by ``save_model``'s
-  ``save_format`` parameter, which only Keras 2 has.
-- :func:`is_gpu_out_of_memory`: TensorFlow reports a full GPU as
-  ``tf.errors.ResourceExhaustedError`` ("OOM when allocating tensor") during
-  training, and as an ``InternalError`` naming ``CUDA_ERROR_OUT_OF_MEMORY``
-  when it cannot create its GPU context at start-up.
-
+Keras 2.4) up to TensorFlow 2.21 with Keras 3, and with ``TF_USE_LEGACY_KERAS=1``
+(tf_keras), and with matplotlib 3.3 to 3.11.  Each function here decides by
+what the installed version offers, never by comparing version numbers.
 Nothing here imports TensorFlow or matplotlib at import time.
 """
 
 import inspect
-import sys
 
 
 def keras():
@@ -44,24 +17,26 @@ def keras():
     return tf_keras
 
 
+def keras_version():
+    """The version of that Keras, e.g. ``"3.15.1"``."""
+    return keras().__version__
+
+
 def seed_tensorflow(seed):
-    """Seed TensorFlow's (and Keras's) random numbers, in whatever way this version offers."""
-    keras_module = keras()
-    set_random_seed = getattr(keras_module.utils, "set_random_seed", None)
-    if set_random_seed is not None:  # TensorFlow 2.7 and later, Keras 3
+    """Seed TensorFlow's and Keras's random numbers (``set_random_seed`` from TF 2.7 on)."""
+    set_random_seed = getattr(keras().utils, "set_random_seed", None)
+    if set_random_seed is not None:
         set_random_seed(seed)
-    else:  # TensorFlow 2.4 to 2.6
+    else:
         import tensorflow as tf
 
         tf.random.set_seed(seed)
 
 
 def compile_options(**wanted):
-    """The keyword arguments of ``wanted`` that this Keras's ``Model.compile`` takes.
+    """The options of ``wanted`` that this ``Model.compile`` takes and that are not None or False.
 
-    ``compile_options(steps_per_execution=32, jit_compile=True)`` gives both
-    on TensorFlow 2.8 and later, only ``steps_per_execution`` on 2.4 to 2.7.
-    Options set to ``False`` or ``None`` are left out (Keras's default).
+    ``jit_compile`` exists from TensorFlow 2.8 on, ``steps_per_execution`` from 2.4 on.
     """
     parameters = inspect.signature(keras().Model.compile).parameters
     return {name: value for name, value in wanted.items()
@@ -69,63 +44,32 @@ def compile_options(**wanted):
 
 
 def early_stopping(patience):
-    """Keras's ``EarlyStopping`` on the validation loss that always keeps the best weights.
+    """``EarlyStopping`` on the validation loss that always puts the best weights back.
 
-    It stops training when the validation loss has not fallen for
-    ``patience`` epochs and puts back the weights of the epoch with the
-    lowest validation loss, also when training ran all its epochs (which
-    TensorFlow 2.4's EarlyStopping skips).
+    TensorFlow 2.4's does so only when it stopped training itself, not when
+    training ran all its epochs; Keras 3's always.
     """
     class EarlyStopping(keras().callbacks.EarlyStopping):
         def on_train_end(self, logs=None):
             super().on_train_end(logs)
-            if self.best_weights is not None:  # again, where Keras 2.4 did not
+            if self.best_weights is not None:
                 self.model.set_weights(self.best_weights)
 
     return EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
 
 
 def model_file_suffix():
-    """``".keras"`` or ``".h5"``: the file a full model is saved in (:mod:`dnnkit.saved`).
+    """``".keras"`` (Keras 3) or ``".h5"`` (Keras 2): the one-file format this Keras reads back.
 
-    Keras 3 saves natively as ``.keras`` (a zip of the configuration and the
-    weights) and writes ``.h5`` only as a "legacy" format, with a warning.
-    Keras 2 has no ``.keras``: it would save a name ending so as a SavedModel
-    folder, which cannot be replaced in one atomic rename; its one-file format
-    is HDF5, ``.h5``.  So each Keras saves in the format it reads back best.
+    Keras 2 would save a name ending in ``.keras`` as a SavedModel folder; only
+    its ``save_model`` has a ``save_format`` parameter.
     """
     parameters = inspect.signature(keras().models.save_model).parameters
     return ".h5" if "save_format" in parameters else ".keras"
 
 
-def keras_version():
-    """The version of the Keras that ``from tensorflow import keras`` gives, e.g. ``"3.15.1"``."""
-    return getattr(keras(), "__version__", "unknown")
-
-
-#: What TensorFlow's messages say when the GPU's memory is full.
-_OUT_OF_MEMORY_WORDS = ("CUDA_ERROR_OUT_OF_MEMORY", "out of memory", "OOM when allocating")
-
-
-def is_gpu_out_of_memory(error):
-    """True if ``error`` is TensorFlow saying that the GPU's memory is full."""
-    tensorflow = sys.modules.get("tensorflow")
-    if tensorflow is None:
-        return False
-    errors = tensorflow.errors
-    if isinstance(error, errors.ResourceExhaustedError):
-        return True
-    return (isinstance(error, (errors.InternalError, errors.UnknownError))
-            and any(words in str(error) for words in _OUT_OF_MEMORY_WORDS))
-
-
 def clear_session():
-    """Forget the models made so far (between the runs of several scripts in one process).
-
-    Keras 3's ``clear_session`` also runs a full garbage collection, which
-    costs up to a second once TensorFlow's many objects are loaded;
-    ``free_memory=False`` (Keras 3 only) skips it.
-    """
+    """Forget the models made so far, without Keras 3's full garbage collection (up to 1 s)."""
     clear = keras().backend.clear_session
     if "free_memory" in inspect.signature(clear).parameters:
         clear(free_memory=False)
@@ -142,10 +86,6 @@ def leaky_relu(z, negative_slope):
 
 
 def remove_layout_engine(fig):
-    """Remove the placeholder layout engine ``fig.tight_layout()`` leaves (matplotlib >= 3.6).
-
-    It lays out nothing but makes ``savefig`` draw the whole figure twice; up
-    to matplotlib 3.5 there is no such engine (and no ``set_layout_engine``).
-    """
+    """Remove the engine ``tight_layout()`` leaves (matplotlib >= 3.6): savefig draws once."""
     if hasattr(fig, "set_layout_engine"):
         fig.set_layout_engine(None)

@@ -1,16 +1,7 @@
-"""The lecture's examples, in lecture order: the one list every tool reads.
+"""The lecture's examples in lecture order: the one list that reproduce.py, the tests,
+the notebooks, the benchmarks and the README's results table read.
 
-Each :class:`Example` is one top-level script: the slide it mirrors, the
-result the slide states, its tiny settings for the tests, its ``--quick``
-settings for ``reproduce.py``, and for the model scripts the lecture's
-verdict on overtraining and the Dropout twin it is compared with.
-
-``reproduce.py``, the tests, ``tools/make_notebooks.py``, the benchmarks and
-the README's results table (``tools/sync_results.py``) all read
-:data:`EXAMPLES`; a test fails when a script and this list disagree.
-
-A new script is one script, one entry here, and its notebook
-(``python tools/make_notebooks.py``).
+A new script is one script, one entry here, and its notebook (tools/make_notebooks.py).
 """
 
 from dataclasses import dataclass
@@ -38,7 +29,7 @@ class Example:
 
     @property
     def trains(self):
-        """True for the six model scripts (MNIST and Fashion-MNIST networks)."""
+        """True for the six model scripts."""
         return self.kind == "model"
 
 
@@ -96,10 +87,7 @@ def names(kind=None):
 
 def example(name):
     """The :class:`Example` called ``name``; KeyError if there is none."""
-    for entry in EXAMPLES:
-        if entry.name == name:
-            return entry
-    raise KeyError(f"{name} is not in dnnkit/lecture.py")
+    return {entry.name: entry for entry in EXAMPLES}[name]
 
 
 def pairs():

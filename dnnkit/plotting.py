@@ -1,46 +1,29 @@
 """Figures shared by the scripts: training curves, image grids, confusion matrix.
 
-Every figure is built with ``fig, ax = plotting.subplots()`` (pyplot's
-``plt.subplots()``, with pyplot imported on first use) and returned; the
-script saves it with :func:`save_figure` and calls :func:`show` once at the
-end.  When there is no display (ssh without X forwarding, CI), matplotlib
-draws with the headless Agg backend and :func:`show` does nothing, so no
-script ever blocks or crashes for want of a window.
+Each figure is made with ``plotting.subplots()`` and returned; the script saves
+it with :func:`save_figure` and calls :func:`show` once at the end.  Without a
+display (ssh, CI) matplotlib draws with Agg and :func:`show` does nothing.
 """
 
 import os
 import sys
 from pathlib import Path
 
+from dnnkit import compat
 from dnnkit.errors import UserError
 
 
-def _has_display():
-    """True when a window can be opened (always on macOS and Windows)."""
-    if sys.platform in ("darwin", "win32"):
-        return True
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-
-
-def _choose_backend():
-    """Use the headless Agg backend when no display exists and none was chosen.
-
-    A backend chosen from outside (``MPLBACKEND``, matplotlibrc) always wins.
-    """
-    import matplotlib
-
-    if "MPLBACKEND" not in os.environ and not _has_display():
-        matplotlib.use("Agg")
-
-
 def pyplot():
-    """``matplotlib.pyplot``, imported on first use, after choosing the backend.
+    """``matplotlib.pyplot``, imported on first use (``--help`` does not wait for it).
 
-    matplotlib takes most of a second to import, so it is imported only when
-    the first figure is made: ``--help`` and bad options answer at once.
+    Without a display and without ``MPLBACKEND``, the headless Agg backend is chosen first.
     """
-    if "matplotlib.pyplot" not in sys.modules:
-        _choose_backend()  # before pyplot is imported
+    if "matplotlib.pyplot" not in sys.modules and "MPLBACKEND" not in os.environ and not (
+            sys.platform in ("darwin", "win32")
+            or os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        import matplotlib
+
+        matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     return plt
@@ -51,19 +34,11 @@ def subplots(*args, **kwargs):
     return pyplot().subplots(*args, **kwargs)
 
 
-# ---------------------------------------------------------------------------
-# Saving and showing
-# ---------------------------------------------------------------------------
-def save_figure(fig, name, outdir="figures", dpi=100):
-    """Save ``fig`` as ``outdir/name.png`` and print ``Saved <path>``.
+def save_figure(fig, name, outdir="figures"):
+    """Save ``fig`` as ``outdir/name.png`` and print ``Saved <path>`` (return nothing).
 
-    Nothing is returned, so that a notebook cell ending in ``save_figure(...)``
-    shows the figure and the line, not the path a second time.
-
-    The PNG is written to a temporary file ``.name.<process id>.png.tmp`` in
-    the same folder and renamed into place when complete, so an interrupted
-    run, or two scripts writing at the same time, never leave a half-written
-    figure.
+    The PNG is written to a temporary file and renamed into place, so that an
+    interrupted run or two runs at once never leave a half-written figure.
     """
     outdir = Path(outdir)
     path = outdir / f"{name}.png"
@@ -71,14 +46,12 @@ def save_figure(fig, name, outdir="figures", dpi=100):
     try:
         outdir.mkdir(parents=True, exist_ok=True)
         try:
-            # No bbox_inches="tight": the figures are laid out already (see
-            # tight_layout), and a tight bounding box would draw every figure twice.
+            # No bbox_inches="tight": it would draw every (laid out) figure twice.
             with open(temporary, "wb") as stream:
-                fig.savefig(stream, format="png", dpi=dpi)
+                fig.savefig(stream, format="png", dpi=100)
             os.replace(temporary, path)
-        except BaseException:
+        finally:
             temporary.unlink(missing_ok=True)
-            raise
     except OSError as error:
         raise UserError(f"cannot write figure {path} ({error.strerror or error}): "
                         f"choose another folder with --outdir") from None
@@ -86,21 +59,16 @@ def save_figure(fig, name, outdir="figures", dpi=100):
 
 
 def tight_layout(fig):
-    """``fig.tight_layout()``, so that saving draws the figure only once (see compat)."""
-    from dnnkit import compat
-
+    """``fig.tight_layout()``, leaving no layout engine that would make saving draw twice."""
     fig.tight_layout()
     compat.remove_layout_engine(fig)
 
 
 def can_show():
-    """True when the current backend opens windows."""
-    import matplotlib
-
-    pyplot()  # chooses the backend if that has not happened yet
-    backend = matplotlib.get_backend().lower()
-    return backend not in ("agg", "pdf", "ps", "svg", "cairo", "template") and \
-        not backend.startswith("module://matplotlib_inline")
+    """True when the backend opens windows (not Agg, a file format or a notebook's inline)."""
+    backend = pyplot().get_backend().lower()
+    headless = ("agg", "pdf", "ps", "svg", "cairo", "template")
+    return backend not in headless and "inline" not in backend
 
 
 def show(no_show=False):
@@ -109,40 +77,30 @@ def show(no_show=False):
         pyplot().show()
 
 
-# ---------------------------------------------------------------------------
-# Training curves
-# ---------------------------------------------------------------------------
 def plot_training_curves(history, title=None, diagnosis=None, fig=None):
-    """Loss and accuracy per epoch, training and validation, side by side.
+    """Loss and accuracy per epoch of ``history`` (a dict of lists), training and validation.
 
-    ``history`` is ``keras.callbacks.History.history`` (a dict of lists).
-    With ``diagnosis`` (:func:`dnnkit.training.diagnose`), the epoch of the
-    lowest validation loss is marked on both panels and the diagnosis's
-    numbers are written beside the curves: how far the validation loss rose
-    after it, the verdict, and the accuracy gap measured like the
-    validation accuracy.  Without it, the final gap of Keras's own numbers.
-    Given a ``fig``, it is cleared and drawn again (the live curves of
-    :mod:`dnnkit.live`), instead of making a new figure.
+    With a ``diagnosis`` (:func:`dnnkit.training.diagnose`) the best epoch is
+    marked and its numbers written beside the curves; without, Keras's final
+    accuracy gap.  A given ``fig`` is cleared and drawn again (:mod:`dnnkit.live`).
     """
     from matplotlib.ticker import MaxNLocator
 
     epochs = range(1, len(history["loss"]) + 1)
     if fig is None:
-        fig, (ax_loss, ax_accuracy) = subplots(1, 2, figsize=(10, 4))
-    else:
-        fig.clear()
-        ax_loss, ax_accuracy = fig.subplots(1, 2)
-    for ax, key, label in ((ax_loss, "loss", "loss"), (ax_accuracy, "accuracy", "accuracy")):
+        fig = pyplot().figure(figsize=(10, 4))
+    fig.clear()
+    ax_loss, ax_accuracy = fig.subplots(1, 2)
+    for ax, key in ((ax_loss, "loss"), (ax_accuracy, "accuracy")):
         if key in history:
-            ax.plot(epochs, history[key], "o-", label=f"training {label}")
+            ax.plot(epochs, history[key], "o-", label=f"training {key}")
         if f"val_{key}" in history:
-            ax.plot(epochs, history[f"val_{key}"], "s--", label=f"validation {label}")
+            ax.plot(epochs, history[f"val_{key}"], "s--", label=f"validation {key}")
         if diagnosis is not None:
             ax.axvline(diagnosis.best_epoch, color="grey", linestyle=":",
                        label=f"best epoch ({diagnosis.best_epoch})")
-        ax.set_xlabel("epoch")
+        ax.set(xlabel="epoch", ylabel=key)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_ylabel(label)
         ax.grid(True, alpha=0.3)
         ax.legend(loc="center right")
     box = {"facecolor": "white", "alpha": 0.8, "edgecolor": "grey"}
@@ -168,22 +126,13 @@ def plot_training_curves(history, title=None, diagnosis=None, fig=None):
     return fig
 
 
-# ---------------------------------------------------------------------------
-# Images
-# ---------------------------------------------------------------------------
 MARGIN_GREY = 0.85  # the grey between the images of a grid (0 black, 1 white)
 
 
 def plot_image_grid(images, labels, class_names=None, predicted=None, columns=8, title=None):
-    """A grid of images with their labels.
+    """A grid of images with their labels; with ``predicted``, ``true / predicted``, wrong in red.
 
-    With ``predicted`` given, each label reads ``true / predicted`` and the
-    wrong predictions are written and framed in red.
-
-    The images are put side by side into one big array (a mosaic, with a
-    grey margin and room for the label above each image) and drawn with a
-    single ``imshow``: much faster than one small plot per image, which
-    matters for a figure of 32 images.
+    One ``imshow`` of a mosaic of all images: much faster than a small plot per image.
     """
     import numpy as np
     from matplotlib.patches import Rectangle
@@ -206,24 +155,18 @@ def plot_image_grid(images, labels, class_names=None, predicted=None, columns=8,
         top = row * cell_height + label_room  # the image's first row in the mosaic
         left = column * cell_width + margin // 2
         mosaic[top:top + height, left:left + width] = images[index]
-        if predicted is None:
-            text, color = name(labels[index]), "black"
-        else:
-            wrong = int(predicted[index]) != int(labels[index])
-            text, color = f"{name(labels[index])}\n/ {name(predicted[index])}", \
-                "red" if wrong else "black"
-            if wrong:
-                ax.add_patch(Rectangle((left - 0.5, top - 0.5), width, height, fill=False,
-                                       edgecolor="red", linewidth=2))
+        text = name(labels[index]) + ("" if predicted is None else f"\n/ {name(predicted[index])}")
+        wrong = predicted is not None and int(predicted[index]) != int(labels[index])
+        if wrong:
+            ax.add_patch(Rectangle((left - 0.5, top - 0.5), width, height, fill=False,
+                                   edgecolor="red", linewidth=2))
         ax.text(left + (width - 1) / 2, top - 1.5, text, ha="center", va="bottom",
-                fontsize=9 if predicted is None else 8, color=color)
+                fontsize=9 if predicted is None else 8, color="red" if wrong else "black")
 
-    # The margins (NaN, masked) are transparent and show a light grey image
-    # beneath the mosaic (a colormap's own "bad" colour is set differently
-    # in matplotlib 3.3 and 3.11).
-    rows_of_pixels, columns_of_pixels = mosaic.shape
+    # The margins (NaN, masked) show a grey image beneath the mosaic (a colormap's
+    # "bad" colour is set differently in matplotlib 3.3 and 3.11).
     ax.imshow(np.full((1, 1, 3), MARGIN_GREY),
-              extent=(-0.5, columns_of_pixels - 0.5, rows_of_pixels - 0.5, -0.5))
+              extent=(-0.5, mosaic.shape[1] - 0.5, mosaic.shape[0] - 0.5, -0.5))
     ax.imshow(np.ma.masked_invalid(mosaic), cmap="gray_r", interpolation="nearest")
     ax.set_axis_off()
     if title:
@@ -233,21 +176,14 @@ def plot_image_grid(images, labels, class_names=None, predicted=None, columns=8,
 
 
 def plot_pixel_values(image, label=None, annotate=True):
-    """One image as a heat map of its grey values (0-255) with a colour bar.
-
-    With ``annotate`` every non-zero pixel's value is written in its cell, white
-    on dark and black on light cells, as on the slide "28 x 28 array with
-    greyscale values".
-    """
+    """One image's grey values (0-255) as a heat map; ``annotate`` writes each non-zero value."""
     import numpy as np
 
     fig, ax = subplots(figsize=(9, 8))
     mesh = ax.imshow(image, cmap="gray_r", vmin=0, vmax=255)
     fig.colorbar(mesh, ax=ax, label="grey value (0-255); divide by 255 for [0, 1]")
-    ax.set_xlabel("column")
-    ax.set_ylabel("row")
-    ax.set_title(f"{image.shape[0]} x {image.shape[1]} grey values"
-                 + (f" (label: {label})" if label is not None else ""))
+    ax.set(xlabel="column", ylabel="row", title=f"{image.shape[0]} x {image.shape[1]} grey values"
+           + (f" (label: {label})" if label is not None else ""))
     tight_layout(fig)  # before the numbers, which stay inside the axes: it need not measure them
     if annotate:
         for row, column in zip(*np.nonzero(image)):
@@ -268,41 +204,26 @@ def plot_class_counts(labels, class_names, title="Images per class in the traini
     for tick, count in zip(ticks, counts):
         ax.annotate(str(int(count)), (tick, count), xytext=(0, 1), textcoords="offset points",
                     ha="center", va="bottom", fontsize=8)
-    _set_tick_labels(ax.xaxis, ticks, class_names, rotation=30, ha="right")
-    ax.set_ylabel("images")
-    ax.set_title(title)
+    ax.set_xticks(ticks)
+    ax.set_xticklabels(class_names, rotation=30, ha="right")
+    ax.set(ylabel="images", title=title)
     tight_layout(fig)
     return fig
 
 
-def _set_tick_labels(axis, ticks, labels, **text_options):
-    """Put ``labels`` at the positions ``ticks`` of ``axis`` (``ax.xaxis`` or ``ax.yaxis``).
-
-    Two calls that every matplotlib from 3.3 on has (``set_ticks`` takes the
-    labels itself only from 3.5 on).
-    """
-    axis.set_ticks(list(ticks))
-    axis.set_ticklabels(list(labels), **text_options)
-
-
-# ---------------------------------------------------------------------------
-# Confusion matrix
-# ---------------------------------------------------------------------------
 def plot_confusion_matrix(matrix, class_names, title="Confusion matrix (test set)"):
     """The confusion matrix as a heat map: rows true class, columns predicted."""
     fig, ax = subplots(figsize=(7, 6))
     mesh = ax.imshow(matrix, cmap="Blues")
     fig.colorbar(mesh, ax=ax, label="images")
     ticks = range(len(class_names))
-    _set_tick_labels(ax.xaxis, ticks, class_names, rotation=45, ha="right")
-    _set_tick_labels(ax.yaxis, ticks, class_names)
-    ax.set_xlabel("predicted class")
-    ax.set_ylabel("true class")
+    ax.set(xticks=ticks, yticks=ticks, yticklabels=class_names, xlabel="predicted class",
+           ylabel="true class", title=title)
+    ax.set_xticklabels(class_names, rotation=45, ha="right")
     threshold = matrix.max() / 2 if matrix.size else 0
     for row in ticks:
         for column in ticks:
             ax.text(column, row, int(matrix[row, column]), ha="center", va="center", fontsize=7,
                     color="white" if matrix[row, column] > threshold else "black")
-    ax.set_title(title)
     tight_layout(fig)
     return fig
