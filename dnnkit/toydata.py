@@ -1,8 +1,5 @@
-"""The playground's four toy data sets in the plane: two Gaussians, circle, xor, spiral.
-
-``make_data(name, points, noise, seed)`` gives the same points for the same
-arguments, in playground.py and in the Keras code it exports.  numpy only.
-"""
+"""The playground's toy data sets in the plane, the same points for the same arguments in
+playground.py and in the Keras code it exports (numpy only)."""
 
 import numpy as np
 
@@ -15,16 +12,13 @@ SPREAD = {"gaussians": 2.0, "circle": 0.6, "xor": 0.6, "spiral": 0.5}
 
 
 def make_data(name, points=400, noise=0.5, seed=42):
-    """``(x, y)``: ``points`` points in the plane and their classes, in random order.
+    """``(x, y)``, float32: ``points`` points in the plane, shape ``(points, 2)``, and their
+    classes 0 or 1 (half each; for xor by the quadrant), in random order.  Each point lies
+    on its class's pattern, moved by a normal step of spread ``noise * SPREAD[name]``:
 
-    ``x`` has shape ``(points, 2)``, ``y`` holds 0 or 1 (half the points each;
-    for xor about half, by the quadrant), both float32.  Each point lies on its class's pattern and is moved by a
-    normal random step of spread ``noise * SPREAD[name]`` in each direction:
-
-    - gaussians: the patterns are the points (-1, -1) and (1, 1);
+    - gaussians: the points (-1, -1) and (1, 1);
     - circle: class 0 fills the disc of radius 1.5, class 1 the ring from 2.5 to 3.5;
-    - xor: points in the square [-3, 3]^2 (at least 0.3 from the axes), class 1
-      where x1 and x2 have the same sign;
+    - xor: the square [-3, 3]^2 but 0.3 around the axes, class 1 where x1 and x2 have one sign;
     - spiral: two arms of 1.75 turns from the centre out to radius 3.5, half a turn apart.
     """
     if name not in NAMES:
@@ -34,7 +28,8 @@ def make_data(name, points=400, noise=0.5, seed=42):
     if name == "gaussians":
         x = np.where(y[:, None] == 1, 1.0, -1.0) * np.ones((points, 2))
     elif name == "circle":
-        radius = np.where(y == 1, rng.uniform(2.5, 3.5, points), 1.5 * np.sqrt(rng.uniform(0, 1, points)))
+        ring = rng.uniform(2.5, 3.5, points)
+        radius = np.where(y == 1, ring, 1.5 * np.sqrt(rng.uniform(0, 1, points)))
         angle = rng.uniform(0, 2 * np.pi, points)
         x = np.column_stack([radius * np.cos(angle), radius * np.sin(angle)])
     elif name == "xor":

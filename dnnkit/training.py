@@ -1,27 +1,16 @@
-"""Plumbing around the lesson's ``model.fit`` and ``model.evaluate``.
+"""Plumbing around the lesson's ``model.fit`` and ``model.evaluate``, which each script writes out.
 
-The lesson (the model, ``compile``, ``model.fit(...)`` with its epochs, batch
-size and validation split, and ``model.evaluate(...)``) is written out in
-each script.  This module only supplies what those calls are given and what
-is printed after them:
-
-- :func:`speed_options`: the ``compile`` arguments that make training faster
-  without changing the network or its batches (``steps_per_execution``, XLA);
-- :func:`monitor`: a Keras callback for ``model.fit`` that times the epochs
-  and makes Ctrl-C stop cleanly after the running batch;
-- :func:`verbosity`: a progress bar in a terminal, one line per epoch in a
-  log, under pytest or CI;
-- :func:`diagnose`: what the training curves say about overtraining (the
-  epoch of the lowest validation loss, how far it rose after it, whether the
-  training loss kept falling), with :func:`print_results` printing the
-  verdict and the result lines that ``reproduce.py`` parses;
+- :func:`speed_options`: ``compile`` arguments that make training faster, not different;
+- :func:`monitor`: a callback that times the epochs and stops cleanly on Ctrl-C;
+- :func:`verbosity`: a progress bar in a terminal, one line per epoch under pytest or CI;
+- :func:`diagnose`: overtraining read from the curves, and :func:`print_results`,
+  the verdict and the result lines that ``reproduce.py`` parses;
 - :func:`early_stopping`: Keras's EarlyStopping for ``--early-stopping``;
 - :func:`report`: per-class precision, recall and F1 of the test set.
 
 TensorFlow is imported inside the functions, never at import time.
 """
 
-import os
 import signal
 import threading
 import time
@@ -31,17 +20,10 @@ from dnnkit import metrics, runtime
 
 
 def speed_options(steps_per_execution=32, jit_compile=False):
-    """Keyword arguments for ``model.compile`` that make training faster, not different.
-
-    - ``steps_per_execution``: run this many batches per call from Python into
-      TensorFlow instead of one (the same batches, the same updates);
-    - ``jit_compile``: let XLA compile the whole training step into one fused
-      program (faster for the MLP on a CPU; slower for the CNNs).
-
-    Options this TensorFlow does not know are left out
-    (:func:`dnnkit.compat.compile_options`), and with ``DNN_PLAIN_KERAS=1``
-    none is given: Keras's defaults, the benchmarks' baseline.
-    """
+    """Keyword arguments for ``model.compile``: ``steps_per_execution`` batches per call
+    into TensorFlow (the same batches and updates), and ``jit_compile`` (XLA: faster for
+    the MLP on a CPU, slower for the CNNs), where this TensorFlow knows them; none with
+    ``DNN_PLAIN_KERAS=1`` (Keras's defaults, the benchmarks' baseline)."""
     if runtime.plain_keras():
         return {}
     from dnnkit import compat
@@ -56,106 +38,78 @@ def verbosity():
 
 
 def monitor():
-    """A Keras callback for ``model.fit``: epoch times, and a clean stop on Ctrl-C.
+    """A callback for ``model.fit``: ``seconds`` of training, and per epoch ``epoch_seconds``,
+    ``epoch_spans`` (wall clock) and ``epoch_cpu_seconds``.
 
-    ``callbacks=[monitor]`` in ``model.fit``; afterwards ``monitor.seconds``
-    is the training time and ``monitor.epoch_seconds`` the time of each
-    epoch.
-
-    Ctrl-C: Python raises KeyboardInterrupt wherever the program happens to
-    be, also inside a clean-up method of TensorFlow's data pipeline, where it
-    is printed as "Exception ignored" and lost, and training goes on.  So
-    during training the first Ctrl-C only takes note, and the callback stops
-    training after the batches running now (a fraction of a second) by
-    raising :class:`dnnkit.runtime.TrainingInterrupted` ("Interrupted after
-    epoch k", exit code 130).  A second Ctrl-C stops at once.  This needs
-    Python's own Ctrl-C handling in the main thread; where SIGINT is ignored
-    (``nohup``) or handled by someone else (a notebook), nothing changes.
+    A KeyboardInterrupt raised in a clean-up of TensorFlow's data pipeline is
+    lost ("Exception ignored"), so the first Ctrl-C only takes note and training
+    stops after the running batch with :class:`dnnkit.runtime.TrainingInterrupted`;
+    a second one stops at once.  Where SIGINT is ignored (``nohup``) or handled
+    by someone else (a notebook), nothing changes.
     """
     from dnnkit import compat
 
-    keras = compat.keras()
-
-    class TrainingMonitor(keras.callbacks.Callback):
+    class TrainingMonitor(compat.keras().callbacks.Callback):
         def __init__(self):
             super().__init__()
             self.seconds = 0.0
             self.epoch_seconds = []
-            self.epoch_spans = []         # (start, end) wall-clock time of every epoch
-            self.epoch_cpu_seconds = []   # CPU time of this process in every epoch
+            self.epoch_spans = []
+            self.epoch_cpu_seconds = []
             self.epochs_completed = 0
-            self.interrupt_requested = False
-            self._previous_handler = None
-            self._started = None
+            self.interrupted = False
 
-        # -- Ctrl-C --------------------------------------------------------
-        def _take_note(self, signum, frame):
-            if self.interrupt_requested:  # the second Ctrl-C
-                self._stop()
-            self.interrupt_requested = True
+        def take_note(self, signum, frame):
+            self.stop_if_interrupted()  # the second Ctrl-C stops at once
+            self.interrupted = True
 
-        def _stop_if_requested(self, *args, **kwargs):
-            if self.interrupt_requested:
-                self._stop()
+        def stop_if_interrupted(self, *args, **kwargs):
+            if self.interrupted:
+                self.restore_ctrl_c()  # Keras calls no on_train_end after an exception
+                raise runtime.TrainingInterrupted(self.epochs_completed)
 
-        def _stop(self):
-            self._restore_ctrl_c()  # Keras calls no on_train_end when training stops so
-            raise runtime.TrainingInterrupted(self.epochs_completed)
+        def restore_ctrl_c(self):
+            if signal.getsignal(signal.SIGINT) == self.take_note:
+                signal.signal(signal.SIGINT, signal.default_int_handler)
 
-        def _restore_ctrl_c(self):
-            if self._previous_handler is not None:
-                signal.signal(signal.SIGINT, self._previous_handler)
-                self._previous_handler = None
+        on_train_batch_end = on_test_batch_end = stop_if_interrupted
 
-        on_train_batch_end = on_test_batch_end = _stop_if_requested
-
-        # -- Training ------------------------------------------------------
         def on_train_begin(self, logs=None):
-            self.interrupt_requested = False
+            self.interrupted = False
             if (threading.current_thread() is threading.main_thread()
                     and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
-                self._previous_handler = signal.signal(signal.SIGINT, self._take_note)
-            self._started = time.perf_counter()
+                signal.signal(signal.SIGINT, self.take_note)
+            self.started = time.perf_counter()
 
         def on_epoch_begin(self, epoch, logs=None):
-            self._epoch_started = (time.perf_counter(), time.time(), _cpu_seconds())
+            self.epoch_started = (time.perf_counter(), time.time(), time.process_time())
 
         def on_epoch_end(self, epoch, logs=None):
-            started, wall_started, cpu_started = self._epoch_started
+            started, wall_started, cpu_started = self.epoch_started
             self.epoch_seconds.append(time.perf_counter() - started)
             self.epoch_spans.append((wall_started, time.time()))
-            self.epoch_cpu_seconds.append(_cpu_seconds() - cpu_started)
+            self.epoch_cpu_seconds.append(time.process_time() - cpu_started)
             self.epochs_completed += 1
-            self._stop_if_requested()
+            self.stop_if_interrupted()
 
         def on_train_end(self, logs=None):
-            self.seconds = time.perf_counter() - self._started
-            self._restore_ctrl_c()
-            # A Ctrl-C pressed after the last batch is not lost either.
-            self._stop_if_requested()
+            self.seconds = time.perf_counter() - self.started
+            self.restore_ctrl_c()
+            self.stop_if_interrupted()  # a Ctrl-C after the last batch is not lost either
 
     return TrainingMonitor()
 
 
-def _cpu_seconds():
-    """CPU time used so far by all threads of this process (user + system)."""
-    times = os.times()
-    return times.user + times.system
-
-
-# ---------------------------------------------------------------------------
-# Overtraining, diagnosed from the curves
-# ---------------------------------------------------------------------------
-#: The validation loss must rise more than this (in per cent of its lowest value)
-#: after its lowest epoch to count as overtraining.  Reason: in the lecture-setting
-#: runs of results/RESULTS.md (3 seeds each) the networks that do not overtrain
-#: ended at most 4.0 % above their lowest validation loss, those that do 11.4 % and more.
+#: The validation loss must rise more than this (per cent of its lowest value) after its
+#: lowest epoch to count as overtraining.  Reason: in the lecture-setting runs of
+#: results/RESULTS.md (3 seeds each) the networks that do not overtrain ended at most
+#: 4.0 % above their lowest validation loss, those that do 11.4 % and more.
 RISE_THRESHOLD_PERCENT = 5.0
 
-#: The training loss counts as "still falling" if its last value is at least
-#: this much (per cent) below its value at the best epoch.  Reason: overtraining
-#: is the network improving on its training images while getting worse on
-#: new ones; if the training loss stalls or rises too, something else went wrong.
+#: The training loss counts as "still falling" if its last value is at least this much
+#: (per cent) below its value at the best epoch.  Reason: overtraining is the network
+#: improving on its training images while getting worse on new ones; if the training
+#: loss stalls or rises too, something else went wrong.
 TRAINING_FALL_PERCENT = 1.0
 
 
@@ -177,22 +131,14 @@ class Diagnosis:
 
 
 def diagnose(history, train_accuracy=None, train_count=None, restored_best=False):
-    """Diagnose overtraining from the training curves, the way practitioners read them.
+    """Diagnose overtraining from ``history`` (``history.history`` of ``model.fit``).
 
-    ``history`` is ``history.history`` from ``model.fit`` (a dict of lists
-    with ``loss`` and ``val_loss``, and ``val_accuracy`` where measured).
-    Overtraining means: the validation loss passed its minimum and rose
-    (more than :data:`RISE_THRESHOLD_PERCENT`) while the training loss kept
-    falling.  The accuracy gap is not the criterion: Keras's training
-    accuracy is averaged over an epoch in which the network still changed,
-    with Dropout on, so it is biased.
-
-    ``train_accuracy``, if given, is the training accuracy measured the way
-    the validation accuracy is: ``model.evaluate`` on ``train_count``
-    training images, after training.  The gap is then that accuracy minus
-    the validation accuracy of the epoch whose weights the network has: the
-    last, or the best where early stopping put its weights back
-    (``restored_best``).
+    Overtraining: the validation loss passed its minimum and rose more than
+    :data:`RISE_THRESHOLD_PERCENT` while the training loss kept falling.  Not the
+    accuracy gap: Keras's training accuracy is averaged over a changing epoch,
+    with Dropout on.  The gap is ``train_accuracy`` (``model.evaluate`` on
+    ``train_count`` training images) minus the validation accuracy of the kept
+    epoch: the last, or the best where early stopping restored it (``restored_best``).
     """
     loss, val_loss = list(history["loss"]), list(history["val_loss"])
     epochs = len(val_loss)
@@ -200,46 +146,34 @@ def diagnose(history, train_accuracy=None, train_count=None, restored_best=False
     rise = 100 * (val_loss[-1] - val_loss[best]) / val_loss[best]
     fell = loss[-1] < loss[best] * (1 - TRAINING_FALL_PERCENT / 100)
     overtraining = best < epochs - 1 and rise > RISE_THRESHOLD_PERCENT and fell
-    kept = best + 1 if restored_best else epochs
-    diagnosis = Diagnosis(best + 1, epochs, val_loss[best], val_loss[-1], rise, fell,
-                          overtraining, kept_epoch=kept)
+    d = Diagnosis(best + 1, epochs, val_loss[best], val_loss[-1], rise, fell, overtraining,
+                  kept_epoch=best + 1 if restored_best else epochs)
     if train_accuracy is not None and "val_accuracy" in history:
-        validation_accuracy = history["val_accuracy"][kept - 1]
-        diagnosis.gap = float(train_accuracy) - validation_accuracy
-        diagnosis.gap_basis = (f"training accuracy {train_accuracy:.4f} (model.evaluate on "
-                               f"{train_count} training images, as the validation accuracy) "
-                               f"minus validation accuracy {validation_accuracy:.4f} "
-                               f"(epoch {kept})")
-    diagnosis.verdict = _verdict(diagnosis)
-    return diagnosis
-
-
-def _verdict(d):
-    """The sentence that states the diagnosis and cites its numbers."""
+        validation_accuracy = history["val_accuracy"][d.kept_epoch - 1]
+        d.gap = float(train_accuracy) - validation_accuracy
+        d.gap_basis = (f"training accuracy {train_accuracy:.4f} (model.evaluate on "
+                       f"{train_count} training images, as the validation accuracy) minus "
+                       f"validation accuracy {validation_accuracy:.4f} (epoch {d.kept_epoch})")
     lowest = f"Validation loss was lowest after epoch {d.best_epoch} ({d.best_val_loss:.3f})"
-    if d.best_epoch == d.epochs:
-        return (f"{lowest}, the last epoch: it was still falling, no overtraining "
-                f"(not yet: more epochs may show it).")
-    rose = f"{lowest} and rose {d.rise_percent:.0f} % by epoch {d.epochs}"
-    if d.overtraining:
-        return (f"{rose} while training loss kept falling: the network learns the training "
-                f"images by heart (overtraining).")
-    if d.rise_percent <= RISE_THRESHOLD_PERCENT:
-        return (f"{lowest}; by epoch {d.epochs} it was {d.rise_percent:.0f} % above that, "
-                f"within the scatter of {RISE_THRESHOLD_PERCENT:.0f} %: no overtraining.")
-    return (f"{rose}, but the training loss did not keep falling either: training "
-            f"stalled or became unstable, which is not overtraining.")
+    rose = f"{lowest} and rose {rise:.0f} % by epoch {epochs}"
+    if d.best_epoch == epochs:
+        d.verdict = (f"{lowest}, the last epoch: it was still falling, no overtraining "
+                     f"(not yet: more epochs may show it).")
+    elif overtraining:
+        d.verdict = (f"{rose} while training loss kept falling: the network learns the "
+                     f"training images by heart (overtraining).")
+    elif rise <= RISE_THRESHOLD_PERCENT:
+        d.verdict = (f"{lowest}; by epoch {epochs} it was {rise:.0f} % above that, within "
+                     f"the scatter of {RISE_THRESHOLD_PERCENT:.0f} %: no overtraining.")
+    else:
+        d.verdict = (f"{rose}, but the training loss did not keep falling either: training "
+                     f"stalled or became unstable, which is not overtraining.")
+    return d
 
 
 def early_stopping(args):
-    """``[EarlyStopping]`` for ``model.fit``'s callbacks with ``--early-stopping PATIENCE``, else ``[]``.
-
-    Keras's ``EarlyStopping`` on the validation loss: training stops when it
-    has not fallen for PATIENCE epochs, and the weights of the epoch with the
-    lowest validation loss are put back.  (TensorFlow 2.4's EarlyStopping puts
-    them back only when it stopped training itself, not when the last epoch
-    came first; :func:`dnnkit.compat.early_stopping` does it in both cases.)
-    """
+    """``[EarlyStopping]`` on the validation loss with ``--early-stopping PATIENCE``, else ``[]``;
+    it puts back the best epoch's weights, also on TF 2.4 (:func:`dnnkit.compat.early_stopping`)."""
     patience = getattr(args, "early_stopping", None)
     if not patience:
         return []
@@ -269,19 +203,9 @@ def report(y_test, predicted, dataset):
 
 
 def print_results(diagnosis, monitor, test_accuracy):
-    """Print the diagnosis and the result lines (nothing is returned: a notebook cell ending
-    in this call shows only the lines).
-
-    The verdict sentence and the accuracy gap, then these lines, which
-    ``reproduce.py`` and the tests parse::
-
-        Test accuracy: 0.9071
-        Train/validation gap: 0.0369
-        Best epoch: 6 of 15
-        Validation loss rise: 53.1 %
-        Overtraining: yes
-        Training time: 48.0 s (3.20 s/epoch)
-    """
+    """Print the verdict, the accuracy gap and the result lines that ``reproduce.py``,
+    ``tools/sync_results.py`` and the tests parse (``Test accuracy: 0.9071`` ...).
+    Returns nothing, so a notebook cell ending in this call shows only the lines."""
     d = diagnosis
     print(d.verdict)
     if d.gap is not None:

@@ -110,7 +110,8 @@ def test_a_network_that_does_not_fit_is_refused_and_kept(trained, tmp_path):
 
 @pytest.mark.parametrize("damage", ["model", "record", "other_keras", "unreadable"])
 def test_damaged_or_foreign_files_give_one_line_and_stay(trained, tmp_path, damage):
-    path, record = saved.model_path("tiny", tmp_path), saved.info_path("tiny", tmp_path)
+    path = saved.model_path("tiny", tmp_path)
+    record = path.with_suffix(".json")
     if damage == "model":
         path.write_bytes(path.read_bytes()[:-100])
         expected = "is missing, damaged, or not the network that"
