@@ -76,6 +76,7 @@ def monitor():
 
         def on_train_begin(self, logs=None):
             self.interrupted = False
+            # Python sets signal handlers in the main thread only (no thread is started here).
             if (threading.current_thread() is threading.main_thread()
                     and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
                 signal.signal(signal.SIGINT, self.take_note)
