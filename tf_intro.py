@@ -29,7 +29,7 @@ Run ``python tf_intro.py --help`` for the options.
 # DNN_NOTEBOOK_ARGS).
 import numpy as np
 
-from dnnkit import plotting, preprocessing, runtime, training
+from dnnkit import plotting, runtime, training
 from dnnkit.errors import UserError
 
 parser = runtime.make_parser(__doc__, epochs=10, batch_size=32)
@@ -40,6 +40,7 @@ MIN_SAMPLES = 10  # per class: enough for a test set and a validation set
 if args.samples < MIN_SAMPLES:
     raise UserError(f"argument --samples: must be at least {MIN_SAMPLES}, got {args.samples}")
 runtime.setup_tensorflow(args)  # prints the device and seeds TensorFlow
+from sklearn.model_selection import train_test_split  # noqa: E402
 from tensorflow import keras  # noqa: E402
 
 # %% Data
@@ -53,10 +54,10 @@ labels = [np.full(args.samples, label) for label in range(len(CLASS_MEANS))]
 x = np.concatenate(points).astype("float32")
 y = np.concatenate(labels).astype("float32")
 # A fifth of the samples is held out as test set, looked at only once, at the
-# end.  The training part comes shuffled, so that model.fit's validation
-# split (its last 10 %) holds both classes.
-(x_train, y_train), _, (x_test, y_test) = preprocessing.train_val_test_split(
-    x, y, fractions=(0.8, 0.0, 0.2), seed=args.seed)
+# end, with the classes in equal shares (stratify).  The training part comes
+# shuffled, so that model.fit's validation split (its last 10 %) holds both classes.
+x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.2, stratify=y,
+                                                    random_state=args.seed)
 print("x:", x.shape, " y:", y.shape, f" ({args.samples} samples per class)")
 print("x_train:", x_train.shape, " y_train:", y_train.shape, " (of which 10 % for validation)")
 print("x_test: ", x_test.shape, " y_test: ", y_test.shape)
