@@ -3,8 +3,6 @@
 One module per concern, none of which imports TensorFlow at import time:
 
 - ``dnnkit.data``: load MNIST and Fashion-MNIST (IDX or npz), with offline fallbacks;
-- ``dnnkit.preprocessing``: standardizing, decorrelating, splitting (numpy only);
-- ``dnnkit.metrics``: accuracy, precision, recall, F1, confusion matrix (numpy only);
 - ``dnnkit.convolution``: convolution and pooling in numpy; a trained CNN's filters and
   feature maps as figures;
 - ``dnnkit.plotting``: training curves, image grids, confusion matrices, saving figures;
