@@ -23,7 +23,7 @@ Run ``python MLP_MNIST_digits_tf.py --help`` for the options, e.g.
 # answers at once.  In a notebook there is no command line: the lecture's
 # settings are used (or the options in the environment variable
 # DNN_NOTEBOOK_ARGS).
-from dnnkit import data, live, metrics, plotting, runtime, saved, training
+from dnnkit import data, live, plotting, runtime, saved, training
 
 parser = runtime.make_parser(__doc__, epochs=10, batch_size=128, data=True, models=True)
 args = runtime.parse_args(parser)
@@ -116,7 +116,9 @@ plotting.save_figure(fig, "MLP_MNIST_digits_predictions", args.outdir)
 
 # %% Confusion matrix
 # Row: the true digit; column: the predicted one.  Off the diagonal: mistakes.
-fig = plotting.plot_confusion_matrix(metrics.confusion_matrix(y_test, predicted, num_classes=10),
+from sklearn.metrics import confusion_matrix  # noqa: E402
+
+fig = plotting.plot_confusion_matrix(confusion_matrix(y_test, predicted, labels=range(10)),
                                      data.class_names("mnist"),
                                      title="MLP on MNIST:\nconfusion matrix (test set)")
 plotting.save_figure(fig, "MLP_MNIST_digits_confusion_matrix", args.outdir)

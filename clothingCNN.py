@@ -31,7 +31,7 @@ Compare with clothingCNNDropout.py, which adds Dropout.
 # answers at once.  In a notebook there is no command line: the lecture's
 # settings are used (or the options in the environment variable
 # DNN_NOTEBOOK_ARGS).
-from dnnkit import convolution, data, live, metrics, plotting, runtime, saved, training
+from dnnkit import convolution, data, live, plotting, runtime, saved, training
 
 parser = runtime.make_parser(__doc__, epochs=15, batch_size=64, data=True, models=True)
 args = runtime.parse_args(parser)
@@ -127,7 +127,9 @@ plotting.save_figure(fig, "clothingCNN_predictions", args.outdir)
 
 # %% Confusion matrix
 # Row: the true class; column: the predicted one.  Off the diagonal: mistakes.
-fig = plotting.plot_confusion_matrix(metrics.confusion_matrix(y_test, predicted, num_classes=10),
+from sklearn.metrics import confusion_matrix  # noqa: E402
+
+fig = plotting.plot_confusion_matrix(confusion_matrix(y_test, predicted, labels=range(10)),
                                      data.class_names("fashion_mnist"),
                                      title="CNN on Fashion-MNIST:\nconfusion matrix (test set)")
 plotting.save_figure(fig, "clothingCNN_confusion_matrix", args.outdir)

@@ -5,8 +5,8 @@ A convolution scans a small kernel over the image; at every position the
 products of the kernel and the pixels under it are summed into one value of
 the feature map.  Classic kernels from the image-kernels page the slide links
 (edge detection, sharpen, box blur, Sobel) are applied to an MNIST digit and
-a Fashion-MNIST image, side by side, with the numpy scan of
-``dnnkit.convolution`` and checked against a Keras ``Conv2D`` layer that is
+a Fashion-MNIST image, side by side, with ``dnnkit.convolution`` (scipy's
+``correlate2d``) and checked against a Keras ``Conv2D`` layer that is
 given the same kernels as weights.  Max pooling of the slide's kind (a 4x4
 input, a 2x2 filter, stride 2) is printed and checked against
 ``MaxPooling2D``.  Finally the slide's output size (W - F + 2P) / S + 1 is
@@ -77,7 +77,7 @@ for name, kernel in kernels.items():
     print(f"{name}:\n{np.round(kernel, 3)}")
 
 # %% Convolution by hand, checked against Keras's Conv2D
-# convolution.convolve2d scans the kernel over the image in numpy:
+# convolution.convolve2d scans the kernel over the image (scipy.signal.correlate2d):
 # out[i, j] = sum_{m,n} image[i + m, j + n] * kernel[m, n]  (no padding, stride 1).
 # A Conv2D layer with one filter per kernel, no bias and no activation must
 # give the same feature maps.

@@ -14,8 +14,10 @@ taken from them would let the test result profit from the test data
 
 Toy inputs: 10000 samples of three features, a Gaussian (mean 50, spread
 10), a second one correlated with it (correlation 0.8 by construction), and
-an exponential one that peaks at zero (scale 20), with a label 0/1.  The
-helpers of ``dnnkit.preprocessing`` do the work.
+an exponential one that peaks at zero (scale 20), with a label 0/1.
+scikit-learn does the work: ``train_test_split``, ``StandardScaler`` and
+``PCA(whiten=True)``, each fitted on the training set only (``fit``) and
+applied to all three parts (``transform``).
 
 Result of a full run (the lecture settings, seeds 42 to 44; ``python
 reproduce.py --seeds 3``, 2026-12-06, on the project's 2-core test machine:
@@ -25,11 +27,11 @@ average 6.2-11.0; not the lab's GPU): done in 3 s.
 What it prints (seeded: the same numbers every run): the split gives 6000, 2000 and 2000
 samples, each with 49.8 % of label 1; after standardizing with the training
 statistics, the training part has mean 0 and std 1, the validation part
-mean (-0.022, -0.002) and std (0.964, 0.980): close, not equal, as new
-data should be.  The input that peaks at zero reaches 9.06 standard
-deviations when only standardized, 2.67 after the log.  The correlation
-0.802 between the first two inputs becomes 6.1e-17 after whitening on the
-training part, and at most 0.033 on the test part.
+mean (-0.010, 0.004) and std (1.013, 1.007): close, not equal, as new
+data should be.  The input that peaks at zero reaches 9.20 standard
+deviations when only standardized, 2.68 after the log.  The correlation
+0.796 between the first two inputs becomes 4.4e-16 after whitening on the
+training part, and at most 0.044 on the test part.
 
 Run ``python inputPreprocessing.py --help`` for the options.
 """
@@ -40,7 +42,7 @@ Run ``python inputPreprocessing.py --help`` for the options.
 # the environment variable DNN_NOTEBOOK_ARGS).
 import numpy as np
 
-from dnnkit import plotting, preprocessing, runtime
+from dnnkit import plotting, runtime
 from dnnkit.errors import UserError
 
 parser = runtime.make_parser(__doc__)
@@ -68,11 +70,15 @@ for name, column in zip(FEATURES, x.T):
           f"min {column.min():7.2f}  max {column.max():7.2f}")
 
 # %% Split 60:20:20 into training, validation and test set
-# Every sample lands in exactly one part; each part keeps the share of
-# label 1 (stratified).  From here on only the training part is used to
-# compute statistics.
-(x_train, y_train), (x_val, y_val), (x_test, y_test) = preprocessing.train_val_test_split(
-    x, y, fractions=(0.6, 0.2, 0.2), seed=args.seed)
+# Every sample lands in exactly one part: 60 % for training, the other 40 %
+# halved into validation and test.  stratify= keeps the share of label 1 in
+# every part.  From here on only the training part is used to compute statistics.
+from sklearn.model_selection import train_test_split  # noqa: E402
+
+x_train, x_rest, y_train, y_rest = train_test_split(x, y, train_size=0.6, stratify=y,
+                                                    random_state=args.seed)
+x_val, x_test, y_val, y_test = train_test_split(x_rest, y_rest, test_size=0.5, stratify=y_rest,
+                                                random_state=args.seed)
 parts = {"training": (x_train, y_train), "validation": (x_val, y_val), "test": (x_test, y_test)}
 for part, (x_part, y_part) in parts.items():
     print(f"{part:<10} {len(x_part):6d} samples ({len(x_part) / len(x):.0%}), "
@@ -81,11 +87,15 @@ for part, (x_part, y_part) in parts.items():
 # %% Standardize the Gaussian-like inputs
 # (x - mean) / std with the mean and std of the TRAINING set, for all three
 # parts: the validation and test sets stand for new data, whose statistics
-# the network would not know in advance.
+# the network would not know in advance.  StandardScaler's fit computes them,
+# its transform applies them.
+from sklearn.preprocessing import StandardScaler  # noqa: E402
+
 GAUSSIAN_LIKE = [0, 1]
-mean, std = preprocessing.fit_standardizer(x_train[:, GAUSSIAN_LIKE])
+scaler = StandardScaler().fit(x_train[:, GAUSSIAN_LIKE])
+mean, std = scaler.mean_, scaler.scale_
 print("Training mean", np.round(mean, 3), " std", np.round(std, 3))
-standardized = {part: preprocessing.standardize(x_part[:, GAUSSIAN_LIKE], mean, std)
+standardized = {part: scaler.transform(x_part[:, GAUSSIAN_LIKE])
                 for part, (x_part, _) in parts.items()}
 for part, values in standardized.items():
     print(f"{part:<10} after standardizing: mean {np.round(values.mean(axis=0), 3) + 0.0}, "
@@ -96,13 +106,10 @@ for part, values in standardized.items():
 # (x = 0 stays 0); standardizing afterwards centres it.  Standardized
 # without the log it keeps its long tail: a few values far above 3.
 PEAKS_AT_ZERO = 2
-logged = {part: preprocessing.log_transform(x_part[:, [PEAKS_AT_ZERO]], offset=1.0)
-          for part, (x_part, _) in parts.items()}
-log_mean, log_std = preprocessing.fit_standardizer(logged["training"])
-log_standardized = {part: preprocessing.standardize(values, log_mean, log_std)
-                    for part, values in logged.items()}
-tail_mean, tail_std = preprocessing.fit_standardizer(x_train[:, [PEAKS_AT_ZERO]])
-tail_standardized = preprocessing.standardize(x_train[:, [PEAKS_AT_ZERO]], tail_mean, tail_std)
+logged = {part: np.log(x_part[:, [PEAKS_AT_ZERO]] + 1.0) for part, (x_part, _) in parts.items()}
+log_scaler = StandardScaler().fit(logged["training"])
+log_standardized = {part: log_scaler.transform(values) for part, values in logged.items()}
+tail_standardized = StandardScaler().fit_transform(x_train[:, [PEAKS_AT_ZERO]])
 print(f"Peaks at zero, standardized only: largest value {tail_standardized.max():.2f}; "
       f"log then standardized: {log_standardized['training'].max():.2f}")
 
@@ -110,11 +117,12 @@ print(f"Peaks at zero, standardized only: largest value {tail_standardized.max()
 # The standardized inputs are rotated onto their principal components and
 # each component divided by its spread: afterwards the training set's
 # covariance matrix is the identity, so no input repeats what another says.
+from sklearn.decomposition import PCA  # noqa: E402
+
 prepared = {part: np.column_stack([standardized[part], log_standardized[part]])
             for part in parts}
-white_mean, whitening_matrix = preprocessing.fit_pca_whitening(prepared["training"])
-whitened = {part: preprocessing.apply_pca_whitening(values, white_mean, whitening_matrix)
-            for part, values in prepared.items()}
+pca = PCA(whiten=True).fit(prepared["training"])
+whitened = {part: pca.transform(values) for part, values in prepared.items()}
 correlation_before = np.corrcoef(x_train.T)
 correlation_after = np.corrcoef(whitened["training"].T)
 largest_correlation_after = float(np.abs(correlation_after - np.eye(len(FEATURES))).max())

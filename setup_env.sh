@@ -15,7 +15,7 @@
 # An environment this script did not make is never changed.  Where a conda
 # environment is already active (in the lab: `conda activate myML`), or an
 # environment named myML exists without our stamp, it is checked instead: can
-# its Python import TensorFlow, numpy, matplotlib, scipy and iminuit, at least
+# its Python import TensorFlow, numpy, matplotlib, scipy, iminuit and scikit-learn, at least
 # at the lab's versions (the floor below)?  If so it is used as it is; if not,
 # one line says what is missing and what to do, and nothing is changed.
 #
@@ -33,10 +33,10 @@
 # The oldest versions the examples run with (the lab's myML: Python 3.8,
 # TensorFlow 2.4 with Keras 2.4); tests/test_environment.py checks that
 # requirements-lab.txt meets them.
-_dnn_floor="python=3.8 tensorflow=2.4 numpy=1.19 matplotlib=3.3 scipy=1.6 iminuit=2"
+_dnn_floor="python=3.8 tensorflow=2.4 numpy=1.19 matplotlib=3.3 scipy=1.6 iminuit=2 scikit-learn=0.24"
 
 # Checks, with the Python that runs it, the modules and versions given in its
-# argument ("name=minimum name=minimum ...").  Prints one line of "name version" on success;
+# argument ("name=minimum name=minimum ...", pip's names: scikit-learn imports as sklearn).  Prints one line of "name version" on success;
 # on failure exits 1 and prints what is wrong, then what pip would install.
 # Plain Python without f-strings, so that even an old Python can answer.
 _dnn_check_code='
@@ -51,10 +51,11 @@ for item in sys.argv[1].split():
     if name == "python":
         version = "%d.%d.%d" % sys.version_info[:3]
     else:
+        module = {"scikit-learn": "sklearn"}.get(name, name)
         try:
-            version = getattr(__import__(name), "__version__", "0")
+            version = getattr(__import__(module), "__version__", "0")
         except ImportError as error:
-            if getattr(error, "name", name) == name:
+            if getattr(error, "name", module) == module:
                 problems.append("%s is missing" % name)
                 wanted.append(name)
             else:

@@ -332,7 +332,7 @@ def load_data_and_source(args, dataset):
     whole, so that test accuracies remain comparable).  ``source`` is the
     :class:`dnnkit.data.Source` that says where the data were found.
     """
-    from dnnkit import data, preprocessing
+    from dnnkit import data
 
     (x_train, y_train), (x_test, y_test), source = data.load_dataset_and_source(
         dataset, data_dir=args.data_dir, allow_sample=False if args.no_sample else None)
@@ -348,7 +348,13 @@ def load_data_and_source(args, dataset):
             print(f"Note: --max-samples {max_samples} is not less than the {len(x_train)} "
                   f"training images; using all of them.")
         else:
-            x_train, y_train = preprocessing.stratified_subset(
-                x_train, y_train, max_samples, seed=args.seed)
+            from sklearn.model_selection import train_test_split
+
+            # Stratified: each class keeps its share.  scikit-learn wants every class
+            # in the images left out, too; leaving out fewer than that, it draws at random.
+            left_out = len(x_train) - max_samples
+            x_train, _, y_train, _ = train_test_split(
+                x_train, y_train, train_size=max_samples, random_state=args.seed,
+                stratify=y_train if left_out >= len(np.unique(y_train)) else None)
             print(f"Training on a stratified subset of {len(x_train)} images (--max-samples).")
     return ((x_train, y_train), (x_test, y_test)), source

@@ -16,7 +16,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from dnnkit import metrics, runtime
+from dnnkit import runtime
 
 
 def speed_options(steps_per_execution=32, jit_compile=False):
@@ -196,11 +196,14 @@ def print_early_stopping(diagnosis, planned_epochs):
 
 
 def report(y_test, predicted, dataset):
-    """Print per-class precision, recall and F1 of the test set, with their macro average."""
+    """Print scikit-learn's per-class precision, recall and F1 of the test set, with their averages."""
+    from sklearn.metrics import classification_report
+
     from dnnkit import data
 
-    print(metrics.classification_report(y_test, predicted, class_names=data.class_names(dataset)))
-    print()
+    names = data.class_names(dataset)
+    print(classification_report(y_test, predicted, labels=range(len(names)), target_names=names,
+                                digits=3, zero_division=0))
 
 
 def print_results(diagnosis, monitor, test_accuracy):

@@ -504,6 +504,14 @@ def test_load_data_max_samples_keeps_a_stratified_subset(parser, fake_data, tmp_
     assert "subset of 40 images" in capsys.readouterr().out
 
 
+def test_load_data_max_samples_just_below_the_data(parser, fake_data, tmp_path):
+    # Fewer images left out than there are classes: still exactly --max-samples of them.
+    args = runtime.parse_args(parser, ["--max-samples", "198", "--outdir", str(tmp_path)])
+    (x_train, y_train), _ = runtime.load_data(args, "mnist")
+    assert len(x_train) == len(y_train) == 198
+    assert np.bincount(y_train, minlength=4).min() >= 48
+
+
 def test_load_data_max_samples_larger_than_the_data(parser, fake_data, tmp_path, capsys):
     args = runtime.parse_args(parser, ["--max-samples", "5000", "--no-sample",
                                        "--outdir", str(tmp_path)])

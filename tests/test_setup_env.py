@@ -75,7 +75,7 @@ PYTHONDONTWRITEBYTECODE=1 PYTHONPATH="{modules}" exec "{python}" -S "$@"
 '''
 
 FLOOR_VERSIONS = {"tensorflow": "2.4.4", "numpy": "1.19.5", "matplotlib": "3.5.3",
-                  "scipy": "1.10.1", "iminuit": "2.19.0"}
+                  "scipy": "1.10.1", "iminuit": "2.19.0", "sklearn": "1.0.2"}
 
 # Calls that change a conda environment: a foreign one must never get them.
 CHANGING_CALLS = re.compile(r"^conda (env (update|create|remove)|install|remove|update|uninstall)\b",
@@ -165,9 +165,10 @@ def test_a_foreign_myml_that_works_is_used_as_it_is(sandbox):
     assert _tree(prefix) == before  # no stamp written, nothing changed
 
 
-def test_an_active_foreign_env_lacking_a_package_is_left_alone(sandbox):
+@pytest.mark.parametrize("module, package", [("iminuit", "iminuit"), ("sklearn", "scikit-learn")])
+def test_an_active_foreign_env_lacking_a_package_is_left_alone(sandbox, module, package):
     versions = dict(FLOOR_VERSIONS)
-    del versions["iminuit"]
+    del versions[module]
     prefix = sandbox.foreign_env(versions=versions, active=True)
     before = _tree(prefix)
     completed, calls = sandbox.source()
@@ -175,9 +176,9 @@ def test_an_active_foreign_env_lacking_a_package_is_left_alone(sandbox):
     assert not CHANGING_CALLS.search(calls), calls
     assert "activate" not in calls and "pip" not in calls
     (line,) = _setup_lines(completed)  # one line: what is missing, and the choices
-    assert "myML" in line and "iminuit is missing" in line
+    assert "myML" in line and f"{package} is missing" in line
     assert "ask the lab's admin" in line
-    assert "pip install --user iminuit" in line
+    assert f"pip install --user {package}" in line
     assert "DNN_ENV=venv source setup_env.sh" in line
     assert "changed nothing" in line
     assert _tree(prefix) == before

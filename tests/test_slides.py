@@ -218,7 +218,7 @@ def test_input_preprocessing_split_statistics_and_decorrelation(tmp_path, monkey
     # Decorrelated: identity correlation on the training set; correlated before.
     assert namespace["correlation_before"][0, 1] == pytest.approx(0.8, abs=0.05)
     white = namespace["whitened"]["training"]
-    np.testing.assert_allclose(np.cov(white.T, bias=True), np.eye(3), atol=1e-3)
+    np.testing.assert_allclose(np.cov(white.T), np.eye(3), atol=1e-9)
     assert namespace["largest_correlation_after"] < 1e-10
     assert abs(np.corrcoef(namespace["whitened"]["test"].T)[0, 1]) < 0.15
 
