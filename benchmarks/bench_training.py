@@ -178,6 +178,10 @@ def worker(args):
         raise UserError(f"the {args.worker} worker needs {runtime.PLAIN_KERAS_VARIABLE}="
                         f"{'1' if args.worker == 'baseline' else '(unset)'}")
     with tempfile.TemporaryDirectory(prefix="bench-figures-") as outdir:
+        # The trained network goes beside the figures, never into models/, where the
+        # lecture's networks wait for --pretrained (scripts that predate --models-dir
+        # ignore the variable).
+        os.environ[runtime.MODELS_DIR_VARIABLE] = outdir
         namespace = run_script(args.models[0], script_arguments(args, outdir))
     result = {
         "path": args.worker,

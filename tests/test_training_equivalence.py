@@ -86,6 +86,21 @@ def test_speed_options_change_no_result_in_one_process(monkeypatch, tmp_path):
                                                              abs=TOLERANCE)
 
 
+def test_benchmark_worker_leaves_the_saved_networks_alone(monkeypatch, tmp_path, capsys):
+    """The worker trains into a temporary folder, never into models/ (here DNN_MODELS_DIR),
+    where the lecture's trained networks wait for --pretrained."""
+    lecture_models = tmp_path / "models"
+    lecture_models.mkdir()
+    monkeypatch.setenv("DNN_MODELS_DIR", str(lecture_models))
+    monkeypatch.delenv("DNN_PLAIN_KERAS", raising=False)
+    args = SimpleNamespace(worker="ours", models=["MLP_MNIST_digits_tf"], epochs=1, seed=3,
+                           max_samples=500, data_dir=None)
+    result = bench_training.worker(args)
+    assert len(result["seconds"]) == 1
+    assert "Saved the trained network in" in capsys.readouterr().out
+    assert list(lecture_models.iterdir()) == []
+
+
 def test_speed_options_change_no_result_in_fresh_processes():
     """The benchmark's real set-up: plain TensorFlow against ours, one process each.
 
