@@ -179,9 +179,9 @@ def worker(args):
                         f"{'1' if args.worker == 'baseline' else '(unset)'}")
     with tempfile.TemporaryDirectory(prefix="bench-figures-") as outdir:
         # The trained network goes beside the figures, never into models/, where the
-        # lecture's networks wait for --pretrained (scripts that predate --models-dir
-        # ignore the variable).
-        os.environ[runtime.MODELS_DIR_VARIABLE] = outdir
+        # lecture's networks wait for --pretrained (spelled out, not runtime's
+        # constant: a --before checkout may predate --models-dir, and ignores it).
+        os.environ["DNN_MODELS_DIR"] = outdir
         namespace = run_script(args.models[0], script_arguments(args, outdir))
     result = {
         "path": args.worker,
