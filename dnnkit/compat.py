@@ -18,8 +18,9 @@ def keras():
 
 
 def keras_version():
-    """The version of that Keras, e.g. ``"3.15.1"``."""
-    return keras().__version__
+    """The version of that Keras, e.g. ``"3.15.1"`` ("unknown" for tf_keras, whose
+    ``keras`` namespace has no ``__version__``)."""
+    return getattr(keras(), "__version__", "unknown")
 
 
 def seed_tensorflow(seed):
