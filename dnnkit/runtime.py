@@ -340,7 +340,8 @@ def load_data_and_source(args, dataset):
     if max_samples is not None:
         import numpy as np
 
-        least = MIN_SAMPLES_PER_CLASS * len(np.unique(y_train))
+        classes = len(np.unique(y_train))
+        least = MIN_SAMPLES_PER_CLASS * classes
         if max_samples < least:
             raise UserError(f"--max-samples {max_samples} is too few to train and validate on: "
                             f"use at least {least} ({MIN_SAMPLES_PER_CLASS} images of each class)")
@@ -355,6 +356,6 @@ def load_data_and_source(args, dataset):
             left_out = len(x_train) - max_samples
             x_train, _, y_train, _ = train_test_split(
                 x_train, y_train, train_size=max_samples, random_state=args.seed,
-                stratify=y_train if left_out >= len(np.unique(y_train)) else None)
+                stratify=y_train if left_out >= classes else None)
             print(f"Training on a stratified subset of {len(x_train)} images (--max-samples).")
     return ((x_train, y_train), (x_test, y_test)), source
