@@ -30,6 +30,21 @@ from dnnkit import runtime  # noqa: E402
 runtime.enable_onednn()
 
 
+def pytest_addoption(parser):
+    parser.addoption("--full", action="store_true",
+                     help="run the full tier too (tests marked 'full'): what CI runs")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Without --full, the tests marked ``full`` are deselected: the smoke tier."""
+    if config.getoption("--full"):
+        return
+    smoke = [item for item in items if item.get_closest_marker("full") is None]
+    if len(smoke) < len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in smoke])
+        items[:] = smoke
+
+
 @pytest.fixture(autouse=True)
 def _clean_state():
     """After every test: close all figures, clear the Keras session, and undo what a
