@@ -18,6 +18,13 @@ difference with its uncertainty.  One run cannot tell an effect from noise.
     python reproduce.py --quick              # a demo-sized run: 2 epochs, 5000 images (tf_intro: 3 epochs)
     python reproduce.py --only clothingCNN clothingCNNDropout
 
+Every finished run is kept in ``results/runs/`` (one JSON file per script and
+seed, with its numbers and its training history): the same command run again,
+or with more ``--seeds``, runs only what is missing, so that the runs can be
+spread over several sittings; Ctrl-C loses only the running one.  The runs go
+seed by seed, so that a run stopped early has seen every script.  The verdicts
+are read from the stored histories each time, by the diagnosis of this code.
+
 A failed script does not stop the others; the summary reports it.  Use real
 data (``--data-dir`` or ``DNN_DATA_DIR``): on the small shipped sample the
 accuracies are lower than the lecture's.
@@ -64,6 +71,23 @@ class Outcome:
     error: str = ""
     seed: int = None
     load_average: float = None  # the machine's 1-minute load average when the run ended
+    history: dict = None        # the run's ``history.history`` (model scripts), for the diagnosis
+    settings: dict = None       # what the run was run with (its stored record must match)
+    date: str = ""
+
+    def record(self):
+        """The run as the JSON object that is stored in ``runs/``."""
+        return {"script": self.example.name, "seed": self.seed, "settings": self.settings,
+                "exit_code": self.exit_code, "seconds": self.seconds,
+                "peak_memory_mb": self.peak_memory_mb, "load_average": self.load_average,
+                "error": self.error, "date": self.date, "numbers": self.numbers,
+                "history": self.history}
+
+    @classmethod
+    def from_record(cls, example, record):
+        keys = ("exit_code", "seconds", "peak_memory_mb", "numbers", "error", "seed",
+                "load_average", "history", "settings", "date")
+        return cls(example, **{key: record[key] for key in keys})
 
     @property
     def ok(self):
@@ -87,6 +111,10 @@ PATTERNS = {
     "training_seconds": (re.compile(r"^Training time: ([\d.]+) s", re.MULTILINE), float),
     "seconds_per_epoch": (re.compile(r"^Training time: .*\(([\d.]+) s/epoch\)", re.MULTILINE),
                           float),
+    "train_accuracy": (re.compile(r"training accuracy ([\d.]+) \(model\.evaluate on \d+",
+                                  re.MULTILINE), float),
+    "train_count": (re.compile(r"training accuracy [\d.]+ \(model\.evaluate on (\d+)",
+                               re.MULTILINE), int),
     "device": (re.compile(r"^Device: (.*)$", re.MULTILINE), str),
     "data": (re.compile(r"^Data: (.*)$", re.MULTILINE), str),
 }
@@ -407,17 +435,13 @@ def describe_run(args, summaries):
     """What RESULTS.md and results.json say about the run itself."""
     devices = sorted({run["device"] for s in summaries for run in s["per_run"] if "device" in run})
     sources = sorted({run["data"] for s in summaries for run in s["per_run"] if "data" in run})
-    try:
-        tensorflow_version = importlib.metadata.version("tensorflow")
-    except importlib.metadata.PackageNotFoundError:
-        tensorflow_version = "not installed"
     return {
         "command": "python reproduce.py" + (" " + " ".join(args.argv) if args.argv else ""),
         "date": datetime.date.today().isoformat(),
         "machine": f"{cpu_model()}, {os.cpu_count()} CPU cores, "
                    f"{platform.system()} {platform.release()}",
         "device": "; ".join(devices) or "not reported",
-        "software": f"TensorFlow {tensorflow_version}, Python {platform.python_version()}",
+        "software": f"TensorFlow {tensorflow_version()}, Python {platform.python_version()}",
         "settings": ("--quick: " + " ".join(QUICK_SETTINGS) + " for the model scripts"
                      if args.quick else "defaults of each script (the lecture settings)"),
         "seeds": (f"{args.seeds} per model script ({FIRST_SEED} to {FIRST_SEED + args.seeds - 1})"
@@ -484,6 +508,65 @@ def make_parser():
     return parser
 
 
+def tensorflow_version():
+    try:
+        return importlib.metadata.version("tensorflow")
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def portable(text, args):
+    """``text`` with the data folder written as ``$DNN_DATA_DIR`` (or ``<--data-dir>``) and
+    this folder as ``.``, so that stored results name no path of the machine that made them."""
+    for folder, name in ((args.data_dir, "<--data-dir>"),
+                         (os.environ.get("DNN_DATA_DIR"), "$DNN_DATA_DIR"), (str(ROOT), ".")):
+        if folder:
+            text = text.replace(str(Path(folder).resolve()), name)
+    return text
+
+
+def run_settings(arguments, args):
+    """What a stored run must have been run with to be used again: the script's options
+    (without where its figures and network went) and the TensorFlow version."""
+    kept = [word for word, previous in zip(arguments, [None, *arguments])
+            if word not in ("--outdir", "--models-dir")
+            and previous not in ("--outdir", "--models-dir")]
+    return {"arguments": portable(" ".join(kept), args), "tensorflow": tensorflow_version()}
+
+
+def stored_run(path, example, settings):
+    """The finished run stored at ``path`` with these ``settings``, or None.  A damaged
+    record, or one of other settings, is moved aside (named in one line) and run again."""
+    if not path.exists():
+        return None
+    try:
+        outcome = Outcome.from_record(example, json.loads(path.read_text(encoding="utf-8")))
+        if outcome.settings != settings:
+            raise ValueError(f"it was run with {outcome.settings}, not {settings}")
+    except (ValueError, KeyError, TypeError) as error:
+        aside = path.with_suffix(".json.old")
+        os.replace(path, aside)
+        print(f"Stored run {path} is not used ({error}): moved to {aside.name}, run again.")
+        return None
+    return outcome if outcome.ok else None
+
+
+def store_run(path, outcome):
+    """Write ``outcome``'s record to ``path`` (a temporary file renamed: never half-written)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(outcome.record(), indent=1) + "\n", encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def saved_history(models_dir, example, since):
+    """The history that ``example`` saved in ``models_dir`` after the time ``since``, or None."""
+    record = Path(models_dir) / f"{example.name}.json"
+    if not example.trains or not record.exists() or record.stat().st_mtime < since:
+        return None
+    return json.loads(record.read_text(encoding="utf-8"))["history"]
+
+
 def main(argv=None):
     args = make_parser().parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)
@@ -497,22 +580,46 @@ def main(argv=None):
     if os.environ.get("DNN_DATA_DIR"):
         os.environ["DNN_DATA_DIR"] = str(Path(os.environ["DNN_DATA_DIR"]).resolve())
     logs_dir = ensure_writable_dir(results_dir / "logs", option="--results-dir")
+    # Every finished run is kept in runs/, one JSON file with its numbers and its
+    # history; a rerun (or more --seeds) runs only what is missing.
+    store = results_dir / "runs" / (f"tf{tensorflow_version()}-"
+                                    f"{'quick' if args.quick else 'lecture'}")
+    default_models = Path(os.environ.get("DNN_MODELS_DIR") or ROOT / "models").resolve()
     # The overtraining study (many runs, its own resumable store) and the demo
     # (drawDigit.py, a window) run only when named.
     examples = [e for e in EXAMPLES
                 if (e.name in args.only if args.only else e.kind not in ("study", "demo"))]
-    runs = [(example, seed) for example in examples for seed in seeds_for(example, args.seeds)]
+    # Seed by seed (every script with the first seed, then the model scripts with the
+    # second, ...): a run stopped early has seen every script.
+    runs = sorted(((example, seed) for example in examples
+                   for seed in seeds_for(example, args.seeds)),
+                  key=lambda run: (run[1] or FIRST_SEED) - FIRST_SEED)
     outcomes = {example.name: [] for example in examples}
     for index, (example, seed) in enumerate(runs, start=1):
-        figures, models, log = results_dir / "figures", None, f"{example.name}.log"
+        figures, models, log = results_dir / "figures", default_models, f"{example.name}.log"
         if seed not in (None, FIRST_SEED):
             # The first seed's figures are the table's, and its networks stay in
             # models/ for --pretrained; the other seeds' go into their own folders.
             figures, log = figures / f"seed-{seed}", f"{example.name}-seed-{seed}.log"
             models = results_dir / "models" / f"seed-{seed}"
-        outcome = run_example(example, arguments_for(example, args, figures, seed, models),
-                              logs_dir / log, index, len(runs))
-        outcome.seed = FIRST_SEED if seed is None else seed
+        arguments = arguments_for(example, args, figures, seed, models)
+        settings = run_settings(arguments, args)
+        path = store / example.name / f"seed-{FIRST_SEED if seed is None else seed}.json"
+        outcome = stored_run(path, example, settings)
+        if outcome is not None:
+            print(f"[{index}/{len(runs)}] {example.name}: stored in {path.relative_to(results_dir)}"
+                  f" ({outcome.date})", flush=True)
+        else:
+            started = time.time()
+            outcome = run_example(example, arguments, logs_dir / log, index, len(runs))
+            outcome.seed = FIRST_SEED if seed is None else seed
+            outcome.settings = settings
+            outcome.date = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
+            outcome.numbers = {key: portable(value, args) if isinstance(value, str) else value
+                               for key, value in outcome.numbers.items()}
+            if outcome.ok:
+                outcome.history = saved_history(models, example, started)
+            store_run(path, outcome)
         outcomes[example.name].append(outcome)
     summaries = [summarize(example, outcomes[example.name]) for example in examples]
     differences = pair_differences({summary["name"]: summary for summary in summaries})
