@@ -54,8 +54,8 @@ QUICK_SETTINGS = lecture.QUICK_MODEL
 #: (FIRST_SEED is every script's default --seed).
 FIRST_SEED = 42
 
-#: With a single run, measured and lecture figures may differ by this much before
-#: they are flagged; with several seeds, by two standard deviations.
+#: With a single run, measured and lecture figures may differ by this much (no spread to
+#: compare with); with several seeds, see :func:`lecture_check`.
 TOLERANCE = 0.01
 
 
@@ -93,21 +93,14 @@ class Outcome:
     def ok(self):
         return self.exit_code == 0
 
-    @property
-    def flagged(self):
-        accuracy = self.numbers.get("test_accuracy")
-        lecture_accuracy = self.example.lecture_accuracy
-        return (accuracy is not None and lecture_accuracy is not None
-                and abs(accuracy - lecture_accuracy) > TOLERANCE)
-
 
 PATTERNS = {
     "test_accuracy": (re.compile(r"^Test accuracy: ([\d.]+)", re.MULTILINE), float),
     "gap": (re.compile(r"^Train/validation gap: (-?[\d.]+)", re.MULTILINE), float),
     "best_epoch": (re.compile(r"^Best epoch: (\d+) of \d+", re.MULTILINE), int),
     "rise_percent": (re.compile(r"^Validation loss rise: (-?[\d.]+) %", re.MULTILINE), float),
-    "overtraining": (re.compile(r"^Overtraining: (yes|no)$", re.MULTILINE),
-                     lambda text: text == "yes"),
+    "overtraining": (re.compile(r"^Overtraining: (yes|no|within the noise|diverged)$",
+                                re.MULTILINE), str),
     "training_seconds": (re.compile(r"^Training time: ([\d.]+) s", re.MULTILINE), float),
     "seconds_per_epoch": (re.compile(r"^Training time: .*\(([\d.]+) s/epoch\)", re.MULTILINE),
                           float),
@@ -121,7 +114,8 @@ PATTERNS = {
 EPOCH_LINE = re.compile(r"^Epoch (\d+)/(\d+)", re.MULTILINE)
 BEST_EPOCH_LINE = re.compile(r"^Best epoch: \d+ of (\d+)", re.MULTILINE)
 #: The numbers that are averaged over the seeds.
-AVERAGED = ("test_accuracy", "gap", "best_epoch", "rise_percent", "seconds_per_epoch")
+AVERAGED = ("test_accuracy", "gap", "best_epoch", "rise_percent", "rise_in_scatters",
+            "seconds_per_epoch")
 
 
 def parse_output(text):
@@ -235,87 +229,163 @@ def seeds_for(example, count):
 # ---------------------------------------------------------------------------
 # Statistics over the seeds
 # ---------------------------------------------------------------------------
-def mean_and_std(values):
-    """``(mean, standard deviation)`` of ``values``; the deviation is None for one value.
+#: The confidence level of every interval (two-sided) and test (one-sided).
+CONFIDENCE = 0.95
+#: What every "±" and interval is; RESULTS.md, the headers and the README say it.
+LABELS = {
+    "std": "± is the standard deviation of single runs over the seeds (n - 1)",
+    "paired": (f"differences are paired by seed (the same seed with and without Dropout): "
+               f"their mean with a {CONFIDENCE * 100:.0f} % confidence interval from the t distribution "
+               f"(scipy.stats); an interval that includes 0 is a tie"),
+    "lecture": (f"the lecture's accuracy (one run on another machine) is compared with the "
+                f"{CONFIDENCE * 100:.0f} % prediction interval of one run; \"at least\" one-sided, by a "
+                f"t test of the mean; a single run, within {TOLERANCE:.2f}"),
+}
 
-    The sample standard deviation (n - 1 in the denominator): the spread one
-    more run would show.
-    """
+
+def spread_of(values):
+    """``{"mean", "std", "n"}`` of the values that are not None (``std`` is the sample
+    standard deviation, the spread of single runs; None for one value), or None."""
     values = [float(value) for value in values if value is not None]
     if not values:
-        return None, None
+        return None
     mean = sum(values) / len(values)
-    if len(values) < 2:
-        return mean, None
-    return mean, math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
+    std = (math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
+           if len(values) > 1 else None)
+    return {"mean": mean, "std": std, "n": len(values)}
+
+
+def rediagnose(outcome):
+    """Read the run's verdict from its stored history with this code's diagnosis, so that
+    every stored run is judged by the same rule (runs without a history keep what their
+    script printed)."""
+    from dnnkit import training
+
+    numbers = outcome.numbers
+    if "overtraining" in numbers and "outcome" not in numbers:  # as the script printed it
+        numbers["outcome"] = OUTCOMES_PRINTED.get(numbers["overtraining"])
+    if not outcome.history or "val_loss" not in outcome.history:
+        return
+    d = training.diagnose(outcome.history, numbers.get("train_accuracy"),
+                          numbers.get("train_count"))
+    numbers.update(outcome=d.outcome, best_epoch=d.best_epoch, rise_percent=d.rise_percent,
+                   rise_in_scatters=d.rise_in_scatters, epochs=d.epochs)
+    if d.gap is not None:
+        numbers["gap"] = d.gap
 
 
 def summarize(example, outcomes):
-    """The numbers of one script over its runs: per number ``{"mean", "std"}``, and more."""
+    """The numbers of one script over its runs: per number ``{"mean", "std", "n"}``, the
+    outcomes of the diagnosis counted, and the comparison with the lecture."""
     good = [outcome for outcome in outcomes if outcome.ok]
+    for outcome in good:
+        rediagnose(outcome)
     summary = {"name": example.name, "lecture": example.lecture,
                "lecture_accuracy": example.lecture_accuracy,
+               "lecture_at_least": example.lecture.startswith("at least"),
                "lecture_overtrains": example.overtrains, "runs": len(outcomes),
                "ok": len(good), "seeds": [outcome.seed for outcome in outcomes],
-               "seconds": mean_and_std([outcome.seconds for outcome in outcomes])[0],
+               "seconds": spread_of([outcome.seconds for outcome in outcomes])["mean"],
                "peak_memory_mb": max((o.peak_memory_mb for o in outcomes
                                       if o.peak_memory_mb is not None), default=None),
                "errors": [outcome.error for outcome in outcomes if not outcome.ok],
                "load_averages": [outcome.load_average for outcome in outcomes],
-               "per_run": [outcome.numbers for outcome in outcomes]}
+               "per_run": [dict(outcome.numbers, seed=outcome.seed) for outcome in outcomes]}
     for key in AVERAGED:
-        mean, std = mean_and_std([outcome.numbers.get(key) for outcome in good])
-        if mean is not None:
-            summary[key] = {"mean": mean, "std": std}
+        value = spread_of([outcome.numbers.get(key) for outcome in good])
+        if value is not None:
+            summary[key] = value
     epochs = [outcome.numbers["epochs"] for outcome in good if "epochs" in outcome.numbers]
     if epochs:
         summary["epochs"] = max(epochs)
-    verdicts = [outcome.numbers["overtraining"] for outcome in good
-                if "overtraining" in outcome.numbers]
-    if verdicts:
-        summary["overtraining_runs"] = sum(verdicts)
-        summary["diagnosed_runs"] = len(verdicts)
-        summary["overtrains"] = 2 * sum(verdicts) > len(verdicts)  # the majority of the seeds
-    summary["lecture_within_spread"] = lecture_within_spread(summary)
+    found = [outcome.numbers["outcome"] for outcome in good if outcome.numbers.get("outcome")]
+    if found:
+        summary["outcomes"] = {name: found.count(name) for name in OUTCOMES_PRINTED.values()
+                               if name in found}
+        summary["verdict"] = seeds_verdict(summary["outcomes"])
+        if example.overtrains is not None:
+            opposite = "no overtraining" if example.overtrains else "overtraining"
+            summary["opposite_runs"] = found.count(opposite)
+    summary["lecture_check"] = lecture_check(summary)
     return summary
 
 
-def lecture_within_spread(summary):
-    """True if the lecture's accuracy lies within the measured spread, None if not comparable.
+#: The "Overtraining:" line a script prints, and the outcome it names.
+OUTCOMES_PRINTED = {"yes": "overtraining", "no": "no overtraining",
+                    "within the noise": "within the noise", "diverged": "diverged"}
 
-    With several seeds: within two standard deviations of the mean; with one
-    run: within :data:`TOLERANCE`.
-    """
-    measured = summary.get("test_accuracy")
-    lecture_accuracy = summary["lecture_accuracy"]
-    if measured is None or lecture_accuracy is None:
+
+def seeds_verdict(counts):
+    """The verdict over the seeds: the outcome of the most runs; "tie" where two share it."""
+    most = max(counts.values())
+    leaders = [name for name, count in counts.items() if count == most]
+    return leaders[0] if len(leaders) == 1 else "tie"
+
+
+def lecture_check(summary):
+    """Is the lecture's accuracy consistent with the runs?  ``{"consistent", "basis"}``, or
+    None where there is nothing to compare.  Several seeds: the lecture's figure (one
+    run) within the prediction interval of one run; "at least": a one-sided t test of the
+    mean (only a mean significantly below counts).  One run: within :data:`TOLERANCE`."""
+    from scipy import stats
+
+    measured, figure = summary.get("test_accuracy"), summary["lecture_accuracy"]
+    if measured is None or figure is None:
         return None
+    at_least, mean, n = summary["lecture_at_least"], measured["mean"], measured["n"]
     if measured["std"] is None:
-        return abs(measured["mean"] - lecture_accuracy) <= TOLERANCE
-    return abs(measured["mean"] - lecture_accuracy) <= 2 * measured["std"]
+        consistent = mean >= figure - TOLERANCE if at_least else abs(mean - figure) <= TOLERANCE
+        return {"consistent": bool(consistent), "basis": f"one run, within {TOLERANCE:.2f}"}
+    if at_least:
+        values = [run["test_accuracy"] for run in summary["per_run"] if "test_accuracy" in run]
+        p_value = float(stats.ttest_1samp(values, figure, alternative="less").pvalue)
+        return {"consistent": p_value >= 1 - CONFIDENCE, "p_value": p_value,
+                "basis": f"one-sided t test of the mean against at least {figure}: "
+                         f"p = {p_value:.2g}"}
+    half = stats.t.ppf((1 + CONFIDENCE) / 2, n - 1) * measured["std"] * math.sqrt(1 + 1 / n)
+    return {"consistent": bool(abs(mean - figure) <= half),
+            "interval": [float(mean - half), float(mean + half)],
+            "basis": f"{CONFIDENCE * 100:.0f} % prediction interval of one run "
+                     f"{mean - half:.4f} to {mean + half:.4f}"}
+
+
+def paired_difference(without, with_dropout):
+    """The mean of the differences ``with_dropout[seed] - without[seed]`` over the seeds both
+    have, with the standard error and the t distribution's confidence interval; no
+    interval for one pair.  ``tie``: the interval includes 0."""
+    from scipy import stats
+
+    seeds = sorted(set(without) & set(with_dropout))
+    if not seeds:
+        return None
+    differences = [with_dropout[seed] - without[seed] for seed in seeds]
+    result = dict(spread_of(differences), seeds=seeds)
+    if len(seeds) > 1:
+        result["standard_error"] = result["std"] / math.sqrt(len(seeds))
+        if result["standard_error"] > 0:
+            low, high = stats.t.interval(CONFIDENCE, len(seeds) - 1, loc=result["mean"],
+                                         scale=result["standard_error"])
+        else:
+            low = high = result["mean"]
+        result["interval"] = [float(low), float(high)]
+        result["tie"] = bool(low <= 0 <= high)
+    return result
 
 
 def pair_differences(summaries):
-    """Each Dropout pair: with minus without Dropout, in test accuracy and in the rise.
-
-    The uncertainty of a difference of two means is the square root of the
-    sum of their squared standard errors (std**2 / n); it needs two runs of
-    each script at least.
-    """
+    """Each Dropout pair: with minus without Dropout, seed by seed, in test accuracy and in
+    the rise of the validation loss (:func:`paired_difference`)."""
     differences = []
     for without, with_dropout in lecture.pairs():
         if without not in summaries or with_dropout not in summaries:
             continue
-        a, b = summaries[without], summaries[with_dropout]
         entry = {"without": without, "with": with_dropout}
         for key in ("test_accuracy", "rise_percent"):
-            if key not in a or key not in b:
-                continue
-            difference = b[key]["mean"] - a[key]["mean"]
-            error = None
-            if a[key]["std"] is not None and b[key]["std"] is not None:
-                error = math.sqrt(a[key]["std"] ** 2 / a["ok"] + b[key]["std"] ** 2 / b["ok"])
-            entry[key] = {"difference": difference, "error": error}
+            by_seed = [{run["seed"]: run[key] for run in summaries[name]["per_run"]
+                        if run.get(key) is not None} for name in (without, with_dropout)]
+            value = paired_difference(*by_seed)
+            if value is not None:
+                entry[key] = value
         differences.append(entry)
     return differences
 
@@ -324,7 +394,8 @@ def pair_differences(summaries):
 # The table
 # ---------------------------------------------------------------------------
 def format_spread(value, digits, sign=False, scale=1.0):
-    """``mean +- std`` (or only the mean) of a summary entry, or "" where there is none."""
+    """``mean ± std`` of a summary entry (only the mean for one run), or "" where there is
+    none; the ± is the standard deviation (:data:`LABELS`)."""
     if value is None:
         return ""
     form = f"{{:{'+' if sign else ''}.{digits}f}}"
@@ -334,34 +405,44 @@ def format_spread(value, digits, sign=False, scale=1.0):
     return text
 
 
-def format_difference(value, digits, scale=1.0):
+def format_difference(value, digits, scale=1.0, unit=""):
+    """A paired difference: "+0.83 points (95 % CI +0.21 to +1.45, 5 seeds)", "tie" where
+    the interval includes 0; a single pair without an interval."""
     if value is None:
         return ""
-    text = f"{value['difference'] * scale:+.{digits}f}"
-    if value["error"] is not None:
-        text += f" ± {value['error'] * scale:.{digits}f}"
-    return text
+    form = f"{{:+.{digits}f}}"
+    text = form.format(value["mean"] * scale) + unit
+    if "interval" not in value:
+        return text + f" (one pair of seed {value['seeds'][0]})"
+    low, high = (form.format(bound * scale) for bound in value["interval"])
+    text += f" ({CONFIDENCE * 100:.0f} % CI {low} to {high}, {value['n']} seeds)"
+    return ("tie: " + text) if value["tie"] else text
 
 
 def comparison_note(summary, quick):
     """What the summary says beside a result that is far from the lecture's."""
-    if summary.get("lecture_within_spread") is not False:
+    check = summary.get("lecture_check")
+    if check is None or check["consistent"]:
         return ""
     if quick:
         return "quick run: fewer epochs and images than the lecture"
-    if summary["test_accuracy"]["std"] is None:
-        return f"differs from the lecture by more than {TOLERANCE:.2f}"
-    return "the lecture's figure lies outside mean ± 2 std"
+    return f"the lecture's figure is not consistent: {check['basis']}"
 
 
 def verdict_text(summary):
-    """"overtrains (3 of 3 seeds)", or "" for scripts without a diagnosis."""
-    if "overtrains" not in summary:
+    """"overtraining (4 of 5 seeds; within the noise 1)", or "" without a diagnosis."""
+    if "verdict" not in summary:
         return ""
-    word = "overtrains" if summary["overtrains"] else "no overtraining"
-    if summary["diagnosed_runs"] == 1:
-        return word
-    return f"{word} ({summary['overtraining_runs']} of {summary['diagnosed_runs']} seeds)"
+    counts = summary["outcomes"]
+    runs = sum(counts.values())
+    if runs == 1:
+        return summary["verdict"]
+    if summary["verdict"] == "tie":
+        return "tie: " + ", ".join(f"{name} {count}" for name, count in counts.items())
+    others = [f"{name} {count}" for name, count in counts.items()
+              if name != summary["verdict"]]
+    return (f"{summary['verdict']} ({counts[summary['verdict']]} of {runs} seeds"
+            + (f"; {', '.join(others)}" if others else "") + ")")
 
 
 def status_text(summary, quick):
@@ -377,19 +458,22 @@ def status_text(summary, quick):
 
 def results_table(summaries, quick=False):
     """The Markdown table of all scripts' summaries."""
-    header = ("| script | lecture | test accuracy | lecture within spread | best epoch "
-              "| val. loss rise % | verdict | train/val gap | epochs | s/epoch | total s "
-              "| peak memory MB | status |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-    within = {True: "yes", False: "no", None: ""}
+    header = ("| script | lecture | test accuracy | consistent with the lecture | best epoch "
+              "| val. loss rise % | rise in scatters | verdict | train/val gap | epochs "
+              "| s/epoch | total s | peak memory MB | status |\n"
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    consistent = {True: "yes", False: "no"}
     rows = []
     for summary in summaries:
         memory = summary["peak_memory_mb"]
+        check = summary.get("lecture_check")
         rows.append(
             f"| {summary['name']} | {summary['lecture']} "
             f"| {format_spread(summary.get('test_accuracy'), 4)} "
-            f"| {'' if quick else within[summary['lecture_within_spread']]} "
+            f"| {'' if quick or check is None else consistent[check['consistent']]} "
             f"| {format_spread(summary.get('best_epoch'), 1)} "
             f"| {format_spread(summary.get('rise_percent'), 0)} "
+            f"| {format_spread(summary.get('rise_in_scatters'), 1)} "
             f"| {verdict_text(summary)} "
             f"| {format_spread(summary.get('gap'), 3, sign=True)} "
             f"| {summary.get('epochs', '')} "
@@ -403,12 +487,11 @@ def pairs_table(differences):
     """The Markdown table of the Dropout pairs' differences."""
     if not differences:
         return ""
-    lines = ["| with Dropout − without | test accuracy (points) | val. loss rise (% points) |",
-             "|---|---|---|"]
+    lines = ["| with Dropout − without | test accuracy | val. loss rise |", "|---|---|---|"]
     for entry in differences:
         lines.append(f"| {entry['with']} − {entry['without']} "
-                     f"| {format_difference(entry.get('test_accuracy'), 2, scale=100)} "
-                     f"| {format_difference(entry.get('rise_percent'), 0)} |")
+                     f"| {format_difference(entry.get('test_accuracy'), 2, 100, ' points')} "
+                     f"| {format_difference(entry.get('rise_percent'), 0, unit=' % points')} |")
     return "\n".join(lines)
 
 
@@ -452,6 +535,25 @@ def describe_run(args, summaries):
     }
 
 
+def training_bound(name):
+    from dnnkit import training
+
+    return f"{getattr(training, name):g}"
+
+
+def verdict_counts(summaries):
+    """Lines that count, over every stored run, the verdicts against the lecture's."""
+    diagnosed = [s for s in summaries if "outcomes" in s and s["lecture_overtrains"] is not None]
+    if not diagnosed:
+        return []
+    runs = sum(sum(s["outcomes"].values()) for s in diagnosed)
+    within = sum(s["outcomes"].get("within the noise", 0) for s in diagnosed)
+    opposite = sum(s["opposite_runs"] for s in diagnosed)
+    agree = runs - within - opposite - sum(s["outcomes"].get("diverged", 0) for s in diagnosed)
+    return [f"Verdicts of the {runs} diagnosed runs against the lecture's: {agree} as the "
+            f"lecture, {within} within the noise, {opposite} opposite.", ""]
+
+
 def write_results(summaries, differences, args, results_dir):
     """Write RESULTS.md and results.json into ``results_dir``; return the Markdown's path."""
     run = describe_run(args, summaries)
@@ -460,20 +562,26 @@ def write_results(summaries, differences, args, results_dir):
               ("date", "machine", "device", "software", "settings", "seeds", "data", "load")]
     lines += ["", results_table(summaries, quick=args.quick), ""]
     if differences and args.seeds > 1:
-        lines += ["Dropout against none, at equal epochs (mean over the seeds ± the "
-                  "uncertainty of the difference):", "", pairs_table(differences), ""]
+        lines += ["Dropout against none, at equal epochs, paired by seed:", "",
+                  pairs_table(differences), ""]
+    if not args.quick:
+        lines += verdict_counts(summaries)
     lines += [
-        "Numbers are mean ± standard deviation over the seeds. \"best epoch\": the epoch of "
-        "the lowest validation loss; \"val. loss rise\": how far the validation loss rose after "
-        "it, in per cent; the verdict is read from these curves (dnnkit.training.diagnose). "
-        "\"train/val gap\": training accuracy measured like the validation accuracy "
-        "(model.evaluate) minus validation accuracy. "
+        "How to read it: " + "; ".join(LABELS.values()) + ". \"best epoch\": the low of the "
+        "validation loss (its running median over 3 epochs); \"val. loss rise\": how far the "
+        "median of the last 3 epochs lies above that low, in per cent; \"rise in scatters\": the "
+        "same rise divided by the curve's epoch-to-epoch scatter, which is what the verdict "
+        "compares (dnnkit.training.diagnose: overtraining above "
+        f"{training_bound('RISE_SCATTERS')} scatters while the training loss falls, no overtraining "
+        f"up to {training_bound('NO_RISE_SCATTERS')}, within the noise between).  Every verdict is "
+        "read again from the stored history of its run.  \"train/val gap\": training accuracy "
+        "measured like the validation accuracy (model.evaluate) minus validation accuracy. "
         + ("A --quick run trains for a few epochs on a part of the data: its accuracies are "
-           "not the lecture's. " if args.quick else
-           f"The lecture's accuracy is flagged where it lies outside the measured spread "
-           f"(mean ± 2 std; with one run, ± {TOLERANCE:.2f}). ")
-        + "`reproduce.py` writes the figures of every script into `figures/` and their full "
-        "output into `logs/`, beside this file.", ""]
+           "not the lecture's. " if args.quick else "")
+        + "One run is one draw: on another CPU, and on a GPU every time, it may land elsewhere "
+        "in these spreads.  `reproduce.py` keeps every run in `runs/`, writes the figures of "
+        "every script into `figures/` and their full output into `logs/`, beside this file.",
+        ""]
     path = results_dir / "RESULTS.md"
     path.write_text("\n".join(lines), encoding="utf-8")
     with open(results_dir / "results.json", "w", encoding="utf-8") as stream:
@@ -625,17 +733,20 @@ def main(argv=None):
     differences = pair_differences({summary["name"]: summary for summary in summaries})
     path = write_results(summaries, differences, args, results_dir)
 
-    print("\nSummary (measured against the lecture):")
+    print("\nSummary (measured against the lecture; ± is the standard deviation over the "
+          "seeds):")
     for summary in summaries:
         measured = format_spread(summary.get("test_accuracy"), 4) or "-"
         print(f"  {summary['name']:<27} lecture {summary['lecture']:<26} measured "
               f"{measured:<16} {verdict_text(summary):<30} {status_text(summary, args.quick)}")
     for entry in differences:
         if args.seeds > 1:
-            print(f"  {entry['with']} - {entry['without']}: test accuracy "
-                  f"{format_difference(entry.get('test_accuracy'), 2, scale=100)} points, "
-                  f"validation-loss rise {format_difference(entry.get('rise_percent'), 0)} "
-                  f"% points")
+            print(f"  {entry['with']} - {entry['without']}, paired by seed: test accuracy "
+                  f"{format_difference(entry.get('test_accuracy'), 2, 100, ' points')}, "
+                  f"validation-loss rise "
+                  f"{format_difference(entry.get('rise_percent'), 0, unit=' % points')}")
+    if not args.quick:
+        print("\n".join(verdict_counts(summaries)))
     print(f"Table written to {path}")
     failed = [summary["name"] for summary in summaries if summary["ok"] < summary["runs"]]
     return {"outcomes": outcomes, "summaries": summaries, "pairs": differences, "path": path,

@@ -80,9 +80,11 @@ def show(no_show=False):
 def plot_training_curves(history, title=None, diagnosis=None, fig=None):
     """Loss and accuracy per epoch of ``history`` (a dict of lists), training and validation.
 
-    With a ``diagnosis`` (:func:`dnnkit.training.diagnose`) the best epoch is
-    marked and its numbers written beside the curves; without, Keras's final
-    accuracy gap.  A given ``fig`` is cleared and drawn again (:mod:`dnnkit.live`).
+    With a ``diagnosis`` (:func:`dnnkit.training.diagnose`) the low of the
+    validation loss, the band of "within the noise" above it, the end, and the
+    verdict are drawn; the accuracy gap only where it was measured fairly
+    (``model.evaluate``), never Keras's epoch-averaged training accuracy minus the
+    validation accuracy.  A given ``fig`` is cleared and drawn again (:mod:`dnnkit.live`).
     """
     from matplotlib.ticker import MaxNLocator
 
@@ -96,29 +98,39 @@ def plot_training_curves(history, title=None, diagnosis=None, fig=None):
             ax.plot(epochs, history[key], "o-", label=f"training {key}")
         if f"val_{key}" in history:
             ax.plot(epochs, history[f"val_{key}"], "s--", label=f"validation {key}")
-        if diagnosis is not None:
+        if diagnosis is not None and diagnosis.best_epoch is not None:
             ax.axvline(diagnosis.best_epoch, color="grey", linestyle=":",
-                       label=f"best epoch ({diagnosis.best_epoch})")
+                       label=f"lowest val. loss (epoch {diagnosis.best_epoch})")
         ax.set(xlabel="epoch", ylabel=key)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(True, alpha=0.3)
         ax.legend(loc="center right")
     box = {"facecolor": "white", "alpha": 0.8, "edgecolor": "grey"}
     if diagnosis is not None:
-        ax_loss.plot([diagnosis.best_epoch], [diagnosis.best_val_loss], "*", color="black",
-                     markersize=12)
-        verdict = "overtraining" if diagnosis.overtraining else "no overtraining"
-        ax_loss.text(0.98, 0.96, f"lowest validation loss {diagnosis.best_val_loss:.3f} "
-                     f"at epoch {diagnosis.best_epoch},\nthen {diagnosis.rise_percent:+.0f} % "
-                     f"by epoch {diagnosis.epochs}: {verdict}",
-                     transform=ax_loss.transAxes, ha="right", va="top", bbox=box)
+        summary = diagnosis.outcome
+        if diagnosis.scatter is not None:
+            # What the verdict compares: the low, the band of NO_RISE_SCATTERS to
+            # RISE_SCATTERS scatters above it (within the noise), and the end.
+            from dnnkit import training
+
+            low, scatter = diagnosis.best_val_loss, diagnosis.scatter
+            ax_loss.axhline(low, color="black", linestyle=":", linewidth=1)
+            ax_loss.axhspan(low + training.NO_RISE_SCATTERS * scatter,
+                            low + training.RISE_SCATTERS * scatter, color="orange", alpha=0.25,
+                            label="within the noise")
+            ax_loss.plot([len(history["loss"]) - 1], [diagnosis.final_val_loss], "D",
+                         color="black", label="end (median of last 3)")
+            ax_loss.legend(loc="center right")
+            summary = (f"low {low:.3g} (epoch {diagnosis.best_epoch}), end "
+                       f"{diagnosis.rise:+.2g} = {diagnosis.rise_in_scatters:.1f} scatters "
+                       f"of {scatter:.2g}:\n{diagnosis.outcome}")
+        elif diagnosis.best_epoch is not None:
+            summary = f"lowest validation loss at epoch {diagnosis.best_epoch}: {diagnosis.outcome}"
+        ax_loss.text(0.98, 0.96, summary, transform=ax_loss.transAxes, ha="right", va="top",
+                     bbox=box)
     if diagnosis is not None and diagnosis.gap is not None:
         ax_accuracy.text(0.98, 0.04, f"train - validation accuracy {diagnosis.gap:+.3f}\n"
                          f"(both measured by model.evaluate)",
-                         transform=ax_accuracy.transAxes, ha="right", va="bottom", bbox=box)
-    elif history.get("accuracy") and history.get("val_accuracy"):  # not before the first epoch
-        gap = history["accuracy"][-1] - history["val_accuracy"][-1]
-        ax_accuracy.text(0.98, 0.04, f"final train - validation gap: {gap:+.3f}",
                          transform=ax_accuracy.transAxes, ha="right", va="bottom", bbox=box)
     if title:
         fig.suptitle(title)
