@@ -21,17 +21,9 @@ def test_parse_output_reads_the_result_lines():
     assert numbers["seconds_per_epoch"] == 11.55
     assert numbers["epochs"] == 2
     assert numbers["best_epoch"] == 1 and numbers["rise_percent"] == 12.5
-    assert numbers["overtraining"] is True
+    assert numbers["overtraining"] == "yes"
     assert numbers["device"] == "CPU (no GPU visible)"
     assert numbers["data"].startswith("MNIST from /data/mnist")
-
-
-def test_flagged_only_when_more_than_a_point_away():
-    example = lecture.Example("x", "slide", "0.90", 0.90)
-    assert not reproduce.Outcome(example, 0, numbers={"test_accuracy": 0.909}).flagged
-    assert reproduce.Outcome(example, 0, numbers={"test_accuracy": 0.8899}).flagged
-    assert not reproduce.Outcome(lecture.Example("y", "slide", "-"), 0,
-                                 numbers={"test_accuracy": 0.5}).flagged
 
 
 def test_a_failing_script_does_not_stop_the_others(tmp_path, monkeypatch, capsys):
@@ -167,45 +159,107 @@ def test_a_results_dir_that_is_a_file_names_the_option_to_change(tmp_path):
     assert not_a_folder.read_text() == "keep me"
 
 
-def _summary(accuracies, lecture_accuracy=0.90, **numbers):
-    example = lecture.Example("x", "slide", "0.90", lecture_accuracy, kind="model",
+def _summary(accuracies, lecture_accuracy=0.90, slide_text="0.90", outcomes=None, **numbers):
+    example = lecture.Example("x", "slide", slide_text, lecture_accuracy, kind="model",
                               overtrains=True)
-    outcomes = [reproduce.Outcome(example, 0, seconds=10.0, peak_memory_mb=1000.0,
-                                  numbers={"test_accuracy": accuracy, **numbers})
-                for accuracy in accuracies]
-    return reproduce.summarize(example, outcomes)
+    outcomes = outcomes or [None] * len(accuracies)
+    runs = [reproduce.Outcome(example, 0, seconds=10.0, peak_memory_mb=1000.0, seed=42 + k,
+                              numbers={"test_accuracy": accuracy, **numbers,
+                                       **({"overtraining": said} if said else {})})
+            for k, (accuracy, said) in enumerate(zip(accuracies, outcomes))]
+    return reproduce.summarize(example, runs)
 
 
 def test_a_quick_run_is_not_flagged_as_differing_from_the_lecture():
     far = _summary([0.70])
-    assert "differs from the lecture" in reproduce.comparison_note(far, quick=False)
+    assert "not consistent: one run, within 0.01" in reproduce.comparison_note(far, quick=False)
     assert "quick run" in reproduce.comparison_note(far, quick=True)
-    assert "differs" not in reproduce.results_table([far], quick=True)
+    assert "| no |" not in reproduce.results_table([far], quick=True)
     assert reproduce.comparison_note(_summary([0.905]), quick=True) == ""
 
 
-def test_with_seeds_the_lecture_is_compared_with_two_standard_deviations():
-    # mean 0.88, std 0.01: 0.90 is two deviations away, 0.905 more.
-    assert _summary([0.87, 0.88, 0.89], lecture_accuracy=0.90)["lecture_within_spread"]
-    outside = _summary([0.87, 0.88, 0.89], lecture_accuracy=0.905)
-    assert outside["lecture_within_spread"] is False
-    assert "outside mean ± 2 std" in reproduce.comparison_note(outside, quick=False)
+def test_with_seeds_the_lecture_is_compared_with_the_prediction_interval_of_one_run():
+    """Mean 0.88, std 0.01 of 3 seeds: one more run lies within 0.88 ± t(0.975, 2) * 0.01 *
+    sqrt(1 + 1/3) = 0.88 ± 0.0497 with 95 % probability."""
+    from scipy import stats
+
+    half = stats.t.ppf(0.975, 2) * 0.01 * (4 / 3) ** 0.5
+    inside = _summary([0.87, 0.88, 0.89], lecture_accuracy=0.88 + 0.99 * half)
+    assert inside["lecture_check"]["consistent"]
+    assert inside["lecture_check"]["interval"] == pytest.approx([0.88 - half, 0.88 + half])
+    outside = _summary([0.87, 0.88, 0.89], lecture_accuracy=0.88 + 1.01 * half)
+    assert not outside["lecture_check"]["consistent"]
+    assert "95 % prediction interval of one run 0.8303 to 0.9297" in \
+        reproduce.comparison_note(outside, quick=False)
 
 
-def test_mean_and_sample_standard_deviation():
-    assert reproduce.mean_and_std([1.0, 2.0, 3.0]) == (2.0, 1.0)
-    assert reproduce.mean_and_std([0.5]) == (0.5, None)
-    assert reproduce.mean_and_std([None, None]) == (None, None)
+def test_at_least_is_one_sided_a_better_network_is_never_flagged():
+    from scipy import stats
+
+    at_least = {"slide_text": "at least 0.99", "lecture_accuracy": 0.99}
+    better = _summary([0.995, 0.996, 0.997], **at_least)
+    assert better["lecture_check"]["consistent"]  # two-sided, this would be "outside"
+    equal = _summary([0.989, 0.990, 0.992], **at_least)
+    assert equal["lecture_check"]["consistent"]
+    below = _summary([0.984, 0.985, 0.986], **at_least)
+    assert not below["lecture_check"]["consistent"]
+    # The p-value is the one-sided t test's, on these fixed numbers: t = -10 with 2 d.o.f.
+    assert below["lecture_check"]["p_value"] == pytest.approx(stats.t.cdf(-0.005 / (
+        0.001 / 3 ** 0.5), 2))
+    assert _summary([0.981], **at_least)["lecture_check"]["consistent"]  # one run: 0.01
 
 
-def test_the_verdict_is_the_majority_of_the_seeds():
-    summary = _summary([0.9, 0.9, 0.9])
-    for outcome, verdict in zip(summary["per_run"], (True, True, False)):
-        outcome["overtraining"] = verdict
-    example = lecture.Example("x", "slide", "0.90", 0.90, kind="model")
-    outcomes = [reproduce.Outcome(example, 0, numbers=numbers) for numbers in summary["per_run"]]
-    summary = reproduce.summarize(example, outcomes)
-    assert summary["overtrains"] and reproduce.verdict_text(summary) == "overtrains (2 of 3 seeds)"
+def test_spread_is_mean_and_sample_standard_deviation_and_one_run_has_none():
+    assert reproduce.spread_of([1.0, 2.0, 3.0]) == {"mean": 2.0, "std": 1.0, "n": 3}
+    assert reproduce.spread_of([0.5]) == {"mean": 0.5, "std": None, "n": 1}
+    assert reproduce.spread_of([None, None]) is None
+    assert reproduce.format_spread(reproduce.spread_of([0.5]), 4) == "0.5000"  # no ± 0.0000
+
+
+def test_the_paired_interval_is_scipys_on_fixed_numbers():
+    from scipy import stats
+
+    without = {42: 0.870, 43: 0.868, 44: 0.874, 45: 0.869, 46: 0.871}
+    with_dropout = {42: 0.878, 43: 0.878, 44: 0.880, 45: 0.878, 46: 0.878}
+    result = reproduce.paired_difference(without, with_dropout)
+    seeds = sorted(without)
+    expected = stats.ttest_rel([with_dropout[s] for s in seeds], [without[s] for s in seeds])
+    assert result["interval"] == pytest.approx(list(expected.confidence_interval(0.95)))
+    assert result["mean"] == pytest.approx(0.0080) and result["n"] == 5
+    assert not result["tie"] and expected.pvalue < 0.05
+    # Unpaired, the same numbers would give a wider interval: pairing removes the seed's part.
+    assert result["standard_error"] < (0.0023 ** 2 / 5 + 0.0009 ** 2 / 5) ** 0.5
+    text = reproduce.format_difference(result, 2, 100, " points")
+    assert text.startswith("+0.80 points (95 % CI +0.") and text.endswith(", 5 seeds)")
+
+
+def test_a_difference_whose_interval_includes_zero_is_a_tie_and_one_pair_has_no_interval():
+    tie = reproduce.paired_difference({42: 0.1, 43: 0.2, 44: 0.3}, {42: 0.2, 43: 0.1, 44: 0.35})
+    assert tie["tie"] and reproduce.format_difference(tie, 2).startswith("tie: ")
+    one = reproduce.paired_difference({42: 0.1, 43: 0.2}, {42: 0.3})
+    assert "interval" not in one
+    assert reproduce.format_difference(one, 2) == "+0.20 (one pair of seed 42)"
+
+
+def test_the_verdict_is_the_outcome_of_most_seeds_and_ties_are_ties():
+    summary = _summary([0.9] * 5, outcomes=["yes", "yes", "within the noise", "yes", "no"])
+    assert summary["verdict"] == "overtraining" and summary["opposite_runs"] == 1
+    assert reproduce.verdict_text(summary) == \
+        "overtraining (3 of 5 seeds; no overtraining 1, within the noise 1)"
+    tie = _summary([0.9] * 4, outcomes=["yes", "no", "yes", "no"])
+    assert tie["verdict"] == "tie"
+    assert reproduce.verdict_text(tie) == "tie: overtraining 2, no overtraining 2"
+
+
+def test_verdicts_are_read_again_from_the_stored_history():
+    """A run stored with the old rule's 'yes' is judged by today's diagnosis of its curve."""
+    flat = [0.5, 0.4, 0.35] + [0.34, 0.341, 0.339, 0.342, 0.338, 0.341, 0.340] * 2
+    example = lecture.Example("x", "slide", "0.9", 0.9, kind="model", overtrains=False)
+    run = reproduce.Outcome(example, 0, seed=42, numbers={"overtraining": "yes"},
+                            history={"loss": list(reversed(range(1, 18))), "val_loss": flat})
+    summary = reproduce.summarize(example, [run])
+    assert summary["outcomes"] == {"no overtraining": 1} and summary["opposite_runs"] == 0
+    assert summary["per_run"][0]["rise_in_scatters"] is not None
 
 
 def test_seconds_per_epoch_are_written_with_two_decimals():
@@ -242,13 +296,14 @@ def test_seeds_give_mean_and_spread_and_the_pair_difference(tmp_path, monkeypatc
         assert summary["test_accuracy"]["mean"] == pytest.approx(sum(accuracies) / 2)
         assert summary["test_accuracy"]["std"] == pytest.approx(
             abs(accuracies[0] - accuracies[1]) / 2 ** 0.5)
-        assert summary["best_epoch"]["mean"] == 1 and summary["diagnosed_runs"] == 2
+        assert summary["best_epoch"]["mean"] == 1 and sum(summary["outcomes"].values()) == 2
     (difference,) = results["pairs"]
     a, b = results["summaries"]
-    assert difference["test_accuracy"]["difference"] == pytest.approx(
-        b["test_accuracy"]["mean"] - a["test_accuracy"]["mean"])
-    assert difference["test_accuracy"]["error"] == pytest.approx(
-        (a["test_accuracy"]["std"] ** 2 / 2 + b["test_accuracy"]["std"] ** 2 / 2) ** 0.5)
+    by_seed = [{run["seed"]: run["test_accuracy"] for run in s["per_run"]} for s in (a, b)]
+    assert difference["test_accuracy"]["seeds"] == [42, 43]
+    assert difference["test_accuracy"]["mean"] == pytest.approx(
+        sum(by_seed[1][seed] - by_seed[0][seed] for seed in (42, 43)) / 2)
+    assert len(difference["test_accuracy"]["interval"]) == 2
 
     table = (tmp_path / "RESULTS.md").read_text(encoding="utf-8")
     row = next(line for line in table.splitlines() if line.startswith("| clothingSequential |"))
@@ -264,6 +319,14 @@ def test_seeds_give_mean_and_spread_and_the_pair_difference(tmp_path, monkeypatc
     assert (tmp_path / "logs" / "clothingSequential-seed-43.log").is_file()
     # The second seed's networks do not replace the lecture's (the first seed's) in models/.
     assert (tmp_path / "models" / "seed-43").is_dir()
+    # Every run is stored with its history; the same command again runs nothing.
+    stored = sorted((tmp_path / "runs").glob("*/*/seed-*.json"))
+    assert len(stored) == 4
+    assert all(json.loads(path.read_text())["history"]["val_loss"] for path in stored)
+    capsys.readouterr()
+    again = reproduce.main(["--results-dir", str(tmp_path), "--seeds", "2", "--quick"])
+    assert capsys.readouterr().out.count(": stored in runs/") == 4
+    assert again["summaries"][0]["test_accuracy"] == a["test_accuracy"]
 
 
 def test_seeds_zero_is_a_one_line_error(tmp_path):
@@ -316,3 +379,27 @@ def test_the_study_runs_only_when_named(tmp_path, monkeypatch):
     ran.clear()
     reproduce.main(["--results-dir", str(tmp_path / "one"), "--only", "overtrainingStudy"])
     assert ran == ["overtrainingStudy"]
+
+
+def test_stored_data_paths_name_the_data_folder_not_this_machine(tmp_path, monkeypatch):
+    monkeypatch.setenv("DNN_DATA_DIR", str(tmp_path / "data"))
+    args = reproduce.make_parser().parse_args([])
+    line = f"MNIST from {tmp_path / 'data' / 'mnist'} (60000 train, 10000 test images)"
+    assert reproduce.portable(line, args) == \
+        "MNIST from $DNN_DATA_DIR/mnist (60000 train, 10000 test images)"
+    sample = f"MNIST from shipped sample {reproduce.ROOT / 'data' / 'samples' / 'm.npz'}"
+    assert reproduce.portable(sample, args) == "MNIST from shipped sample ./data/samples/m.npz"
+
+
+def test_a_stored_run_of_other_settings_is_moved_aside_not_used(tmp_path, capsys):
+    example = lecture.Example("x", "slide", "-")
+    run = reproduce.Outcome(example, 0, seed=42, settings={"arguments": "--epochs 2"})
+    path = tmp_path / "x" / "seed-42.json"
+    reproduce.store_run(path, run)
+    assert reproduce.stored_run(path, example, {"arguments": "--epochs 2"}).seed == 42
+    assert reproduce.stored_run(path, example, {"arguments": "--epochs 3"}) is None
+    assert not path.exists() and (tmp_path / "x" / "seed-42.json.old").exists()
+    assert "is not used (it was run with" in capsys.readouterr().out
+    failed = reproduce.Outcome(example, 1, seed=42, settings={"arguments": ""})
+    reproduce.store_run(path, failed)
+    assert reproduce.stored_run(path, example, {"arguments": ""}) is None  # run again
