@@ -251,8 +251,8 @@ try:
         os.replace(temporary, path)
         results[(nodes, rate, seed)] = dict(result, diagnosis=diagnosis)
         seconds_by_nodes.setdefault(nodes, []).append(result["seconds"])
-        print(f"Test accuracy {test_accuracy:.4f}, best epoch {diagnosis.best_epoch}, validation "
-              f"loss rose {diagnosis.rise_percent:.0f} %, accuracy gap {diagnosis.gap:+.4f} "
+        print(f"Test accuracy {test_accuracy:.4f}, {diagnosis.outcome} (best epoch "
+              f"{diagnosis.best_epoch}), accuracy gap {diagnosis.gap:+.4f} "
               f"({result['seconds']:.0f} s); stored in {path}")
 except KeyboardInterrupt:
     print(f"\n{len(results)} of {len(runs)} runs are stored in {runs_dir}: the same command "
@@ -271,16 +271,20 @@ for nodes, rate in sorted(set(node_settings + dropout_settings)):
     measures = {
         "test accuracy": [result["test_accuracy"] for result in done],
         "best epoch": [result["diagnosis"].best_epoch for result in done],
-        "rise %": [result["diagnosis"].rise_percent for result in done],
+        "rise in scatters": [result["diagnosis"].rise_in_scatters or 0.0 for result in done],
         "gap": [result["diagnosis"].gap for result in done],
-        "overtraining": [result["diagnosis"].overtraining for result in done],
     }
     summary[(nodes, rate)] = {name: (float(np.mean(values)),
                                      float(np.std(values, ddof=1)) if len(values) > 1 else 0.0,
                                      len(values))
                               for name, values in measures.items()}
+    outcomes = [result["diagnosis"].outcome for result in done]
+    summary[(nodes, rate)]["verdicts"] = ", ".join(
+        f"{outcomes.count(name)} {name}" for name in (training.OVERTRAINING, training.WITHIN_NOISE,
+                                                      training.NO_OVERTRAINING, training.DIVERGED)
+        if name in outcomes)
 header = (f"{'runs':>5}  {'test accuracy':>16}  {'best epoch':>11}  "
-          f"{'val. loss rise %':>17}  {'accuracy gap':>17}  overtraining")
+          f"{'rise in scatters':>17}  {'accuracy gap':>17}  verdicts of the runs")
 for title, series, label in (("Hidden nodes, no Dropout", node_settings, "nodes"),
                              (f"Dropout rate, {LECTURE_NODES} hidden nodes", dropout_settings,
                               "Dropout")):
@@ -294,13 +298,14 @@ for title, series, label in (("Hidden nodes, no Dropout", node_settings, "nodes"
         print(f"{nodes if label == 'nodes' else rate:>7g}  {count:>5}  "
               f"{row['test accuracy'][0]:.4f} +- {row['test accuracy'][1]:.4f}  "
               f"{row['best epoch'][0]:4.1f} +- {row['best epoch'][1]:3.1f}  "
-              f"{row['rise %'][0]:7.1f} +- {row['rise %'][1]:5.1f}  "
-              f"{row['gap'][0]:+.4f} +- {row['gap'][1]:.4f}  "
-              f"{round(row['overtraining'][0] * count)} of {count} runs")
-print(f"\nBest epoch: the epoch of the lowest validation loss.  Validation loss rise: how far "
-      f"it rose after it, by epoch {args.epochs}; above "
-      f"{training.RISE_THRESHOLD_PERCENT:.0f} %, while the training loss kept falling, the "
-      f"run overtrains.  Accuracy gap: training minus validation accuracy, both measured by "
+              f"{row['rise in scatters'][0]:7.1f} +- {row['rise in scatters'][1]:5.1f}  "
+              f"{row['gap'][0]:+.4f} +- {row['gap'][1]:.4f}  {row['verdicts']}")
+print(f"\n+- is the standard deviation of single runs over the seeds.  Best epoch: the low of "
+      f"the validation loss (its running median over 3 epochs).  Rise in scatters: how far the "
+      f"last 3 epochs lie above that low, in units of the curve's own epoch-to-epoch scatter; "
+      f"above {training.RISE_SCATTERS:g}, while the training loss kept falling, the run "
+      f"overtrains, up to {training.NO_RISE_SCATTERS:g} it does not, in between it is within "
+      f"the noise.  Accuracy gap: training minus validation accuracy, both measured by "
       f"model.evaluate.")
 
 # %% Validation-loss curves of every setting
@@ -337,17 +342,19 @@ plotting.tight_layout(fig)
 plotting.save_figure(fig, "overtrainingStudy_validation_loss", args.outdir)
 
 # %% Overtraining and test accuracy against the hidden nodes and the Dropout rate
-# Top: the rise of the validation loss after its lowest epoch (above the
-# dashed line a run counts as overtraining).  Bottom: the test accuracy.
-# The error bars are the standard deviation over the seeds.
+# Top: the rise of the validation loss after its low, in units of its own
+# epoch-to-epoch scatter (above the upper dashed line a run counts as
+# overtraining, below the lower one as none, in between within the noise).
+# Bottom: the test accuracy.  The error bars are the standard deviation of
+# single runs over the seeds.
 fig, axes = plotting.subplots(2, 2, figsize=(11, 7), sharex="col", sharey="row")
 for column, (series, label) in enumerate(((node_settings, "hidden nodes (no Dropout)"),
                                           (dropout_settings,
                                            f"Dropout rate ({LECTURE_NODES} hidden nodes)"))):
     shown = [setting for setting in series if setting in summary]
     x = [setting[column] for setting in shown]
-    for row, (measure, ylabel) in enumerate((("rise %", "validation-loss rise after the best "
-                                                        "epoch (%)"),
+    for row, (measure, ylabel) in enumerate((("rise in scatters", "validation-loss rise after "
+                                                                   "its low (scatters)"),
                                              ("test accuracy", "test accuracy"))):
         ax = axes[row, column]
         ax.errorbar(x, [summary[setting][measure][0] for setting in shown],
@@ -355,16 +362,17 @@ for column, (series, label) in enumerate(((node_settings, "hidden nodes (no Drop
                     fmt="o-", capsize=4)
         ax.set_ylabel(ylabel)
         ax.grid(True, alpha=0.3)
-    axes[0, column].axhline(training.RISE_THRESHOLD_PERCENT, color="grey", linestyle="--",
-                            label=f"overtraining above {training.RISE_THRESHOLD_PERCENT:.0f} %")
+    axes[0, column].axhspan(training.NO_RISE_SCATTERS, training.RISE_SCATTERS, color="orange",
+                            alpha=0.25, label=f"within the noise ({training.NO_RISE_SCATTERS:g} "
+                                              f"to {training.RISE_SCATTERS:g} scatters)")
     axes[0, column].legend(fontsize=8)
     axes[1, column].set_xlabel(label)
 axes[1, 0].set_xscale("log")
 axes[1, 0].set_xticks(sorted({setting[0] for setting in node_settings}))
 axes[1, 0].set_xticklabels([str(setting[0]) for setting in node_settings])
 axes[1, 0].minorticks_off()
-fig.suptitle(f"Overtraining study on Fashion-MNIST: mean ± standard deviation over "
-             f"{len(seeds)} seeds, {args.epochs} epochs")
+fig.suptitle(f"Overtraining study on Fashion-MNIST: mean ± standard deviation of single runs "
+             f"over {len(seeds)} seeds, {args.epochs} epochs")
 plotting.tight_layout(fig)
 plotting.save_figure(fig, "overtrainingStudy_summary", args.outdir)
 

@@ -74,20 +74,23 @@ class Outcome:
     history: dict = None        # the run's ``history.history`` (model scripts), for the diagnosis
     settings: dict = None       # what the run was run with (its stored record must match)
     date: str = ""
+    machine: str = ""           # the processor and system the run ran on
 
     def record(self):
         """The run as the JSON object that is stored in ``runs/``."""
         return {"script": self.example.name, "seed": self.seed, "settings": self.settings,
                 "exit_code": self.exit_code, "seconds": self.seconds,
                 "peak_memory_mb": self.peak_memory_mb, "load_average": self.load_average,
-                "error": self.error, "date": self.date, "numbers": self.numbers,
+                "error": self.error, "date": self.date, "machine": self.machine,
+                "numbers": self.numbers,
                 "history": self.history}
 
     @classmethod
     def from_record(cls, example, record):
         keys = ("exit_code", "seconds", "peak_memory_mb", "numbers", "error", "seed",
                 "load_average", "history", "settings", "date")
-        return cls(example, **{key: record[key] for key in keys})
+        return cls(example, machine=record.get("machine", ""),
+                   **{key: record[key] for key in keys})
 
     @property
     def ok(self):
@@ -262,8 +265,9 @@ def rediagnose(outcome):
     from dnnkit import training
 
     numbers = outcome.numbers
-    if "overtraining" in numbers and "outcome" not in numbers:  # as the script printed it
-        numbers["outcome"] = OUTCOMES_PRINTED.get(numbers["overtraining"])
+    said = numbers.get("overtraining")
+    if said is not None and "outcome" not in numbers:  # as the script printed it
+        numbers["outcome"] = OUTCOMES_PRINTED.get({True: "yes", False: "no"}.get(said, said))
     if not outcome.history or "val_loss" not in outcome.history:
         return
     d = training.diagnose(outcome.history, numbers.get("train_accuracy"),
@@ -514,21 +518,29 @@ def load_range(summaries):
     return f"{min(loads):.1f}-{max(loads):.1f}" if loads else "not reported"
 
 
-def describe_run(args, summaries):
-    """What RESULTS.md and results.json say about the run itself."""
+def describe_run(args, summaries, outcomes):
+    """What RESULTS.md and results.json say about the runs: the machines, devices, dates
+    and seeds of the runs in the table (stored runs may come from several sittings)."""
+    runs = [outcome for group in outcomes.values() for outcome in group]
     devices = sorted({run["device"] for s in summaries for run in s["per_run"] if "device" in run})
     sources = sorted({run["data"] for s in summaries for run in s["per_run"] if "data" in run})
+    dates = sorted(outcome.date[:10] for outcome in runs if outcome.date)
+    counts = sorted({len(group) for group in outcomes.values()
+                     if group and group[0].example.trains} or {1})
+    seeds = sorted({outcome.seed for outcome in runs if outcome.seed is not None})
     return {
         "command": "python reproduce.py" + (" " + " ".join(args.argv) if args.argv else ""),
-        "date": datetime.date.today().isoformat(),
-        "machine": f"{cpu_model()}, {os.cpu_count()} CPU cores, "
-                   f"{platform.system()} {platform.release()}",
+        "date": (dates[0] if dates[0] == dates[-1] else f"{dates[0]} to {dates[-1]}")
+                if dates else datetime.date.today().isoformat(),
+        "machine": "; ".join(sorted({outcome.machine for outcome in runs if outcome.machine}))
+                   or "not reported",
         "device": "; ".join(devices) or "not reported",
         "software": f"TensorFlow {tensorflow_version()}, Python {platform.python_version()}",
         "settings": ("--quick: " + " ".join(QUICK_SETTINGS) + " for the model scripts"
                      if args.quick else "defaults of each script (the lecture settings)"),
-        "seeds": (f"{args.seeds} per model script ({FIRST_SEED} to {FIRST_SEED + args.seeds - 1})"
-                  if args.seeds > 1 else f"one run, seed {FIRST_SEED}"),
+        "seeds": (f"{counts[0] if counts[0] == counts[-1] else f'{counts[0]}-{counts[-1]}'} "
+                  f"per model script ({seeds[0]} to {seeds[-1]})" if len(seeds) > 1
+                  else f"one run, seed {FIRST_SEED}"),
         "data": "; ".join(sources) or "not reported",
         "load": load_range(summaries),
         "quick": args.quick,
@@ -554,9 +566,9 @@ def verdict_counts(summaries):
             f"lecture, {within} within the noise, {opposite} opposite.", ""]
 
 
-def write_results(summaries, differences, args, results_dir):
+def write_results(summaries, differences, args, results_dir, outcomes):
     """Write RESULTS.md and results.json into ``results_dir``; return the Markdown's path."""
-    run = describe_run(args, summaries)
+    run = describe_run(args, summaries, outcomes)
     lines = [f"# Results of `{run['command']}`", ""]
     lines += [f"- {key}: {run[key]}" for key in
               ("date", "machine", "device", "software", "settings", "seeds", "data", "load")]
@@ -611,6 +623,8 @@ def make_parser():
                         " (tf_intro: --epochs 3); its accuracies are not compared with the lecture's")
     parser.add_argument("--data-dir", default=None, metavar="DIR",
                         help="data folder passed to every script (default: $DNN_DATA_DIR)")
+    parser.add_argument("--table-only", action="store_true",
+                        help="run nothing: write the table from the runs stored in runs/")
     parser.add_argument("--results-dir", default="results", metavar="DIR",
                         help="where RESULTS.md, results.json, figures/ and logs/ are written")
     return parser
@@ -714,6 +728,8 @@ def main(argv=None):
         settings = run_settings(arguments, args)
         path = store / example.name / f"seed-{FIRST_SEED if seed is None else seed}.json"
         outcome = stored_run(path, example, settings)
+        if outcome is None and args.table_only:
+            continue
         if outcome is not None:
             print(f"[{index}/{len(runs)}] {example.name}: stored in {path.relative_to(results_dir)}"
                   f" ({outcome.date})", flush=True)
@@ -723,15 +739,23 @@ def main(argv=None):
             outcome.seed = FIRST_SEED if seed is None else seed
             outcome.settings = settings
             outcome.date = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
+            outcome.machine = (f"{cpu_model()}, {os.cpu_count()} CPU cores, "
+                               f"{platform.system()} {platform.release()}")
             outcome.numbers = {key: portable(value, args) if isinstance(value, str) else value
                                for key, value in outcome.numbers.items()}
             if outcome.ok:
                 outcome.history = saved_history(models, example, started)
             store_run(path, outcome)
         outcomes[example.name].append(outcome)
-    summaries = [summarize(example, outcomes[example.name]) for example in examples]
+    summaries = [summarize(example, outcomes[example.name]) for example in examples
+                 if outcomes[example.name]]
+    if not summaries:
+        from dnnkit.errors import UserError
+
+        raise UserError(f"no stored runs of these settings in {store}: run reproduce.py "
+                        f"without --table-only first")
     differences = pair_differences({summary["name"]: summary for summary in summaries})
-    path = write_results(summaries, differences, args, results_dir)
+    path = write_results(summaries, differences, args, results_dir, outcomes)
 
     print("\nSummary (measured against the lecture; ± is the standard deviation over the "
           "seeds):")
