@@ -3,8 +3,8 @@
 Lecture slide "Clothing: CNN with Dropout": the input reshaped to a 4D
 tensor (samples, height, width, channels); 3x3 convolutions with ReLU,
 MaxPooling2D, and Dropout after the pooling and before the output.  Dropout
-switches off a random share of the nodes at every training step, so the
-network cannot memorize the training images: its validation loss no longer
+switches off a random share of the nodes at every training step, which makes
+memorizing the training images harder: its validation loss no longer
 turns up while the training loss falls (no overtraining), and the test
 accuracy is the best of the four Fashion-MNIST models.  Lecture result: test accuracy 91.4 %.
 

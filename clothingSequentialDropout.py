@@ -3,9 +3,9 @@
 Lecture slide "Clothing: sequential model with Dropout": the network of
 clothingSequential.py with a Dropout layer after the hidden layer.  During
 training, Dropout switches off a random share of the hidden nodes at every
-step, so that the network cannot rely on single nodes and learn the training
-images by heart: the validation loss no longer turns up while the training
-loss falls (no overtraining).  Lecture result: test accuracy 88.2 %.
+step, so that the network cannot rely on single nodes, which makes learning
+the training images by heart harder: the validation loss no longer turns up
+while the training loss falls (no overtraining).  Lecture result: test accuracy 88.2 %.
 
 Epochs: 15, the same as clothingSequential.py, so that the pair is compared
 at equal epochs: the network without Dropout has overtrained by then.
@@ -53,7 +53,7 @@ print("x_test: ", x_test.shape, " y_test: ", y_test.shape)
 # %% Model
 # The network of clothingSequential.py with Dropout after the hidden layer:
 # in training, a random share (--dropout) of the hidden nodes is switched off
-# at every step, so the network cannot learn the training images by heart.
+# at every step, which makes learning the training images by heart harder.
 model = keras.Sequential([
     keras.Input(shape=(28 * 28,)),
     keras.layers.Dense(128, activation="relu"),
