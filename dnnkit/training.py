@@ -154,6 +154,7 @@ class Diagnosis:
     scatter: float = None      # the epoch-to-epoch noise of the validation loss
     rise_in_scatters: float = None  # rise / scatter: what the verdict compares
     training_loss_fell: bool = None  # the training loss kept falling after the low
+    still_falling: bool = False      # the low lies in the last epochs: no rise to judge
     gap: float = None          # training minus validation accuracy, both measured alike
     gap_basis: str = ""        # how the training accuracy of the gap was measured
     kept_epoch: int = None     # the epoch whose weights the network has now
@@ -173,11 +174,14 @@ def scatter_of(values):
     return float(stats.median_abs_deviation(second, scale="normal") / np.sqrt(6))
 
 
-def judge(rise_in_scatters, training_loss_fell):
-    """The outcome of a rise of ``rise_in_scatters`` scatters after the low."""
-    if rise_in_scatters > RISE_SCATTERS:
+def judge(rise_in_scatters, training_loss_fell, no_rise=None, rise=None):
+    """The outcome of a rise of ``rise_in_scatters`` scatters after the low, with the bounds
+    :data:`NO_RISE_SCATTERS` and :data:`RISE_SCATTERS` (or others, to choose them)."""
+    no_rise = NO_RISE_SCATTERS if no_rise is None else no_rise
+    rise = RISE_SCATTERS if rise is None else rise
+    if rise_in_scatters > rise:
         return OVERTRAINING if training_loss_fell else NO_OVERTRAINING
-    return NO_OVERTRAINING if rise_in_scatters <= NO_RISE_SCATTERS else WITHIN_NOISE
+    return NO_OVERTRAINING if rise_in_scatters <= no_rise else WITHIN_NOISE
 
 
 def diagnose(history, train_accuracy=None, train_count=None, restored_best=False):
@@ -226,6 +230,7 @@ def diagnose(history, train_accuracy=None, train_count=None, restored_best=False
         d.scatter = max(scatter_of(val_loss), 1e-6 * max(low, 1e-12))
         d.rise_in_scatters = rise / d.scatter
     if best == epochs - 1 or (epochs >= MIN_EPOCHS and epochs - best <= window):
+        d.still_falling = True
         d.verdict = (f"{lowest}, at the end of training: it was still falling, no "
                      f"overtraining (not yet: more epochs may show it).")
         return d
