@@ -403,3 +403,24 @@ def test_a_stored_run_of_other_settings_is_moved_aside_not_used(tmp_path, capsys
     failed = reproduce.Outcome(example, 1, seed=42, settings={"arguments": ""})
     reproduce.store_run(path, failed)
     assert reproduce.stored_run(path, example, {"arguments": ""}) is None  # run again
+
+
+def test_table_only_runs_nothing_and_without_stored_runs_is_a_one_line_error(tmp_path,
+                                                                             monkeypatch):
+    from dnnkit.errors import UserError
+
+    monkeypatch.setattr(reproduce, "run_example", lambda *args: pytest.fail("it ran a script"))
+    with pytest.raises(UserError, match="no stored runs of these settings in .*: run "
+                                        "reproduce.py without --table-only first"):
+        reproduce.main(["--results-dir", str(tmp_path), "--table-only"])
+    example = lecture.example("intro")
+    settings = reproduce.run_settings(reproduce.arguments_for(
+        example, reproduce.make_parser().parse_args([]), tmp_path / "figures"),
+        reproduce.make_parser().parse_args([]))
+    run = reproduce.Outcome(example, 0, seconds=4.0, seed=42, settings=settings,
+                            date="2026-12-07 04:00", machine="Some CPU, 2 CPU cores, Linux")
+    store = tmp_path / "runs" / f"tf{reproduce.tensorflow_version()}-lecture"
+    reproduce.store_run(store / "intro" / "seed-42.json", run)
+    results = reproduce.main(["--results-dir", str(tmp_path), "--table-only"])
+    assert [summary["name"] for summary in results["summaries"]] == ["intro"]
+    assert "- machine: Some CPU, 2 CPU cores, Linux" in results["path"].read_text()
