@@ -1,0 +1,48 @@
+"""tools/verdict_rule.py: the verdict's bounds come from the study's runs and hold on the
+lecture-setting runs they were not chosen on."""
+
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+
+import verdict_rule  # noqa: E402
+
+from dnnkit import training  # noqa: E402
+
+OVER, NONE = training.OVERTRAINING, training.NO_OVERTRAINING
+
+
+def _run(label, rise_in_scatters, still_falling=False):
+    diagnosis = SimpleNamespace(rise_in_scatters=rise_in_scatters, still_falling=still_falling,
+                                training_loss_fell=True, outcome=NONE)
+    return ("a run", label, diagnosis)
+
+
+def test_overlapping_rises_become_the_band_within_the_noise():
+    runs = [_run(NONE, 0.7), _run(NONE, 3.4), _run(OVER, 2.9), _run(OVER, 12.0),
+            _run(None, 20.0), _run(NONE, 9.0, still_falling=True)]  # neither counts
+    assert verdict_rule.choose(runs) == (2.5, 3.5)
+    counts = verdict_rule.count(runs, 2.5, 3.5)
+    assert counts == {"as labelled": 3, "within the noise": 2, "opposite": 0, "unlabelled": 1}
+
+
+def test_separated_rises_put_the_band_in_the_gap():
+    runs = [_run(NONE, 0.7), _run(NONE, 1.6), _run(OVER, 4.9), _run(OVER, 12.0)]
+    assert verdict_rule.choose(runs) == (2.0, 4.5)
+    assert verdict_rule.count(runs, 2.0, 4.5)["as labelled"] == 4
+
+
+def test_the_study_labels_follow_the_lecture_exercise():
+    assert verdict_rule.study_label(128, 0.0) == verdict_rule.study_label(2048, 0.0) == OVER
+    assert verdict_rule.study_label(16, 0.0) == verdict_rule.study_label(128, 0.2) == NONE
+    assert verdict_rule.study_label(64, 0.0) is verdict_rule.study_label(128, 0.1) is None
+
+
+def test_the_bounds_in_the_code_are_the_study_s_and_hold_on_the_lecture_runs(capsys):
+    """The out-of-sample check on the committed runs: exit 0 only if dnnkit/training.py's
+    bounds are the ones the study's runs give and no lecture-setting run gets the verdict
+    opposite to the lecture's."""
+    assert verdict_rule.main(["--check"]) == 0, capsys.readouterr().out
