@@ -33,21 +33,28 @@ Dropout belong to both series) times 3 seeds, 15 epochs each on the full data.
 
 Result of a full run (the defaults, full data, 27 runs), measured with
 ``time DNN_DATA_DIR=../shared/data python overtrainingStudy.py --no-show`` on
-the project's 2-core test machine (Intel Xeon, CPU only, TensorFlow 2.21,
-2026-12-06, while other jobs shared the two cores, load average 6-11): 40.5
-min (29.8 min of CPU time).  Mean +- std over seeds 42-44:
+a 2-core AMD EPYC (CPU only, TensorFlow 2.21, 2026-12-07, while other jobs
+shared the two cores, load average 11-19): 61 min (35.6 min of CPU time).
+Mean +- standard deviation of single runs over seeds 42-44; the verdicts are
+today's diagnosis of the stored curves:
 
 - hidden nodes 16, 64, 128, 512, 2048 (no Dropout): validation-loss rise
-  0.2 +- 0.1, 4.6 +- 1.4, 13.0 +- 2.4, 18.5 +- 8.4, 28.0 +- 11.9 %; lowest
-  after epoch 12.3, 5.7, 4.7, 3.7, 4.0; overtraining in 0, 1, 3, 3, 3 of 3
-  runs; test accuracy 0.8578, 0.8727, 0.8696, 0.8738, 0.8734 (+- 0.001 to
-  0.005).  The more nodes, the sooner and the further the validation loss
-  turns up; 16 nodes are too few to overtrain, and too few to learn as much.
-- Dropout 0, 0.1, 0.2, 0.3, 0.5 (128 nodes): rise 13.0 +- 2.4, 6.0 +- 2.3,
-  0.7 +- 1.3, 2.4 +- 1.4, 0.7 +- 0.9 %; overtraining in 3, 1, 0, 0, 0 of 3
-  runs; test accuracy 0.8696 +- 0.0046, 0.8757 +- 0.0010, 0.8798 +- 0.0010,
-  0.8779 +- 0.0037, 0.8750 +- 0.0023.  Dropout from 0.2 on removes the rise;
-  the test accuracies of 0.2 to 0.5 lie within each other's spread.
+  after its low 0.5 +- 0.6, 8.9 +- 6.2, 11.5 +- 4.6, 3.5 +- 1.2, 4.4 +- 0.4
+  times its epoch-to-epoch scatter; overtraining in 0, 2, 3, 1, 3 of 3 runs
+  (512 nodes: 2 within the noise); test accuracy 0.8578, 0.8720, 0.8704,
+  0.8785, 0.8759 (+- 0.001 to 0.004).  16 nodes are too few to overtrain, and
+  too few to learn as much.  The large networks overtrain by 8 to 25 % of their
+  lowest validation loss, but their curves scatter more, so measured against
+  their own noise the rise is smaller.
+- Dropout 0, 0.1, 0.2, 0.3, 0.5 (128 nodes): rise 11.5 +- 4.6, 1.0 +- 0.9,
+  1.9 +- 1.6, 0.9 +- 0.8, 0.6 +- 0.4 scatters; overtraining in 3, 0, 0, 0, 0
+  of 3 runs (Dropout 0.2: 1 within the noise); test accuracy 0.8704 +-
+  0.0044, 0.8775 +- 0.0041, 0.8768 +- 0.0003, 0.8772 +- 0.0047, 0.8754 +-
+  0.0028.  Dropout from 0.1 on removes the rise; the test accuracies of 0.1 to
+  0.5 lie within each other's spread.
+
+These 27 runs are also the set on which the verdict's two bounds were chosen
+(``tools/verdict_rule.py``, results/RULE.md).
 
 ``--quick`` is the same study in small: 16, 128 and 512 nodes, Dropout 0 and
 0.5, 2 seeds, 10 epochs on 2000 training images (8 runs).  Measured with
