@@ -117,15 +117,18 @@ SMOOTHING_EPOCHS = 3
 #: Up to :data:`NO_RISE_SCATTERS`: no overtraining; between the two: within the noise, where
 #: more seeds (``reproduce.py --seeds``) or more epochs decide.  Both were chosen with
 #: ``python tools/verdict_rule.py`` on the overtraining study's 27 runs (results/study/,
-#: AMD EPYC, TensorFlow 2.21, 2026-12-07): the rises of the runs that must overtrain (no
-#: Dropout, 128 nodes and more: 2.6 to 15.8 scatters) and of those that must not (Dropout
-#: 0.2 and more, 16 nodes: up to 3.4) overlap; the overlap, rounded outwards to halves, is
-#: "within the noise".  Checked on the lecture-setting runs they were not chosen on
-#: (results/runs/ and results/lab-floor/runs/): see results/RULE.md for the counts.
-RISE_SCATTERS = 3.5
+#: AMD EPYC, TensorFlow 2.21, 2026-12-07): the runs that must overtrain (no Dropout, 128
+#: nodes and more) rose 2.6 to 15.8 scatters, those that must not (Dropout 0.2 and more,
+#: 16 nodes) up to 3.4; each edge widened by one scatter (one run measures its rise only
+#: to about that), the overlap 1.5 to 4.5 is "within the noise".  A first choice without
+#: that margin (2.5 to 3.5) gave 1 of the first 8 lecture-setting runs the verdict
+#: opposite to the lecture's (clothingSequential on the lab floor, seed 42: 1.8 scatters);
+#: so the margin was added after that check, and only the runs stored since are a check
+#: it was not chosen on.  results/RULE.md counts both sets.
+RISE_SCATTERS = 4.5
 
 #: See :data:`RISE_SCATTERS`.
-NO_RISE_SCATTERS = 2.5
+NO_RISE_SCATTERS = 1.5
 
 #: The training loss counts as "still falling" if its end (median of the last 3 epochs)
 #: is at least this much (per cent) below its value at the validation loss's low.

@@ -21,18 +21,18 @@ def _run(label, rise_in_scatters, still_falling=False):
     return ("a run", label, diagnosis)
 
 
-def test_overlapping_rises_become_the_band_within_the_noise():
+def test_overlapping_rises_widened_by_a_scatter_become_the_band_within_the_noise():
     runs = [_run(NONE, 0.7), _run(NONE, 3.4), _run(OVER, 2.9), _run(OVER, 12.0),
             _run(None, 20.0), _run(NONE, 9.0, still_falling=True)]  # neither counts
-    assert verdict_rule.choose(runs) == (2.5, 3.5)
-    counts = verdict_rule.count(runs, 2.5, 3.5)
+    assert verdict_rule.choose(runs) == (1.5, 4.5)  # 2.9 - 1 and 3.4 + 1, outwards
+    counts = verdict_rule.count(runs, 1.5, 4.5)
     assert counts == {"as labelled": 3, "within the noise": 2, "opposite": 0, "unlabelled": 1}
 
 
-def test_separated_rises_put_the_band_in_the_gap():
+def test_separated_rises_put_the_band_around_the_gap():
     runs = [_run(NONE, 0.7), _run(NONE, 1.6), _run(OVER, 4.9), _run(OVER, 12.0)]
-    assert verdict_rule.choose(runs) == (2.0, 4.5)
-    assert verdict_rule.count(runs, 2.0, 4.5)["as labelled"] == 4
+    assert verdict_rule.choose(runs) == (3.0, 3.5)  # 1.6 + 1 and 4.9 - 1, inwards
+    assert verdict_rule.count(runs, 3.0, 3.5)["as labelled"] == 4
 
 
 def test_the_study_labels_follow_the_lecture_exercise():

@@ -11,13 +11,12 @@ on runs they were not chosen on:
   ``overtrainingStudy.py``: Fashion-MNIST, one hidden layer, 15 epochs, several
   seeds).  The lecture's exercise labels them: without Dropout, 128 nodes and
   more overtrain; Dropout 0.2 and more, and 16 nodes, do not.  64 nodes and
-  Dropout 0.1 lie between and are not labelled.  Where the rises of the runs
-  that must overtrain and of those that must not overlap, the overlap is
-  "within the noise": ``NO_RISE_SCATTERS`` is the smallest rise of a run that
-  must overtrain, rounded down to a half, ``RISE_SCATTERS`` the largest rise of
-  a run that must not, rounded up, so that no study run gets the verdict
-  opposite to its label.  Where they do not overlap, the gap between them is
-  the band (the largest "not" rounded up, the smallest "must" rounded down).
+  Dropout 0.1 lie between and are not labelled.  One run measures its rise
+  only to about a scatter, so the smallest rise of a run that must overtrain
+  is lowered by one scatter, and the largest rise of a run that must not is
+  raised by one.  Where the two overlap, the overlap is "within the noise"
+  (``NO_RISE_SCATTERS`` to ``RISE_SCATTERS``, rounded outwards to halves);
+  where they do not, the gap between them is.
 - **Check set: the lecture-setting runs of reproduce.py**, pinned
   (``results/runs/``) and on the lab floor (``results/lab-floor/runs/``),
   labelled by the lecture's verdicts (``dnnkit/lecture.py``): other networks,
@@ -92,20 +91,26 @@ def outcome(diagnosis, no_rise, rise):
                           no_rise, rise)
 
 
+#: How much a rise measured in one run may be off: the low and the end are each a median
+#: of 3 noisy epochs, so their difference scatters by about one scatter.
+MARGIN_SCATTERS = 1.0
+
+
 def choose(runs):
-    """The two bounds from the labelled tuning runs (see the module's docstring): the band
-    "within the noise" is where the rises of the runs that overtrain and of those that do
-    not overlap, rounded outwards to halves, or the gap between them, rounded inwards."""
+    """The two bounds from the labelled tuning runs (see the module's docstring): the
+    smallest rise of a run that must overtrain, less :data:`MARGIN_SCATTERS` (a rise is
+    itself measured only to about a scatter), and the largest rise of a run that must not,
+    plus the margin.  Where these overlap, the overlap (rounded outwards to halves) is
+    within the noise; where they do not, the gap between them (rounded inwards)."""
     rises = {label: [d.rise_in_scatters for _, run_label, d in runs
                      if run_label == label and not d.still_falling
                      and d.rise_in_scatters is not None]
              for label in (training.OVERTRAINING, training.NO_OVERTRAINING)}
-    highest_none = max(rises[training.NO_OVERTRAINING], default=0.0)
-    lowest_over = min(rises[training.OVERTRAINING], default=math.inf)
-    if lowest_over <= highest_none:  # they overlap: the overlap is within the noise
-        return math.floor(2 * lowest_over) / 2, math.ceil(2 * highest_none) / 2
-    return math.ceil(2 * highest_none) / 2, max(math.floor(2 * lowest_over) / 2,
-                                                 math.ceil(2 * highest_none) / 2)
+    low = min(rises[training.OVERTRAINING], default=math.inf) - MARGIN_SCATTERS
+    high = max(rises[training.NO_OVERTRAINING], default=0.0) + MARGIN_SCATTERS
+    if low <= high:  # they overlap, within a scatter: the overlap is within the noise
+        return max(0.0, math.floor(2 * low) / 2), math.ceil(2 * high) / 2
+    return math.ceil(2 * high) / 2, max(math.ceil(2 * high) / 2, math.floor(2 * low) / 2)
 
 
 def count(runs, no_rise, rise):
