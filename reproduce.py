@@ -311,7 +311,25 @@ def summarize(example, outcomes):
             opposite = "no overtraining" if example.overtrains else "overtraining"
             summary["opposite_runs"] = found.count(opposite)
     summary["lecture_check"] = lecture_check(summary)
+    pooled = pooled_diagnosis([outcome.history for outcome in good if outcome.history])
+    if pooled is not None:
+        summary["mean_curve"] = {"outcome": pooled.outcome, "runs": len(good),
+                                 "rise_in_scatters": pooled.rise_in_scatters}
     return summary
+
+
+def pooled_diagnosis(histories):
+    """The diagnosis of the mean curves of two or more runs of equal length, or None.  The
+    seeds' noise averages out (by about the square root of their number), their common
+    trend stays: what one run leaves within the noise, the mean of several can decide."""
+    from dnnkit import training
+
+    curves = [history for history in histories if "val_loss" in history]
+    if len(curves) < 2 or len({len(history["val_loss"]) for history in curves}) > 1:
+        return None
+    mean = {key: [sum(values) / len(values) for values in zip(*(h[key] for h in curves))]
+            for key in ("loss", "val_loss")}
+    return training.diagnose(mean)
 
 
 #: The "Overtraining:" line a script prints, and the outcome it names.
@@ -449,6 +467,15 @@ def verdict_text(summary):
             + (f"; {', '.join(others)}" if others else "") + ")")
 
 
+def mean_curve_text(summary):
+    """"overtraining (7.2 scatters)": the verdict on the mean curves of the seeds."""
+    pooled = summary.get("mean_curve")
+    if pooled is None:
+        return ""
+    rise = pooled["rise_in_scatters"]
+    return pooled["outcome"] + ("" if rise is None else f" ({rise:.1f} scatters)")
+
+
 def status_text(summary, quick):
     if summary["ok"] == summary["runs"]:
         status = "ok"
@@ -464,8 +491,8 @@ def results_table(summaries, quick=False):
     """The Markdown table of all scripts' summaries."""
     header = ("| script | lecture | test accuracy | consistent with the lecture | best epoch "
               "| val. loss rise % | rise in scatters | verdict | train/val gap | epochs "
-              "| s/epoch | total s | peak memory MB | status |\n"
-              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+              "| mean curve of the seeds | s/epoch | total s | peak memory MB | status |\n"
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     consistent = {True: "yes", False: "no"}
     rows = []
     for summary in summaries:
@@ -481,6 +508,7 @@ def results_table(summaries, quick=False):
             f"| {verdict_text(summary)} "
             f"| {format_spread(summary.get('gap'), 3, sign=True)} "
             f"| {summary.get('epochs', '')} "
+            f"| {mean_curve_text(summary)} "
             f"| {format_spread(summary.get('seconds_per_epoch'), 2)} "
             f"| {summary['seconds']:.0f} | {'n/a' if memory is None else f'{memory:.0f}'} "
             f"| {status_text(summary, quick)} |")

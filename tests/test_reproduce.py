@@ -424,3 +424,21 @@ def test_table_only_runs_nothing_and_without_stored_runs_is_a_one_line_error(tmp
     results = reproduce.main(["--results-dir", str(tmp_path), "--table-only"])
     assert [summary["name"] for summary in results["summaries"]] == ["intro"]
     assert "- machine: Some CPU, 2 CPU cores, Linux" in results["path"].read_text()
+
+
+@pytest.mark.parametrize("draw", range(4))
+def test_the_mean_curve_of_several_seeds_decides_what_one_run_leaves_within_the_noise(draw):
+    """Ten noisy runs of one slowly rising curve: most alone are not called overtraining,
+    their mean is (its noise is about sqrt(10) times smaller)."""
+    import numpy as np
+
+    from dnnkit import training
+
+    rng = np.random.default_rng(draw)
+    trend = np.r_[0.30, 0.25, 0.22, 0.215 + 0.0022 * np.arange(12)]
+    histories = [{"loss": list(np.geomspace(0.5, 0.05, 15)),
+                  "val_loss": list(trend + 0.008 * rng.standard_normal(15))} for _ in range(10)]
+    alone = [training.diagnose(history).outcome for history in histories]
+    assert alone.count(training.OVERTRAINING) < 5
+    assert reproduce.pooled_diagnosis(histories).outcome == training.OVERTRAINING
+    assert reproduce.pooled_diagnosis(histories[:1]) is None
