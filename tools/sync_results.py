@@ -119,6 +119,10 @@ def paragraph(name, results):
         text += (f" Validation loss lowest around epoch {spread(summary['best_epoch'], 1)} of "
                  f"{summary['epochs']}, then up {spread(summary['rise_in_scatters'], 1)} times "
                  f"its epoch-to-epoch scatter: {verdict(summary)}.")
+    pooled = summary.get("mean_curve")
+    if pooled and pooled["rise_in_scatters"] is not None:
+        text += (f" The mean curve of the {pooled['runs']} seeds: {pooled['outcome']} "
+                 f"({pooled['rise_in_scatters']:.1f} scatters).")
     elif "verdict" in summary:
         text += f" {verdict(summary)[0].upper()}{verdict(summary)[1:]}."
     if "gap" in summary:
