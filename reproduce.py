@@ -557,7 +557,9 @@ def describe_run(args, summaries, outcomes):
                      if group and group[0].example.trains} or {1})
     seeds = sorted({outcome.seed for outcome in runs if outcome.seed is not None})
     return {
-        "command": "python reproduce.py" + (" " + " ".join(args.argv) if args.argv else ""),
+        # The command that made the runs (--table-only only wrote the table of them).
+        "command": " ".join(["python reproduce.py",
+                             *(word for word in args.argv if word != "--table-only")]),
         "date": (dates[0] if dates[0] == dates[-1] else f"{dates[0]} to {dates[-1]}")
                 if dates else datetime.date.today().isoformat(),
         "machine": "; ".join(sorted({outcome.machine for outcome in runs if outcome.machine}))

@@ -237,7 +237,10 @@ def diagnose(history, train_accuracy=None, train_count=None, restored_best=False
         d.scatter = max(scatter_of(val_loss), 1e-6 * max(low, 1e-12))
         d.rise_in_scatters = rise / d.scatter
     if best == epochs - 1 or (epochs >= MIN_EPOCHS and epochs - best <= window):
-        d.still_falling = True
+        # The low lies in the last epochs: nothing rose after it.
+        d.still_falling, d.rise, d.rise_percent = True, 0.0, 0.0
+        d.final_val_loss = low
+        d.rise_in_scatters = None if d.scatter is None else 0.0
         d.verdict = (f"{lowest}, at the end of training: it was still falling, no "
                      f"overtraining (not yet: more epochs may show it).")
         return d
