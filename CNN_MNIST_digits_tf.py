@@ -78,10 +78,13 @@ model.summary()
 # not fallen for PATIENCE epochs, and the best epoch's weights are kept.
 # --live draws the training curves while it trains.  The trained network is
 # saved in --models-dir; --pretrained loads it with its history instead of
-# training, and everything below shows its results in seconds.
+# training, and everything below shows its results in seconds; with --live
+# it replays the stored curves epoch by epoch, in a few seconds.
 monitor = training.monitor()  # times the epochs; Ctrl-C stops after the running batch
 if args.pretrained:
     history = saved.load_weights(model, "CNN_MNIST_digits_tf", args, monitor)
+    # With --live, the stored curves grow epoch by epoch in a few seconds.
+    live.replay(args, history.history, "CNN on MNIST: training curves", "CNN_MNIST_digits_tf")
 else:
     callbacks = [monitor, *training.early_stopping(args),
                  *live.curves(args, "CNN on MNIST: training curves")]
