@@ -91,8 +91,9 @@ def replay(args, history, title, name, seconds=REPLAY_SECONDS):
     backend = plt.get_backend()
     inline = backend.lower().endswith("backend_inline")
     epochs = len(history["loss"])
+    diagnosis = training.diagnose(history) if history.get("val_loss") else None
     figure = plotting.plot_training_curves(history, title=f"{title} (replayed)",
-                                           diagnosis=training.diagnose(history))
+                                           diagnosis=diagnosis)
     if not inline and not plotting.can_show():
         print(f"--live: no display here (matplotlib backend {backend}), so the replay of the "
               f"{epochs} stored epochs is only drawn at its end.")
