@@ -158,7 +158,7 @@ def plot_image_grid(images, labels, class_names=None, predicted=None, columns=8,
     lines = 1 if predicted is None else 2
     if captions is not None:
         lines = max(caption.count("\n") + 1 for caption in captions)
-    margin, label_room = 3, 12 if lines == 1 else 7 + 5 * lines  # in pixels of the mosaic
+    margin, label_room = 3, 12 if lines == 1 else 17 if lines == 2 else 6 + 4 * lines  # pixels
     cell_width, cell_height = width + margin, height + margin + label_room
     mosaic = np.full((rows * cell_height, columns * cell_width), np.nan, dtype=np.float32)
 
