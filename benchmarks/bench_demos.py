@@ -213,7 +213,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("--part", choices=("pretrained", "live", "replay", "all"),
                         default="all")
-    parser.add_argument("--repeats", type=int, default=3, help="runs of --pretrained")
+    parser.add_argument("--repeats", type=int, default=5, help="runs of --pretrained")
     parser.add_argument("--models-dir", default=None,
                         help="use the network saved here (default: models/ if it has one, "
                              "else one trained into a temporary folder)")

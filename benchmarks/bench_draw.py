@@ -45,6 +45,8 @@ MOVE_INTERVAL = 1 / 60  # seconds between two mouse moves
 
 def milliseconds(values):
     values = [1000 * value for value in values]
+    if not values:  # (on a loaded machine every move may come late enough to answer)
+        return "no such events"
     return (f"median {statistics.median(values):6.1f} ms, largest {max(values):6.1f} ms "
             f"({len(values)} events)")
 
