@@ -17,6 +17,9 @@ from dnnkit import compat, plotting, training
 
 #: How long the replay of a stored history takes, however many epochs it has.
 REPLAY_SECONDS = 3.0
+#: At most this many frames: a notebook renders each to PNG, about 0.15 s
+#: (benchmarks/README.md, --live), so longer histories advance several epochs a frame.
+REPLAY_FRAMES = 15
 
 
 def curves(args, title):
@@ -130,15 +133,17 @@ def replay(args, history, title, name, seconds=REPLAY_SECONDS):
         handle.display(figure)
     else:
         figure.show()
-    for epoch in range(1, epochs + 1):
+    frames = sorted({round(epochs * frame / min(epochs, REPLAY_FRAMES))
+                     for frame in range(1, min(epochs, REPLAY_FRAMES) + 1)})
+    for epoch in frames:
         started = time.perf_counter()
         show(epoch)
+        wait = seconds / len(frames) - (time.perf_counter() - started)
         if inline:
             handle.update(figure)
-            time.sleep(max(0.0, seconds / epochs - (time.perf_counter() - started)))
+            time.sleep(max(0.0, wait))
         else:
             figure.canvas.draw_idle()
             # Waits, handling the window's events (it can be moved or closed meanwhile).
-            figure.canvas.start_event_loop(max(0.01, seconds / epochs
-                                               - (time.perf_counter() - started)))
+            figure.canvas.start_event_loop(max(0.01, wait))
     return figure

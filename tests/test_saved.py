@@ -361,6 +361,23 @@ def test_replay_grows_the_curves_in_a_notebook_cell_in_the_time_asked(capsys):
     assert "Curves (replayed: epoch 12 of 12)" in [text.get_text() for text in figure.texts]
 
 
+def test_a_long_replay_advances_several_epochs_a_frame(capsys):
+    pytest.importorskip("matplotlib_inline")
+    from dnnkit import live, plotting
+
+    plt = plotting.pyplot()
+    backend = plt.get_backend()
+    plt.switch_backend("module://matplotlib_inline.backend_inline")
+    try:
+        figure = live.replay(argparse.Namespace(live=True), turning_history(40), "Curves",
+                             "tiny", seconds=0.1)
+    finally:
+        plt.switch_backend(backend)
+    frames = re.findall(r"^Figure\(\d+x\d+\)$", capsys.readouterr().out, re.MULTILINE)
+    assert len(frames) == 1 + live.REPLAY_FRAMES
+    assert [len(line.get_xdata()) for line in figure.axes[0].lines[:2]] == [40, 40]
+
+
 def test_replay_without_a_display_saves_the_last_frame(tmp_path, capsys):
     from dnnkit import live
 
