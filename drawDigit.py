@@ -19,8 +19,9 @@ large where the drawing lies between what it has learned (Monte Carlo
 Dropout: Y. Gal and Z. Ghahramani, "Dropout as a Bayesian Approximation",
 ICML 2016, arXiv:1506.02142).  The MLP has no Dropout, so it gets no spread.
 The 30 passes go through the CNN as one batch: 17 ms (19 ms of CPU time) on
-the project's 2-core AMD EPYC test machine with TensorFlow 2.21, while other
-jobs kept its load average at 14-16 (2026-12-07, ``benchmarks/bench_draw.py``).
+the project's 2-core AMD EPYC test machine with TensorFlow 2.21, 18 ms (8 ms
+of CPU time) with TensorFlow 2.4, while other jobs kept its load average at
+14-16 (2026-12-07, ``benchmarks/bench_draw.py``).
 
 Where does the CNN look?  When the pen lifts, the 28x28 input is overlaid in
 red with the saliency map of the CNN's top digit: how strongly each pixel
