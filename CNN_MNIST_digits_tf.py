@@ -83,7 +83,6 @@ model.summary()
 monitor = training.monitor()  # times the epochs; Ctrl-C stops after the running batch
 if args.pretrained:
     history = saved.load_weights(model, "CNN_MNIST_digits_tf", args, monitor)
-    # With --live, the stored curves grow epoch by epoch in a few seconds.
     live.replay(args, history.history, "CNN on MNIST: training curves", "CNN_MNIST_digits_tf")
 else:
     callbacks = [monitor, *training.early_stopping(args),

@@ -73,7 +73,6 @@ model.summary()
 monitor = training.monitor()  # times the epochs; Ctrl-C stops after the running batch
 if args.pretrained:
     history = saved.load_weights(model, "MLP_MNIST_digits_tf", args, monitor)
-    # With --live, the stored curves grow epoch by epoch in a few seconds.
     live.replay(args, history.history, "MLP on MNIST: training curves", "MLP_MNIST_digits_tf")
 else:
     callbacks = [monitor, *training.early_stopping(args),

@@ -83,7 +83,6 @@ model.summary()
 monitor = training.monitor()  # times the epochs; Ctrl-C stops after the running batch
 if args.pretrained:
     history = saved.load_weights(model, "clothingCNN", args, monitor)
-    # With --live, the stored curves grow epoch by epoch in a few seconds.
     live.replay(args, history.history, "CNN on Fashion-MNIST: training curves", "clothingCNN")
 else:
     callbacks = [monitor, *training.early_stopping(args),

@@ -87,7 +87,6 @@ model.summary()
 monitor = training.monitor()  # times the epochs; Ctrl-C stops after the running batch
 if args.pretrained:
     history = saved.load_weights(model, "clothingCNNDropout", args, monitor)
-    # With --live, the stored curves grow epoch by epoch in a few seconds.
     live.replay(args, history.history, "CNN with Dropout on Fashion-MNIST: training curves",
                 "clothingCNNDropout")
 else:

@@ -79,7 +79,6 @@ model.summary()
 monitor = training.monitor()  # times the epochs; Ctrl-C stops after the running batch
 if args.pretrained:
     history = saved.load_weights(model, "clothingSequential", args, monitor)
-    # With --live, the stored curves grow epoch by epoch in a few seconds.
     live.replay(args, history.history, "Dense network on Fashion-MNIST: training curves",
                 "clothingSequential")
 else:

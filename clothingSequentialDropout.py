@@ -82,7 +82,6 @@ model.summary()
 monitor = training.monitor()  # times the epochs; Ctrl-C stops after the running batch
 if args.pretrained:
     history = saved.load_weights(model, "clothingSequentialDropout", args, monitor)
-    # With --live, the stored curves grow epoch by epoch in a few seconds.
     live.replay(args, history.history, "Dense network with Dropout on Fashion-MNIST: training curves",
                 "clothingSequentialDropout")
 else:
