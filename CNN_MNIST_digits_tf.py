@@ -78,10 +78,12 @@ model.summary()
 # not fallen for PATIENCE epochs, and the best epoch's weights are kept.
 # --live draws the training curves while it trains.  The trained network is
 # saved in --models-dir; --pretrained loads it with its history instead of
-# training, and everything below shows its results in seconds.
+# training, and everything below shows its results in seconds; with --live
+# it replays the stored curves epoch by epoch, in a few seconds.
 monitor = training.monitor()  # times the epochs; Ctrl-C stops after the running batch
 if args.pretrained:
     history = saved.load_weights(model, "CNN_MNIST_digits_tf", args, monitor)
+    live.replay(args, history.history, "CNN on MNIST: training curves", "CNN_MNIST_digits_tf")
 else:
     callbacks = [monitor, *training.early_stopping(args),
                  *live.curves(args, "CNN on MNIST: training curves")]
@@ -92,7 +94,8 @@ else:
 # %% Evaluation on the test set
 # The test images were never seen in training: their accuracy is the result.
 test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=1024, verbose=0)
-predicted = model.predict(x_test, batch_size=1024, verbose=0).argmax(axis=1)
+probabilities = model.predict(x_test, batch_size=1024, verbose=0)  # softmax output
+predicted = probabilities.argmax(axis=1)  # the most probable class
 training.report(y_test, predicted, "mnist")  # precision, recall and F1 per class
 
 # %% Overtraining? Read from the curves
@@ -119,11 +122,12 @@ fig = plotting.plot_training_curves(
     history.history, title="CNN on MNIST: training curves", diagnosis=diagnosis)
 plotting.save_figure(fig, "CNN_MNIST_digits_tf_training_curves", args.outdir)
 
-# %% Test images with their predictions
-fig = plotting.plot_image_grid(test_images[:32], y_test[:32], data.class_names("mnist"),
-                               predicted=predicted[:32],
-                               title="CNN on MNIST: test images, true / predicted (wrong in red)")
-plotting.save_figure(fig, "CNN_MNIST_digits_tf_predictions", args.outdir)
+# %% The worst mistakes
+# The test images the network got wrong with the highest probability: each
+# titled with the true label, the predicted one and its probability.
+fig = plotting.plot_worst_mistakes(test_images, y_test, probabilities, data.class_names("mnist"),
+                                   title="CNN on MNIST: the most confident mistakes (test set)")
+plotting.save_figure(fig, "CNN_MNIST_digits_tf_worst_mistakes", args.outdir)
 
 # %% Confusion matrix
 # Row: the true class; column: the predicted one.  Off the diagonal: mistakes.

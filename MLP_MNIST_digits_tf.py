@@ -68,10 +68,12 @@ model.summary()
 # not fallen for PATIENCE epochs, and the best epoch's weights are kept.
 # --live draws the training curves while it trains.  The trained network is
 # saved in --models-dir; --pretrained loads it with its history instead of
-# training, and everything below shows its results in seconds.
+# training, and everything below shows its results in seconds; with --live
+# it replays the stored curves epoch by epoch, in a few seconds.
 monitor = training.monitor()  # times the epochs; Ctrl-C stops after the running batch
 if args.pretrained:
     history = saved.load_weights(model, "MLP_MNIST_digits_tf", args, monitor)
+    live.replay(args, history.history, "MLP on MNIST: training curves", "MLP_MNIST_digits_tf")
 else:
     callbacks = [monitor, *training.early_stopping(args),
                  *live.curves(args, "MLP on MNIST: training curves")]
@@ -82,7 +84,8 @@ else:
 # %% Evaluation on the test set
 # The test images were never seen in training: their accuracy is the result.
 test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=1024, verbose=0)
-predicted = model.predict(x_test, batch_size=1024, verbose=0).argmax(axis=1)
+probabilities = model.predict(x_test, batch_size=1024, verbose=0)  # softmax output
+predicted = probabilities.argmax(axis=1)  # the most probable class
 training.report(y_test, predicted, "mnist")  # precision, recall and F1 per class
 
 # %% Overtraining? Read from the curves
@@ -109,10 +112,12 @@ fig = plotting.plot_training_curves(
     history.history, title="MLP on MNIST: training curves", diagnosis=diagnosis)
 plotting.save_figure(fig, "MLP_MNIST_digits_training_curves", args.outdir)
 
-# %% Test images with their predictions
-fig = plotting.plot_image_grid(test_images[:32], y_test[:32], predicted=predicted[:32],
-                               title="MLP on MNIST: test images, true / predicted (wrong in red)")
-plotting.save_figure(fig, "MLP_MNIST_digits_predictions", args.outdir)
+# %% The worst mistakes
+# The test images the network got wrong with the highest probability: each
+# titled with the true label, the predicted one and its probability.
+fig = plotting.plot_worst_mistakes(test_images, y_test, probabilities,
+                                   title="MLP on MNIST: the most confident mistakes (test set)")
+plotting.save_figure(fig, "MLP_MNIST_digits_worst_mistakes", args.outdir)
 
 # %% Confusion matrix
 # Row: the true digit; column: the predicted one.  Off the diagonal: mistakes.

@@ -10,6 +10,26 @@ handwritten digit instead (PNG or JPEG, any size, dark ink on light paper or
 the other way round), prints the three likeliest digits of both networks and
 saves the figure, without a window.
 
+How sure is the CNN?  The softmax output says "100 %" as readily for a
+scribble as for a clean digit.  The CNN has a Dropout layer: kept switched on
+at prediction, each of 30 forward passes of the same drawing drops other
+features, and the spread of the 30 answers (the error bars over the CNN's
+bars, the "how sure" line under them) is small where the network is sure and
+large where the drawing lies between what it has learned (Monte Carlo
+Dropout: Y. Gal and Z. Ghahramani, "Dropout as a Bayesian Approximation",
+ICML 2016, arXiv:1506.02142).  The MLP has no Dropout, so it gets no spread.
+The 30 passes go through the CNN as one batch: 17 ms (19 ms of CPU time) on
+the project's 2-core AMD EPYC test machine with TensorFlow 2.21, 18 ms (8 ms
+of CPU time) with TensorFlow 2.4, while other jobs kept its load average at
+14-16 (2026-12-07, ``benchmarks/bench_draw.py``).
+
+Where does the CNN look?  When the pen lifts, the 28x28 input is overlaid in
+red with the saliency map of the CNN's top digit: how strongly each pixel
+changes that digit's score (the gradient, with ``tf.GradientTape``; K.
+Simonyan et al., "Deep Inside Convolutional Networks", 2014).  Untick "MNIST
+preprocessing" (or ``--no-preprocessing``) to give the networks the pad as it
+is, shrunk to 28x28, and see what the centring is worth.
+
 The networks are those the two MNIST scripts saved in ``--models-dir``
 (``models/``); where none is saved, both are trained here briefly first.
 The drawing is prepared as MNIST's digits were (bounding box, fitted into
@@ -39,6 +59,8 @@ figures.
 # The options are read first, before TensorFlow is imported, so that --help
 # answers at once.
 import os
+import re
+import sys
 import time
 from pathlib import Path
 
@@ -50,7 +72,13 @@ from dnnkit.errors import UserError
 parser = runtime.make_parser(__doc__, cpu=True, data=True)
 parser.add_argument("--image", metavar="FILE", default=None,
                     help="classify this photo or scan of one handwritten digit (PNG or JPEG) "
-                         "and save the figure, without a window")
+                         "and save the figure, without a window; a folder: every PNG and JPEG "
+                         "in it, one line each (with the accuracy where the file names begin "
+                         "with the digit: 7_*.png or digit_7_*.png)")
+parser.add_argument("--no-preprocessing", action="store_true",
+                    help="give the networks the picture as it is, shrunk to 28x28: no bounding "
+                         "box fitted into 20x20, no centring (to see what MNIST's preprocessing "
+                         "is worth)")
 parser.add_argument("--models-dir", metavar="DIR",
                     default=os.environ.get(runtime.MODELS_DIR_VARIABLE) or
                     runtime.DEFAULT_MODELS_DIR,
@@ -112,6 +140,23 @@ def mnist_input(ink):
     return np.clip(image, 0, 1)
 
 
+def as_is_input(ink):
+    """A 28x28 image of the whole of ``ink`` without MNIST's preprocessing: made square with
+    paper around it, smoothed and shrunk, the darkest stroke 1 (--no-preprocessing)."""
+    ink = np.asarray(ink, dtype=np.float32)
+    if not (ink > 0.05).any():
+        return np.zeros((SIDE, SIDE), dtype=np.float32)
+    side = max(ink.shape)
+    square = np.zeros((side, side), dtype=np.float32)
+    top, left = (side - ink.shape[0]) // 2, (side - ink.shape[1]) // 2
+    square[top:top + ink.shape[0], left:left + ink.shape[1]] = ink
+    scale = SIDE / side
+    if scale < 1:
+        square = ndimage.gaussian_filter(square, sigma=(1 / scale - 1) / 2)
+    image = ndimage.zoom(square, SIDE / side, order=1)[:SIDE, :SIDE]
+    return np.clip(image / max(image.max(), 1e-6), 0, 1).astype(np.float32)
+
+
 # %% A photo or scan (--image)
 # The file is read and checked before TensorFlow is imported, so that a bad
 # one is reported at once.  Ink is what differs from the paper: the paper's
@@ -157,7 +202,31 @@ def read_photo(path):
     return np.asarray(picture.convert("RGB")), ink, f"{size[0]}x{size[1]} pixels, {what}"
 
 
-if args.image is not None:
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+
+
+def photos_in(folder):
+    """The PNG and JPEG files in ``folder``, by name; a :class:`UserError` if there are none."""
+    paths = sorted(path for path in Path(folder).iterdir()
+                   if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES)
+    if not paths:
+        raise UserError(f"{folder} (from --image) holds no PNG or JPEG file: give a folder of "
+                        f"photos of digits, or one picture")
+    return paths
+
+
+def label_in_name(path):
+    """The digit a file name begins with (``7_anything.png``, ``digit_7_a.jpg``), else None."""
+    found = re.match(r"(?:digit_)?([0-9])(?:[_\- .]|$)", Path(path).stem, re.IGNORECASE)
+    return int(found.group(1)) if found else None
+
+
+prepare = as_is_input if args.no_preprocessing else mnist_input
+folder = args.image if args.image is not None and Path(args.image).is_dir() else None
+if folder is not None:
+    photo_paths = photos_in(folder)  # before TensorFlow loads: an empty folder is told at once
+    print(f"{folder}: {len(photo_paths)} pictures")
+elif args.image is not None:
     photo, photo_ink, description = read_photo(args.image)
     print(f"{args.image}: {description}")
 
@@ -232,10 +301,117 @@ def answers(image):
     return np.asarray(mlp_output)[0], np.asarray(cnn_output)[0]
 
 
-def top3(probabilities):
-    """The three likeliest digits, as ``7 (93.1 %), 1 (4.0 %), 9 (1.2 %)``."""
+def top3(probabilities, spread=None):
+    """The three likeliest digits, as ``7 (93.1 %), 1 (4.0 %), 9 (1.2 %)``; with the
+    ``spread`` of Monte Carlo Dropout, as ``7 (93.1 % ± 2.0), ...``."""
     best = np.argsort(probabilities)[::-1][:3]
-    return ", ".join(f"{digit} ({100 * probabilities[digit]:.1f} %)" for digit in best)
+    return ", ".join(f"{digit} ({100 * probabilities[digit]:.1f} %"
+                     + ("" if spread is None else f" ± {100 * spread[digit]:.1f}") + ")"
+                     for digit in best)
+
+
+# %% How sure is the CNN? Monte Carlo Dropout
+# The CNN's Dropout layer drops half of its features at random in training,
+# and none at prediction.  Kept on (training=True), every forward pass of the
+# same image drops others: PASSES slightly different networks answer.  Their
+# mean is the answer; their standard deviation, the spread, says how sure the
+# network is (Gal & Ghahramani 2016).  The PASSES copies of the image go
+# through the network as one batch: each row of the batch gets its own mask.
+PASSES = 30
+
+
+def how_sure(image, passes=PASSES):
+    """``(mean, spread, votes)`` of the CNN's ten probabilities over ``passes`` forward passes
+    with Dropout on: their mean, standard deviation, and how many passes chose each digit."""
+    batch = np.repeat(np.asarray(image, dtype=np.float32).reshape(1, 28, 28, 1), passes, axis=0)
+    outputs = np.asarray(cnn(batch, training=True))
+    votes = np.bincount(outputs.argmax(axis=1), minlength=10)
+    return outputs.mean(axis=0), outputs.std(axis=0), votes
+
+
+def how_sure_line(mean, spread, votes, passes=PASSES):
+    """One line: the digit most passes chose, in how many, and its probability ± spread."""
+    digit = int(votes.argmax())
+    return (f"How sure (CNN, Dropout on, {passes} passes): {digit} in {votes[digit]} of "
+            f"{passes}, {100 * mean[digit]:.0f} ± {100 * spread[digit]:.0f} %")
+
+
+# %% Where does the CNN look? A saliency map
+# How strongly the score of the CNN's top digit changes with each input pixel:
+# the gradient of that score with respect to the 28x28 input, taken with
+# tf.GradientTape (as keras-io's Grad-CAM example does for its heat map).  The
+# score is the last layer's input to the softmax: the probability itself is
+# flat (its gradient vanishes) where the network is sure.
+import tensorflow as tf  # noqa: E402
+
+cnn_features = keras.Model(inputs=cnn.inputs[0], outputs=cnn.layers[-2].output)
+cnn_output_layer = cnn.layers[-1]  # Dense(10, activation="softmax")
+
+
+def saliency(image):
+    """``|d score / d pixel|`` of the CNN's top digit for a 28x28 ``image``, largest 1."""
+    x = tf.constant(np.asarray(image, dtype=np.float32).reshape(1, 28, 28, 1))
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        features = cnn_features(x, training=False)
+        scores = tf.matmul(features, cnn_output_layer.kernel) + cnn_output_layer.bias
+        top_score = tf.reduce_max(scores[0])
+    gradient = np.abs(np.asarray(tape.gradient(top_score, x)))[0, :, :, 0]
+    return gradient / max(gradient.max(), 1e-12)
+
+
+# %% A folder of photos (--image DIR)
+# One line per picture: each network's top digit and probability, and the
+# CNN's spread.  Where the file names begin with the digit, the accuracy of
+# both networks, with MNIST's preprocessing and without it: what it is worth.
+def classify_folder(paths):
+    """Print one line per file and the accuracies; return the number of files that failed."""
+    failed, right, labelled = 0, {}, 0
+    for path in paths:
+        try:
+            _, ink, _ = read_photo(path)
+        except UserError as error:
+            print(f"{path.name}: skipped: {error}")
+            failed += 1
+            continue
+        label = label_in_name(path)
+        line = [path.name + (f" (label {label})" if label is not None else "") + ":"]
+        other = mnist_input if args.no_preprocessing else as_is_input
+        for way, prepare_image in (("as chosen", prepare), ("other", other)):
+            image = prepare_image(ink)
+            mlp_probabilities, cnn_probabilities = answers(image)
+            if way == "as chosen":
+                mean, spread, _ = how_sure(image)
+                best = int(cnn_probabilities.argmax())
+                line.append(f"MLP {mlp_probabilities.argmax()} "
+                            f"({100 * mlp_probabilities.max():.1f} %), CNN {best} "
+                            f"({100 * cnn_probabilities[best]:.1f} %, Dropout on "
+                            f"{100 * mean[best]:.0f} ± {100 * spread[best]:.0f} %)")
+            if label is not None:
+                for name, probabilities in (("MLP", mlp_probabilities),
+                                            ("CNN", cnn_probabilities)):
+                    right[way, name] = right.get((way, name), 0) + int(
+                        probabilities.argmax() == label)
+        labelled += label is not None
+        print(" ".join(line))
+    if labelled:
+        def accuracies(way):
+            return ", ".join(f"{name} {right[way, name] / labelled:.2f}" for name in ("MLP", "CNN"))
+
+        chosen, other = (("without MNIST's preprocessing", "with it") if args.no_preprocessing
+                         else ("with MNIST's preprocessing", "without it (--no-preprocessing)"))
+        print(f"Accuracy on the {labelled} files whose name gives the digit: "
+              f"{accuracies('as chosen')} {chosen}; {accuracies('other')} {other}.")
+    else:
+        print("No file name gives the digit (7_anything.png, digit_7_*.png): no accuracy.")
+    if failed:
+        print(f"{failed} of {len(paths)} files could not be read (see above).")
+    return failed
+
+
+if folder is not None:
+    files_failed = classify_folder(photo_paths)
+    sys.exit(runtime.EXIT_USER_ERROR if files_failed else 0)  # no window for a folder
 
 
 # %% The window: the digit, what the networks see, and their answers
@@ -246,11 +422,11 @@ PEN_RADIUS = 13  # a stroke is about as wide, relative to the digit, as in MNIST
 
 pad = np.zeros((PAD, PAD), dtype=np.float32)  # the drawing: 0 = paper, 1 = ink
 fig = plotting.pyplot().figure(figsize=(12, 5.5))  # imports matplotlib, choosing its backend
-from matplotlib.widgets import Button, RadioButtons  # noqa: E402
+from matplotlib.widgets import Button, CheckButtons, RadioButtons  # noqa: E402
 
 pad_ax = fig.add_axes([0.03, 0.17, 0.33, 0.72])
 input_ax = fig.add_axes([0.39, 0.42, 0.19, 0.42])
-bars_ax = fig.add_axes([0.66, 0.17, 0.32, 0.67])
+bars_ax = fig.add_axes([0.66, 0.2, 0.32, 0.64])
 if args.image is None:
     pad_picture = pad_ax.imshow(pad, cmap="gray_r", vmin=0, vmax=1)
     pad_ax.set_title("Draw a digit (left mouse button)")
@@ -259,6 +435,8 @@ if args.image is None:
     clear_button = Button(fig.add_axes([0.05, 0.04, 0.1, 0.07]), "Clear")
     fig.text(0.19, 0.075, "pen:", ha="right", va="center")
     pen_buttons = RadioButtons(fig.add_axes([0.2, 0.01, 0.12, 0.13]), ("draw", "erase"))
+    preprocessing_button = CheckButtons(fig.add_axes([0.39, 0.04, 0.2, 0.08]),
+                                        ["MNIST preprocessing"], [not args.no_preprocessing])
 else:
     pad_ax.imshow(photo)
     pad_ax.set_title(Path(args.image).name)
@@ -266,49 +444,82 @@ pad_ax.set_xticks([])
 pad_ax.set_yticks([])
 input_picture = input_ax.imshow(np.zeros((SIDE, SIDE)), cmap="gray_r", vmin=0, vmax=1,
                                 interpolation="nearest")
+# The saliency map over it: red, as opaque as the pixel matters to the CNN's top digit.
+saliency_picture = input_ax.imshow(np.zeros((SIDE, SIDE, 4)), interpolation="nearest")
 input_ax.set_title("What the networks see: 28x28")
 input_ax.set_xticks([])
 input_ax.set_yticks([])
-input_ax.text(0.5, -0.08, "bounding box fitted into 20x20,\ncentred by its centre of mass",
-              transform=input_ax.transAxes, ha="center", va="top", fontsize="small")
+PREPARED = {mnist_input: "bounding box fitted into 20x20,\ncentred by its centre of mass",
+            as_is_input: "the whole picture shrunk to 28x28\n(no MNIST preprocessing)"}
+input_caption = input_ax.text(0.5, -0.03, PREPARED[prepare] + "\nred: where the CNN looks "
+                              "(saliency)", transform=input_ax.transAxes, ha="center",
+                              va="top", fontsize="small")
 digits = np.arange(10)
-mlp_bars = bars_ax.bar(digits - 0.2, np.zeros(10), width=0.4, label="MLP")
+mlp_bars = bars_ax.bar(digits - 0.2, np.zeros(10), width=0.4, label="MLP (no Dropout: no spread)")
 cnn_bars = bars_ax.bar(digits + 0.2, np.zeros(10), width=0.4, label="CNN")
+# The error bars: the CNN's mean (a dash) ± spread (a line) over PASSES passes with Dropout on.
+spread_lines = bars_ax.vlines(digits + 0.2, np.zeros(10), np.zeros(10), color="black",
+                              linewidth=1.5, zorder=3)
+mean_marks, = bars_ax.plot(digits + 0.2, np.full(10, np.nan), "_", color="black",
+                           markersize=9, markeredgewidth=2, zorder=3,
+                           label=f"CNN, Dropout on: mean ± spread\nof {PASSES} passes")
 bars_ax.set_xticks(digits)
-bars_ax.set_ylim(0, 1)
+bars_ax.set_ylim(0, 1.45)  # room for the legend above the highest bar
+bars_ax.set_yticks(np.linspace(0, 1, 6))
 bars_ax.set_xlabel("digit")
 bars_ax.set_ylabel("probability (softmax output)")
-bars_ax.legend(loc="upper right")
+bars_ax.legend(loc="upper center", fontsize="small")
 bars_title = bars_ax.set_title("Draw a digit")
+how_sure_text = fig.text(0.82, 0.03, "", ha="center", va="bottom", fontsize="small")
 
 
-def show_answers(ink):
-    """Prepare ``ink`` as MNIST's digits, ask both networks, and update the 28x28 image and bars."""
-    image = mnist_input(ink)
+def show_answers(ink, prepare_image=None):
+    """Prepare ``ink`` (as MNIST's digits, or as it is), ask both networks, and update the
+    28x28 image, the bars, the CNN's spread and the "how sure" line (not the saliency map)."""
+    image = (prepare_image or prepare)(ink)
     input_picture.set_data(image)
     if not image.any():
-        mlp_probabilities = cnn_probabilities = np.zeros(10)
+        mlp_probabilities = cnn_probabilities = mean = spread = np.zeros(10)
         bars_title.set_text("Draw a digit")
+        how_sure_text.set_text("")
     else:
         mlp_probabilities, cnn_probabilities = answers(image)
+        mean, spread, votes = how_sure(image)
         bars_title.set_text(f"MLP: {mlp_probabilities.argmax()} "
                             f"({100 * mlp_probabilities.max():.0f} %)    "
                             f"CNN: {cnn_probabilities.argmax()} "
                             f"({100 * cnn_probabilities.max():.0f} %)")
+        how_sure_text.set_text(how_sure_line(mean, spread, votes))
     for bar, probability in zip(mlp_bars, mlp_probabilities):
         bar.set_height(probability)
     for bar, probability in zip(cnn_bars, cnn_probabilities):
         bar.set_height(probability)
-    return image, mlp_probabilities, cnn_probabilities
+    shown = mean > 0  # no dash where all passes gave (next to) nothing
+    mean_marks.set_ydata(np.where(shown, mean, np.nan))
+    spread_lines.set_segments([[(x, max(0, m - s)), (x, min(1, m + s))]
+                               for x, m, s in zip(digits + 0.2, mean, spread)])
+    return image, mlp_probabilities, cnn_probabilities, (mean, spread)
+
+
+def show_saliency(image):
+    """Overlay ``image``'s saliency map (none for an empty image); return it."""
+    overlay = np.zeros((SIDE, SIDE, 4))
+    map_ = saliency(image) if image.any() else np.zeros((SIDE, SIDE))
+    overlay[..., 0] = 1  # red
+    overlay[..., 3] = 0.85 * map_
+    saliency_picture.set_data(overlay)
+    return map_
 
 
 if args.image is not None:
-    image, mlp_probabilities, cnn_probabilities = show_answers(photo_ink)
-    print(f"MLP: {top3(mlp_probabilities)}")
-    print(f"CNN: {top3(cnn_probabilities)}")
+    image, mlp_probabilities, cnn_probabilities, (mean, spread) = show_answers(photo_ink)
+    saliency_map = show_saliency(image)
+    print(f"MLP: {top3(mlp_probabilities)}  (no Dropout: no spread)")
+    print(f"CNN: {top3(cnn_probabilities, spread)}  (± spread of {PASSES} passes with Dropout on)")
+    print(how_sure_text.get_text())
     figure_name = f"drawDigit_{Path(args.image).stem}"
 else:
-    image = mnist_input(pad)
+    image = prepare(pad)
     figure_name = "drawDigit_pad"
     if not args.no_show and not plotting.can_show():
         print(f"Note: drawing needs a window, and matplotlib's backend here "
@@ -321,7 +532,9 @@ plotting.save_figure(fig, figure_name, args.outdir)
 # Pressing the left button puts the pen down; moving draws (or erases) a
 # round stroke; releasing lifts it.  While you draw, the networks answer at
 # most every UPDATE_SECONDS, so that the pen follows the mouse; when you lift
-# the pen they answer once more, and the feature maps (second window) follow.
+# the pen they answer once more, and the saliency map and the feature maps
+# (second window) follow.  The box "MNIST preprocessing" switches between the
+# two ways of making the 28x28 input.
 #
 # Speed: drawing the whole window (axes, ticks, labels, buttons) takes a
 # tenth of a second or more.  So at every move only what changes (the pad,
@@ -377,16 +590,22 @@ def redraw_changes(only_the_pad=False):
         fig.canvas.blit(fig.bbox)
 
 
+def chosen_preparation():
+    """``mnist_input`` where the box "MNIST preprocessing" is ticked, else ``as_is_input``."""
+    return mnist_input if preprocessing_button.get_status()[0] else as_is_input
+
+
 def answer():
     """The networks' answers for the pad as it is now; returns the 28x28 image."""
     pen["answered"] = time.perf_counter()
-    return show_answers(pad)[0]
+    return show_answers(pad, chosen_preparation())[0]
 
 
 def on_press(event):
     if event.inaxes is not pad_ax or event.button != 1:
         return
     pen["down"], pen["last"] = True, None
+    saliency_picture.set_data(np.zeros((SIDE, SIDE, 4)))  # until the pen lifts again
     stroke_to(event.xdata, event.ydata)
     answer()
     redraw_changes()
@@ -405,6 +624,7 @@ def on_move(event):
 
 def answer_with_feature_maps():
     image = answer()
+    show_saliency(image)
     redraw_changes()
     convolution.update_feature_maps_figure(maps_fig, cnn, image)
     maps_fig.canvas.draw_idle()
@@ -422,16 +642,30 @@ def on_clear(event):
     answer_with_feature_maps()
 
 
+# A widget of matplotlib 3.7 or later draws its new state by blitting, unseen by the
+# copy of the rest of the window kept for blitting here: after a click on one, the
+# whole window is drawn again (and the copy taken again) once.
 def on_pen(label):
     pen["erase"] = label == "erase"
+    fig.canvas.draw_idle()
+
+
+def on_preprocessing(label):
+    input_caption.set_text(PREPARED[chosen_preparation()] + "\nred: where the CNN looks "
+                           "(saliency)")
+    answer_with_feature_maps()
+    fig.canvas.draw_idle()
 
 
 if args.image is None:
-    window["changing"] = [pad_picture, input_picture, *mlp_bars, *cnn_bars, bars_title]
+    window["changing"] = [pad_picture, input_picture, saliency_picture, input_caption,
+                          *mlp_bars, *cnn_bars, spread_lines, mean_marks, bars_title,
+                          how_sure_text]
     for artist in window["changing"]:
         artist.set_animated(True)  # left out of full drawings (but not of saved PNGs)
     clear_button.on_clicked(on_clear)
     pen_buttons.on_clicked(on_pen)
+    preprocessing_button.on_clicked(on_preprocessing)
     for name, handler in (("draw_event", on_draw), ("button_press_event", on_press),
                           ("motion_notify_event", on_move), ("button_release_event", on_release)):
         fig.canvas.mpl_connect(name, handler)

@@ -16,6 +16,12 @@
    epochs of fake numbers.  The memory Python holds (tracemalloc, in a run
    of its own) after the first tenth and after all epochs shows whether it
    grows with the epochs.
+3. ``--pretrained --live``: the replay of a stored history
+   (:func:`dnnkit.live.replay`) in the notebook's inline backend, as a
+   notebook cell shows it (each frame rendered to PNG), for 12 and for 50
+   epochs: its wall time (asked for: ``live.REPLAY_SECONDS``), and the time
+   each frame takes to draw and render, which must stay below the time a
+   frame has.
 
 Not a test: run it on a quiet machine.
 
@@ -171,10 +177,43 @@ def measure_live(plt, epochs):
     return held
 
 
+def bench_replay(epoch_counts=(12, 50)):
+    from dnnkit import live, plotting, runtime
+
+    runtime.import_tensorflow()
+    plt = plotting.pyplot()
+    backend = plt.get_backend()
+    plt.switch_backend("module://matplotlib_inline.backend_inline")  # the notebook's
+    try:
+        for epochs in epoch_counts:
+            history = {key: [] for key in fake_logs(0)}
+            for epoch in range(epochs):
+                for key, value in fake_logs(epoch).items():
+                    history[key].append(value)
+            with contextlib.redirect_stdout(io.StringIO()):  # the display handle's prints
+                started, cpu_started = time.perf_counter(), time.process_time()
+                figure = live.replay(argparse.Namespace(live=True), history, "Replay", "bench")
+                seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+            # One frame drawn and rendered as the notebook's update does, without the wait.
+            frames = []
+            for _ in range(5):
+                frame_started = time.perf_counter()
+                figure.savefig(io.BytesIO(), format="png")
+                frames.append(time.perf_counter() - frame_started)
+            print(f"--pretrained --live, replay of {epochs} epochs (asked: "
+                  f"{live.REPLAY_SECONDS:.0f} s): {seconds:.2f} s wall, {cpu:.2f} s CPU; a frame "
+                  f"rendered to PNG: {1000 * statistics.median(frames):.0f} ms (median of 5), "
+                  f"{1000 * live.REPLAY_SECONDS / epochs:.0f} ms available; load average "
+                  f"{os.getloadavg()[0]:.1f}")
+    finally:
+        plt.switch_backend(backend)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    parser.add_argument("--part", choices=("pretrained", "live", "all"), default="all")
-    parser.add_argument("--repeats", type=int, default=3, help="runs of --pretrained")
+    parser.add_argument("--part", choices=("pretrained", "live", "replay", "all"),
+                        default="all")
+    parser.add_argument("--repeats", type=int, default=5, help="runs of --pretrained")
     parser.add_argument("--models-dir", default=None,
                         help="use the network saved here (default: models/ if it has one, "
                              "else one trained into a temporary folder)")
@@ -184,6 +223,8 @@ def main(argv=None):
         bench_pretrained(args.models_dir, args.repeats)
     if args.part in ("live", "all"):
         bench_live(args.epochs)
+    if args.part in ("replay", "all"):
+        bench_replay()
 
 
 if __name__ == "__main__":

@@ -11,8 +11,10 @@
    of a move that redraws the window with new answers (at most every
    ``UPDATE_SECONDS``), of a move that only redraws the pad, and of the pen
    lifted (answers and the feature-map window); then the parts: the MNIST
-   preprocessing, both networks' answers, a whole-window draw, the feature
-   maps.
+   preprocessing, both networks' answers, the CNN's 30 passes with Dropout
+   on (Monte Carlo Dropout, ``how_sure``), the saliency map, a whole-window
+   draw, the feature maps; for the passes and the saliency map also the CPU
+   time per call (user + system, all threads).
 
 2. **Off-centre digits.**  The test digits shifted by 0 to 6 pixels to the
    right and down, without and with drawDigit's preprocessing
@@ -43,6 +45,8 @@ MOVE_INTERVAL = 1 / 60  # seconds between two mouse moves
 
 def milliseconds(values):
     values = [1000 * value for value in values]
+    if not values:  # (on a loaded machine every move may come late enough to answer)
+        return "no such events"
     return (f"median {statistics.median(values):6.1f} ms, largest {max(values):6.1f} ms "
             f"({len(values)} events)")
 
@@ -56,11 +60,34 @@ def timed(function, repeats=20):
     return times
 
 
+def cpu_milliseconds(function, repeats=20):
+    """The CPU time of one call of ``function`` (mean over ``repeats``), in ms."""
+    started = time.process_time()
+    for _ in range(repeats):
+        function()
+    return 1000 * (time.process_time() - started) / repeats
+
+
+def cpu_name():
+    """The CPU's model name from /proc/cpuinfo (Linux), else the platform's."""
+    import platform
+
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("--strokes", type=int, default=10, help="sevens drawn on the pad")
     parser.add_argument("--models-dir", default="models",
                         help="networks saved by the MNIST scripts (else drawDigit trains briefly)")
+    parser.add_argument("--no-off-centre", action="store_true",
+                        help="leave out part 2 (the off-centre digits)")
     args = parser.parse_args(argv)
     os.environ.setdefault("MPLBACKEND", "Agg")
     sys.path.insert(0, str(ROOT))
@@ -103,6 +130,12 @@ def main(argv=None):
           f"{milliseconds(timed(lambda: app['mnist_input'](app['pad'])))}")
     print(f"  both networks' answers:                   "
           f"{milliseconds(timed(lambda: app['answers'](image)))}")
+    for name, function in ((f"how sure: {app['PASSES']} passes, Dropout on:",
+                            lambda: app["how_sure"](image)),
+                           ("saliency map (tf.GradientTape):", lambda: app["saliency"](image))):
+        function()  # the first call traces
+        print(f"  {name:41s} {milliseconds(timed(function))}; CPU "
+              f"{cpu_milliseconds(function):.1f} ms per call")
     print(f"  the whole window drawn (not blitted):     "
           f"{milliseconds(timed(fig.canvas.draw, 10))}")
     print(f"  pad, 28x28, bars and title blitted:       "
@@ -112,6 +145,10 @@ def main(argv=None):
         app["convolution"].update_feature_maps_figure(maps_fig, app["cnn"], image),
         maps_fig.canvas.draw()), 10)))
 
+    print(f"CPU: {cpu_name()}, {os.cpu_count()} cores; load average "
+          f"{', '.join(f'{load:.1f}' for load in os.getloadavg())}")
+    if args.no_off_centre:
+        return
     # 2. Off-centre digits.
     from dnnkit import data
     from scipy import ndimage

@@ -141,8 +141,10 @@ def plot_training_curves(history, title=None, diagnosis=None, fig=None):
 MARGIN_GREY = 0.85  # the grey between the images of a grid (0 black, 1 white)
 
 
-def plot_image_grid(images, labels, class_names=None, predicted=None, columns=8, title=None):
-    """A grid of images with their labels; with ``predicted``, ``true / predicted``, wrong in red.
+def plot_image_grid(images, labels, class_names=None, predicted=None, columns=8, title=None,
+                    captions=None):
+    """A grid of images with their labels; with ``predicted``, ``true / predicted``, wrong in red;
+    ``captions`` (one string per image) replace the labels above the images.
 
     One ``imshow`` of a mosaic of all images: much faster than a small plot per image.
     """
@@ -153,7 +155,10 @@ def plot_image_grid(images, labels, class_names=None, predicted=None, columns=8,
     count, height, width = images.shape
     columns = max(1, min(columns, count))
     rows = max(1, -(-count // columns))
-    margin, label_room = 3, 12 if predicted is None else 17  # in pixels of the mosaic
+    lines = 1 if predicted is None else 2
+    if captions is not None:
+        lines = max(caption.count("\n") + 1 for caption in captions)
+    margin, label_room = 3, 12 if lines == 1 else 17 if lines == 2 else 6 + 4 * lines  # pixels
     cell_width, cell_height = width + margin, height + margin + label_room
     mosaic = np.full((rows * cell_height, columns * cell_width), np.nan, dtype=np.float32)
 
@@ -168,6 +173,8 @@ def plot_image_grid(images, labels, class_names=None, predicted=None, columns=8,
         left = column * cell_width + margin // 2
         mosaic[top:top + height, left:left + width] = images[index]
         text = name(labels[index]) + ("" if predicted is None else f"\n/ {name(predicted[index])}")
+        if captions is not None:
+            text = captions[index]
         wrong = predicted is not None and int(predicted[index]) != int(labels[index])
         if wrong:
             ax.add_patch(Rectangle((left - 0.5, top - 0.5), width, height, fill=False,
@@ -185,6 +192,49 @@ def plot_image_grid(images, labels, class_names=None, predicted=None, columns=8,
         ax.set_title(title)
     fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.99 - 0.45 / fig.get_figheight())
     return fig
+
+
+def worst_mistakes(labels, probabilities, count=16):
+    """The indices of up to ``count`` images predicted wrong, the most confident mistake first.
+
+    ``probabilities``: the network's output, one row of class probabilities per image."""
+    import numpy as np
+
+    probabilities = np.asarray(probabilities)
+    predicted = probabilities.argmax(axis=1)
+    wrong = np.flatnonzero(predicted != np.asarray(labels))
+    confidence = probabilities[wrong, predicted[wrong]]
+    return wrong[np.argsort(-confidence, kind="stable")][:count]
+
+
+def plot_worst_mistakes(images, labels, probabilities, class_names=None, count=16, columns=8,
+                        title=None):
+    """The ``count`` test images the network got wrong with the highest probability, each
+    titled with the true label, the predicted label and its probability (the softmax output).
+
+    A mistake made with 99 % is worth a look: often the label itself is doubtful, or
+    the image is unlike the training images.  Without mistakes, a figure that says so."""
+    import numpy as np
+
+    indices = worst_mistakes(labels, probabilities, count)
+    if len(indices) == 0:
+        fig, ax = subplots(figsize=(6, 2))
+        ax.text(0.5, 0.5, "No test image was predicted wrong.", ha="center", va="center")
+        ax.set_axis_off()
+        if title:
+            ax.set_title(title)
+        return fig
+    probabilities = np.asarray(probabilities)
+    predicted = probabilities[indices].argmax(axis=1)
+
+    def name(label):
+        return class_names[int(label)] if class_names is not None else str(int(label))
+
+    captions = [f"true {name(labels[index])}\nsaid {name(said)}\n"
+                f"{100 * probabilities[index, said]:.1f} %"
+                for index, said in zip(indices, predicted)]
+    return plot_image_grid(np.asarray(images)[indices], np.asarray(labels)[indices], class_names,
+                           predicted=predicted, columns=columns, title=title, captions=captions)
 
 
 def plot_pixel_values(image, label=None, annotate=True):

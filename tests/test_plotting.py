@@ -273,6 +273,43 @@ def test_plot_image_grid_without_predictions_shows_the_labels():
     assert not fig.axes[0].patches
 
 
+def test_worst_mistakes_are_the_wrong_predictions_most_confident_first():
+    labels = np.array([0, 1, 2, 0, 1, 2])
+    probabilities = np.array([
+        [0.9, 0.1, 0.0],   # right
+        [0.6, 0.3, 0.1],   # wrong: 0 with 0.6
+        [0.0, 0.05, 0.95],  # right
+        [0.1, 0.8, 0.1],   # wrong: 1 with 0.8
+        [0.02, 0.01, 0.97],  # wrong: 2 with 0.97
+        [0.5, 0.2, 0.3],   # wrong: 0 with 0.5
+    ])
+    assert plotting.worst_mistakes(labels, probabilities).tolist() == [4, 3, 1, 5]
+    assert plotting.worst_mistakes(labels, probabilities, count=2).tolist() == [4, 3]
+    assert plotting.worst_mistakes(labels[[0, 2]], probabilities[[0, 2]]).size == 0
+
+
+def test_plot_worst_mistakes_titles_each_with_true_predicted_and_probability():
+    rng = np.random.default_rng(1)
+    images = rng.integers(0, 256, size=(6, 28, 28))
+    labels = np.array([0, 1, 2, 0, 1, 2])
+    probabilities = np.array([[0.9, 0.1, 0.0], [0.6, 0.3, 0.1], [0.0, 0.05, 0.95],
+                              [0.1, 0.8, 0.1], [0.02, 0.01, 0.97], [0.5, 0.2, 0.3]])
+    names = ["cat", "dog", "bird"]
+    fig = plotting.plot_worst_mistakes(images, labels, probabilities, names, count=3,
+                                       title="Mistakes")
+    assert fig.axes[0].get_title() == "Mistakes"
+    assert _grid_labels(fig) == [("true dog\nsaid bird\n97.0 %", True),
+                                 ("true cat\nsaid dog\n80.0 %", True),
+                                 ("true dog\nsaid cat\n60.0 %", True)]
+    mosaic = fig.axes[0].images[-1].get_array()
+    assert sorted(mosaic.compressed().tolist()) == sorted(
+        images[[4, 3, 1]].ravel().astype(float).tolist())
+    # Without a mistake, the figure says so.
+    fig = plotting.plot_worst_mistakes(images[:1], labels[:1], probabilities[:1])
+    assert [text.get_text() for text in fig.axes[0].texts] == [
+        "No test image was predicted wrong."]
+
+
 def test_plot_pixel_values_writes_every_nonzero_value():
     image = np.zeros((4, 5), dtype=np.uint8)
     image[1, 2] = 200

@@ -315,3 +315,90 @@ def test_live_memory_does_not_grow_with_the_epochs(capsys):
     assert held[40] < 1.2 * held[20] and held[40] < 1.5 * held[4], held
     assert "figures open after training: 0" in capsys.readouterr().out
     assert plotting.pyplot().get_backend().lower() == "agg"  # switched back
+
+
+# ---------------------------------------------------------------------------
+# --pretrained --live: the stored history replayed
+# ---------------------------------------------------------------------------
+def turning_history(epochs=12):
+    """A history whose validation loss falls, then rises clearly (overtraining)."""
+    epoch = np.arange(epochs)
+    return {"loss": list(0.5 / (1 + epoch)), "accuracy": list(1 - 0.1 / (1 + epoch)),
+            "val_loss": list(0.4 / (1 + epoch) + 0.01 * epoch + 0.0005 * (-1) ** epoch),
+            "val_accuracy": list(0.95 - 0.05 / (1 + epoch))}
+
+
+def test_replay_grows_the_curves_in_a_notebook_cell_in_the_time_asked(capsys):
+    """In the notebook's inline backend (headless, Agg): one figure, updated once per epoch
+    through its display handle (outside a notebook the handle prints it), in about
+    the time asked; the last frame has all epochs, the best epoch and the verdict."""
+    pytest.importorskip("matplotlib_inline")
+    import time
+
+    from dnnkit import live, plotting
+
+    history = turning_history()
+    plt = plotting.pyplot()
+    backend = plt.get_backend()
+    plt.switch_backend("module://matplotlib_inline.backend_inline")
+    try:
+        started = time.perf_counter()
+        figure = live.replay(argparse.Namespace(live=True), history, "Curves", "tiny",
+                             seconds=1.0)
+        seconds = time.perf_counter() - started
+    finally:
+        plt.switch_backend(backend)
+    output = capsys.readouterr().out
+    assert "--live: replaying the 12 stored epochs of the saved network" in output
+    assert len(re.findall(r"^Figure\(\d+x\d+\)$", output, re.MULTILINE)) == 1 + 12
+    assert 1.0 <= seconds < 10, seconds
+    ax_loss = figure.axes[0]
+    assert [len(line.get_xdata()) for line in ax_loss.lines[:2]] == [12, 12]
+    diagnosis = training.diagnose(history)
+    assert diagnosis.outcome == training.OVERTRAINING
+    assert any(text.get_text().endswith(diagnosis.outcome) for text in ax_loss.texts)
+    assert any(f"epoch {diagnosis.best_epoch})" in line.get_label() for line in ax_loss.lines)
+    assert "Curves (replayed: epoch 12 of 12)" in [text.get_text() for text in figure.texts]
+
+
+def test_a_long_replay_advances_several_epochs_a_frame(capsys):
+    pytest.importorskip("matplotlib_inline")
+    from dnnkit import live, plotting
+
+    plt = plotting.pyplot()
+    backend = plt.get_backend()
+    plt.switch_backend("module://matplotlib_inline.backend_inline")
+    try:
+        figure = live.replay(argparse.Namespace(live=True), turning_history(40), "Curves",
+                             "tiny", seconds=0.1)
+    finally:
+        plt.switch_backend(backend)
+    frames = re.findall(r"^Figure\(\d+x\d+\)$", capsys.readouterr().out, re.MULTILINE)
+    assert len(frames) == 1 + live.REPLAY_FRAMES
+    assert [len(line.get_xdata()) for line in figure.axes[0].lines[:2]] == [40, 40]
+
+
+def test_replay_without_a_display_saves_the_last_frame(tmp_path, capsys):
+    from dnnkit import live
+
+    assert live.replay(argparse.Namespace(live=False), turning_history(), "Curves", "tiny") \
+        is None
+    figure = live.replay(argparse.Namespace(live=True, outdir=tmp_path), turning_history(),
+                         "Curves", "tiny")
+    output = capsys.readouterr().out
+    assert "--live: no display here" in output and "only drawn at its end" in output
+    assert (tmp_path / "tiny_replay.png").read_bytes()[:4] == b"\x89PNG"
+    assert [len(line.get_xdata()) for line in figure.axes[0].lines[:2]] == [12, 12]
+
+
+@pytest.mark.full
+def test_pretrained_live_replays_the_saved_history_headless(tmp_path, monkeypatch, capsys):
+    models = ["--models-dir", str(tmp_path / "models")]
+    trained = run_script("clothingSequential", [*TINY, *models], tmp_path / "train", monkeypatch)
+    capsys.readouterr()
+    shown = run_script("clothingSequential", [*TINY, *models, "--pretrained", "--live"],
+                       tmp_path / "shown", monkeypatch)
+    output = capsys.readouterr().out
+    assert "only drawn at its end" in output
+    assert (tmp_path / "shown" / "clothingSequential_replay.png").exists()
+    assert as_floats(shown["history"]) == as_floats(trained["history"])

@@ -26,7 +26,7 @@ from dnnkit import lecture
 ROOT = Path(__file__).resolve().parent.parent
 
 #: The figures every model script saves, and those the CNNs add (what the convolutions learned).
-MODEL_FIGURES = ("training_curves", "predictions", "confusion_matrix")
+MODEL_FIGURES = ("training_curves", "worst_mistakes", "confusion_matrix")
 CNN_FIGURES = ("filters", "feature_maps")
 
 RESULT_LINES = {
