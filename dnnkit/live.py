@@ -110,7 +110,7 @@ def replay(args, history, title, name, seconds=REPLAY_SECONDS):
             key = line.get_label().replace("training ", "").replace("validation ", "val_")
             if key in history:
                 curves[line] = history[key]
-        verdict += [artist for artist in (*ax.lines, *ax.patches, *ax.texts)
+        verdict += [artist for artist in (*ax.lines, *ax.patches, *ax.texts, ax.title)
                     if artist not in curves]
 
     def show(epoch):

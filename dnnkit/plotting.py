@@ -104,7 +104,7 @@ def plot_training_curves(history, title=None, diagnosis=None, fig=None):
         ax.set(xlabel="epoch", ylabel=key)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(True, alpha=0.3)
-        ax.legend(loc="center right")
+        ax.legend(loc="best", fontsize=8)
     box = {"facecolor": "white", "alpha": 0.8, "edgecolor": "grey"}
     if diagnosis is not None:
         summary = diagnosis.outcome
@@ -120,14 +120,14 @@ def plot_training_curves(history, title=None, diagnosis=None, fig=None):
                             label="within the noise")
             ax_loss.plot([len(history["loss"]) - 1], [diagnosis.final_val_loss], "D",
                          color="black", label="end (median of last 3)")
-            ax_loss.legend(loc="center right")
+            ax_loss.legend(loc="best", fontsize=8)
             summary = (f"low {low:.3g} (epoch {diagnosis.best_epoch}), end "
                        f"{diagnosis.rise:+.2g} = {diagnosis.rise_in_scatters:.1f} scatters "
                        f"of {scatter:.2g}:\n{diagnosis.outcome}")
         elif diagnosis.best_epoch is not None:
             summary = f"lowest validation loss at epoch {diagnosis.best_epoch}: {diagnosis.outcome}"
-        ax_loss.text(0.98, 0.96, summary, transform=ax_loss.transAxes, ha="right", va="top",
-                     bbox=box)
+        # Above the curves, as the panel's title: it never hides a point.
+        ax_loss.set_title(summary, fontsize=9)
     if diagnosis is not None and diagnosis.gap is not None:
         ax_accuracy.text(0.98, 0.04, f"train - validation accuracy {diagnosis.gap:+.3f}\n"
                          f"(both measured by model.evaluate)",

@@ -162,7 +162,9 @@ def _lines_by_label(ax):
 
 
 def _texts(fig):
-    return [text.get_text() for ax in fig.axes for text in ax.texts]
+    """Every text in the axes of ``fig``, their titles included."""
+    return [text for ax in fig.axes for text in [ax.get_title(), *(t.get_text() for t in ax.texts)]
+            if text]
 
 
 def test_plot_training_curves_has_both_curves_and_the_gap():
