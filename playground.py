@@ -201,6 +201,8 @@ parser.add_argument("--epochs", type=runtime.positive_int,
 args = runtime.parse_args(parser)  # also seeds Python and numpy
 if args.data and (args.dataset or args.points or args.noise is not None):
     parser.error("--data gives the points: leave out --dataset, --points and --noise")
+# Your points are read now, so that a file that cannot be used is said at once.
+own_points = toydata.load_points(args.data) if args.data else None
 
 settings = {**DEFAULTS, "nodes": list(DEFAULTS["nodes"])}
 if args.preset:
@@ -240,9 +242,8 @@ def split(count):
 
 
 if args.data:
-    x, y = toydata.load_points(args.data)  # one line and exit 2 if the file cannot be used
-    order = np.random.default_rng(args.seed).permutation(len(y))
-    x, y = x[order], y[order]
+    order = np.random.default_rng(args.seed).permutation(len(own_points[1]))
+    x, y = own_points[0][order], own_points[1][order]
     print(f"Your points from {args.data}: {len(y)} points, {int(y.sum())} of class 1")
 else:
     x, y = make_points(settings, args.seed)

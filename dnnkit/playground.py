@@ -116,7 +116,7 @@ class Playground:
         self.info_axes.set_axis_off()
         self.status_text = self.info_axes.text(0.02, 1.0, "", fontsize=9, va="top",
                                                family="monospace", clip_on=True)
-        self.description_text = self.info_axes.text(0.02, 0.76, "", fontsize=8.5, va="top",
+        self.description_text = self.info_axes.text(0.02, 0.7, "", fontsize=8.5, va="top",
                                                      clip_on=True)
         self.node_axes, self.node_images = self._make_node_maps()
         self.node_note = self.fig.text(0.34, 0.205, "", fontsize=9)
@@ -415,7 +415,8 @@ class Playground:
             lines.append(f"          test {accuracy}")
         else:
             lines += [f"accuracy  test {accuracy} (initial weights)", ""]
-        lines.append(f"points {counts}; weights seed {self.weight_seed}")
+        lines.append(f"points: {counts}")
+        lines.append(f"initial weights: seed {self.weight_seed}")
         return "\n".join(lines)
 
     def _update_node_maps(self, grid_inputs):
@@ -449,17 +450,26 @@ class Playground:
     def frame(self, number):
         """One frame while it plays (FuncAnimation calls it): train one epoch, return the
         artists to draw anew."""
-        stopped = False
         if self.playing:
             self.train(1)
             if self.diverged or self.batches is None:  # nothing more to train
                 self._stop_playing()
-                stopped = True
-        else:  # a resized window restarts the animation's timer
+        elif self.animation is not None:  # a resized window restarts the animation's timer
             self.animation.event_source.stop()
-        if self._update() or stopped:  # new limits or a new button label: all of it
+        if not self.playing:
+            # No artist to draw anew: FuncAnimation draws the whole figure instead, with
+            # every artist in it (the new label of the Play button too).
+            self._update()
+            for artist in self.animated_artists():
+                artist.set_animated(False)
+            return []
+        if self._update():  # new limits of the loss axes: the whole figure, now
             self.fig.canvas.draw()
         return self.animated_artists()
+
+    def _first_frame(self):
+        """FuncAnimation's ``init_func``: the artists that frames draw (none while paused)."""
+        return self.animated_artists() if self.playing else []
 
     def _stop_playing(self):
         self.playing = False
@@ -499,7 +509,7 @@ class Playground:
         self.buttons["play"].label.set_text("Pause")
         if self.animation is None:
             self.animation = FuncAnimation(self.fig, self.frame,
-                                           init_func=self.animated_artists,
+                                           init_func=self._first_frame,
                                            interval=FRAME_INTERVAL_MS, blit=True,
                                            cache_frame_data=False)
         else:
