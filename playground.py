@@ -126,10 +126,10 @@ PRESETS = {
                     "training points by heart. Watch the validation loss turn up while "
                     "the training loss keeps falling, and the map draw fingers around "
                     "single points. Then set Dropout to 0.2 (the network is rebuilt) and "
-                    "Play again: the validation loss usually ends lower. Reset draws other "
-                    "initial weights for the same points: on 40 validation points the "
-                    "outcome varies from draw to draw, so judge Dropout over several "
-                    "runs (overtrainingStudy.py does so with seeds)."),
+                    "Play again. Reset draws other initial weights for the same points: "
+                    "on 40 validation points the outcome varies from draw to draw, with "
+                    "Dropout and without, so one run decides little: overtrainingStudy.py "
+                    "judges Dropout over several seeds."),
 }
 HEADLESS_EPOCHS = 100  # without a preset
 

@@ -360,9 +360,11 @@ class Playground:
     # ------------------------------------------------------------------
     def animated_artists(self):
         """The artists that change every epoch: what a frame draws anew."""
+        # The frames of the map and of the node maps too: their images would cover them.
+        spines = [spine for ax in (self.map_axes, *self.node_axes) for spine in ax.spines.values()]
         return [self.probability_image, *self.scatters.values(), self.map_legend,
                 self.training_line, self.validation_line, self.best_line, self.best_marker,
-                self.status_text, self.description_text, *self.node_images]
+                self.status_text, self.description_text, *self.node_images, *spines]
 
     def _update(self):
         """Bring the artists up to date; True if the loss axes' limits changed."""
@@ -385,10 +387,9 @@ class Playground:
         # the whole figure): the epochs double, the loss starts at 0.  Losses that are not
         # finite (diverged) are left out.
         limits_changed = False
-        right = self.loss_axes.get_xlim()[1]
-        if self.epoch > right or self.epoch < right / 4:
-            self.loss_axes.set_xlim(
-                0.5, 10 * 2 ** int(np.ceil(np.log2(max(self.epoch, 10) / 10))) + 0.5)
+        right = 10 * 2 ** int(np.ceil(np.log2(max(self.epoch, 10) / 10))) + 0.5
+        if right != self.loss_axes.get_xlim()[1]:
+            self.loss_axes.set_xlim(0.5, right)
             limits_changed = True
         finite = [value for value in loss + val_loss if np.isfinite(value)]
         highest = max(finite, default=0.5)
