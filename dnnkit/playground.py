@@ -112,13 +112,14 @@ class Playground:
         self.map_axes, self.probability_image, self.scatters, self.map_legend = self._make_map()
         (self.loss_axes, self.training_line, self.validation_line, self.best_line,
          self.best_marker) = self._make_loss_axes()
-        self.info_axes = self.fig.add_axes([0.655, 0.205, 0.335, 0.35])
+        self.info_axes = self.fig.add_axes([0.655, 0.235, 0.335, 0.32])
         self.info_axes.set_axis_off()
         self.status_text = self.info_axes.text(0.02, 1.0, "", fontsize=9, va="top",
                                                family="monospace", clip_on=True)
-        self.description_text = self.info_axes.text(0.02, 0.7, "", fontsize=8.5, va="top",
+        self.description_text = self.info_axes.text(0.02, 0.68, "", fontsize=8.5, va="top",
                                                      clip_on=True)
         self.node_axes, self.node_images = self._make_node_maps()
+        # Outside every animated axes: a frame redraws those from a picture kept earlier.
         self.node_note = self.fig.text(0.34, 0.205, "", fontsize=9)
 
         # The controls, each with its handler.

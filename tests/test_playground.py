@@ -543,7 +543,8 @@ def test_gaussians_preset_comes_to_the_bayes_limit(tmp_path, monkeypatch):
 @pytest.mark.full
 def test_xor_preset_needs_a_hidden_layer(tmp_path, monkeypatch):
     for (hidden, _), (none, _) in preset_runs("xor", ("layers", 0), tmp_path, monkeypatch):
-        assert hidden > 0.95 and 0.35 < none < 0.65, (hidden, none)
+        # Without: a straight line, near chance (0.5 to 0.7 on 80 test points).
+        assert hidden > 0.95 and 0.3 < none < 0.75, (hidden, none)
 
 
 @pytest.mark.full
