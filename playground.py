@@ -474,4 +474,10 @@ else:
           f"{history['val_accuracy'][-1]:.4f}, test accuracy {playground.test_accuracy:.4f}.")
     print(playground.diagnosis.verdict)
     print(f"Test accuracy: {playground.test_accuracy:.4f}")
-    playground.save_figure(f"playground_{args.preset}" if args.preset else "playground")
+    fig = playground.final_figure()
+    plotting.save_figure(fig, f"playground_{args.preset}" if args.preset else "playground",
+                         args.outdir)
+    if runtime.launched_as_notebook_kernel():
+        from IPython.display import display  # a notebook shows the figure here
+
+        display(fig)

@@ -479,18 +479,12 @@ class Playground:
         if self.animation is not None:
             self.animation.pause()
 
-    def save_figure(self, name):
-        """Save the figure as ``outdir/name.png`` (and show it under a notebook's cell)."""
+    def final_figure(self):
+        """The figure brought up to date, every artist in it: to save (or show in a notebook)."""
         self._update()
         for artist in self.animated_artists():
             artist.set_animated(False)
-        plotting.save_figure(self.fig, name, self.outdir)
-        from dnnkit import runtime
-
-        if runtime.launched_as_notebook_kernel():
-            from IPython.display import display
-
-            display(self.fig)
+        return self.fig
 
     # ------------------------------------------------------------------
     # Handlers, one per control
