@@ -550,7 +550,8 @@ def test_xor_preset_needs_a_hidden_layer(tmp_path, monkeypatch):
 @pytest.mark.full
 def test_spiral_preset_needs_depth(tmp_path, monkeypatch):
     for (deep, _), (one_layer, _) in preset_runs("spiral", ("layers", 1), tmp_path, monkeypatch):
-        assert deep > 0.9 and one_layer < 0.75, (deep, one_layer)
+        # One layer stays far below (0.59 to 0.74 for seeds 42 to 44).
+        assert deep > 0.9 and one_layer < min(0.8, deep - 0.15), (deep, one_layer)
 
 
 @pytest.mark.full
