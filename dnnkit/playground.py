@@ -379,9 +379,10 @@ class Playground:
         self.training_line.set_data(epochs, loss)
         self.validation_line.set_data(epochs, val_loss)
         diagnosis = self.diagnosis
-        self.best_line.set_visible(diagnosis is not None)
-        self.best_marker.set_visible(diagnosis is not None)
-        if diagnosis is not None:
+        best = diagnosis is not None and diagnosis.best_epoch is not None  # none if diverged
+        self.best_line.set_visible(best)
+        self.best_marker.set_visible(best)
+        if best:
             self.best_line.set_xdata([diagnosis.best_epoch, diagnosis.best_epoch])
             self.best_marker.set_data([diagnosis.best_epoch], [val_loss[diagnosis.best_epoch - 1]])
         # The loss axes keep their limits while the curves fit in (a change of limits draws
