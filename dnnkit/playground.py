@@ -205,6 +205,9 @@ class Playground:
                                     interpolation="bilinear", vmin=-1, vmax=1))
             ax.set_xticks([])
             ax.set_yticks([])
+            # No frame: the image, drawn anew over it in every frame, would cover half of it;
+            # a node that is not there is a blank map, white on white.
+            ax.set_frame_on(False)
             axes.append(ax)
         return axes, images
 
@@ -361,11 +364,9 @@ class Playground:
     # ------------------------------------------------------------------
     def animated_artists(self):
         """The artists that change every epoch: what a frame draws anew."""
-        # The frames of the map and of the node maps too: their images would cover them.
-        spines = [spine for ax in (self.map_axes, *self.node_axes) for spine in ax.spines.values()]
         return [self.probability_image, *self.scatters.values(), self.map_legend,
                 self.training_line, self.validation_line, self.best_line, self.best_marker,
-                self.status_text, self.description_text, *self.node_images, *spines]
+                self.status_text, self.description_text, *self.node_images]
 
     def _update(self):
         """Bring the artists up to date; True if the loss axes' limits changed."""
