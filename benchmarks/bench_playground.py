@@ -1,16 +1,18 @@
 """Benchmark: how many epochs a second the playground trains with its map redrawn every epoch.
 
 Runs playground.py in this process on the Agg backend (``--no-show``, one
-epoch), draws the figure once as a window does when it opens, then times
-``--repeats`` series of ``--epochs`` calls of the Step button's callback: each trains one epoch
-(``model.fit``), computes the probability map, the hidden nodes' maps and
-the test accuracy, and draws what changed as in a window: the animated parts
-onto the kept picture of the rest, the whole figure when the loss axes'
-limits change.  Agg's ``blit`` (copying the picture to the screen) is a
-no-op, so that last step of a real window is not counted.  Prints the median
-and the best series in epochs per second, and epochs per second of CPU time
-(which waiting for a core on a busy machine does not count).  The default network is the
-playground's default: 2 hidden layers of 8 ReLU nodes on 400 points (240 for
+epoch), draws the figure once as a window does when it opens, presses Play,
+then times ``--repeats`` series of ``--epochs`` ticks of the animation's
+timer, each as a window's timer makes it: one frame of matplotlib's
+FuncAnimation, which trains one epoch (``model.fit``), computes the
+probability map, the hidden nodes' maps and the test accuracy, and draws the
+animated artists onto the kept picture of their axes (the whole figure when
+the loss axes' limits change).  Agg's ``blit`` (copying the picture to the
+screen) is a no-op, so that last step of a real window is not counted.
+Prints the median and the best series in epochs per second, and epochs per
+second of CPU time (which waiting for a core on a busy machine does not
+count).  The default network is the playground's default: 2 hidden layers
+of 8 ReLU nodes on 400 points (240 for
 training, batch size 10).
 
     python benchmarks/bench_playground.py
@@ -42,13 +44,19 @@ def main(argv=None):
         sys.argv = [str(ROOT / "playground.py"), *shlex.split(args.options), "--no-show",
                     "--epochs", "1", "--outdir", outdir]
         playground = runpy.run_path(str(ROOT / "playground.py"), run_name="__main__")
-    step, fig = playground["step"], playground["fig"]
-    fig.canvas.draw()  # the first full drawing, as a window makes it when it opens
+    window = playground["playground"]
+    window.fig.canvas.draw()  # the first full drawing, as a window makes it when it opens
+    window.on_play()
+
+    def tick():  # what the window's timer does: one frame of the animation
+        for function, arguments, keywords in window.animation.event_source.callbacks:
+            function(*arguments, **keywords)
+
     rates, cpu_rates = [], []
     for _ in range(args.repeats):
         start, cpu_start = time.perf_counter(), os.times()
         for _ in range(args.epochs):
-            step()
+            tick()
         cpu_end = os.times()
         rates.append(args.epochs / (time.perf_counter() - start))
         cpu_seconds = (cpu_end.user + cpu_end.system) - (cpu_start.user + cpu_start.system)
@@ -58,7 +66,7 @@ def main(argv=None):
 
     print(f"TensorFlow {tf.__version__}, matplotlib {matplotlib.__version__}, "
           f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
-    print(f"{playground['describe'](playground['state'].settings)}")
+    print(f"{playground['describe'](window.settings)}, {window.epoch} epochs trained")
     print(f"Epochs per second with the figure drawn every epoch: median "
           f"{statistics.median(rates):.1f}, best {max(rates):.1f} "
           f"({args.repeats} series of {args.epochs} epochs: "

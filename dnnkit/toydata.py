@@ -42,3 +42,70 @@ def make_data(name, points=400, noise=0.5, seed=42):
     x = x + rng.normal(0, noise * SPREAD[name], (points, 2))
     order = rng.permutation(points)
     return x[order].astype("float32"), y[order].astype("float32")
+
+
+#: A file of your own points: one point a line, ``x1,x2,label`` (label 0 or 1), and
+#: optionally a first line of names such as ``x1,x2,label``.
+POINTS_HEADER = "x1,x2,label"
+#: Fewer points cannot be split into training, validation and test points (6, 2 and 2).
+MIN_OWN_POINTS = 10
+
+
+def save_points(path, x, y):
+    """Write the points ``x`` (shape ``(n, 2)``) and their classes ``y`` to the CSV file ``path``
+    (``x1,x2,label``, with a header line), exactly enough for :func:`load_points` to read the
+    same float32 numbers back."""
+    with open(path, "w", encoding="utf-8") as stream:
+        stream.write(POINTS_HEADER + "\n")
+        for (x1, x2), label in zip(np.asarray(x, dtype="float64"), np.asarray(y)):
+            stream.write(f"{x1:.9g},{x2:.9g},{int(label)}\n")
+
+
+def load_points(path):
+    """``(x, y)``, float32, from the CSV file ``path`` written by :func:`save_points` (or by hand),
+    in the file's order.  A file that cannot be used raises :class:`dnnkit.errors.DataError`
+    with one line that names the file's line and what is wrong there."""
+    from dnnkit.errors import DataError
+
+    try:
+        with open(path, encoding="utf-8-sig") as stream:
+            lines = stream.read().splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or error
+        raise DataError(f"cannot read the points file {path} ({reason}): give a CSV file of "
+                        f"lines {POINTS_HEADER}") from None
+    x, y, first = [], [], None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        fields = [field.strip() for field in line.split(",")]
+        values = []
+        for field in fields:
+            try:
+                values.append(float(field))
+            except ValueError:
+                values.append(None)
+        if first is None and len(fields) == 3 and all(value is None for value in values):
+            first = number  # a header line of names
+            continue
+        first = first or number
+        where = f"{path} line {number}"
+        if len(fields) != 3:
+            raise DataError(f"{where}: expected 3 values {POINTS_HEADER} separated by commas, "
+                            f"got {len(fields)} ({line.strip()!r})")
+        for name, field, value in zip(("x1", "x2", "label"), fields, values):
+            if value is None or not np.isfinite(value):
+                raise DataError(f"{where}: {name} is {field!r}, not a finite number "
+                                f"(a line is {POINTS_HEADER}, e.g. 0.5,-1.2,1)")
+        if values[2] not in (0.0, 1.0):
+            raise DataError(f"{where}: the label is {fields[2]}, expected 0 or 1")
+        x.append(values[:2])
+        y.append(values[2])
+    if len(x) < MIN_OWN_POINTS:
+        raise DataError(f"{path} has {len(x)} point{'s' * (len(x) != 1)}: at least "
+                        f"{MIN_OWN_POINTS} are needed (6 to train on, 2 to validate, 2 to test)")
+    y = np.array(y, dtype="float32")
+    if len(np.unique(y)) < 2:
+        raise DataError(f"{path}: all {len(y)} points are of class {int(y[0])}: points of "
+                        f"both classes 0 and 1 are needed")
+    return np.array(x, dtype="float32"), y
