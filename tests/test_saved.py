@@ -16,7 +16,7 @@ import sys
 import numpy as np
 import pytest
 
-from dnnkit import runtime, saved, training
+from dnnkit import lecture, runtime, saved, training
 from dnnkit.errors import UserError
 from test_scripts import ROOT, run_script
 
@@ -200,8 +200,38 @@ def test_other_options_or_script_are_refused(tmp_path, monkeypatch, capsys):
     assert {name: files_of(models)[name] for name in before} == before
 
 
+@pytest.mark.parametrize("kept", [None, "record", "keras 3", "keras 2"])
+def test_require_saved_looks_at_the_names_only(tmp_path, kept):
+    """Before TensorFlow loads: any file of the script's network lets load_model look closer."""
+    files = {"record": "tiny.json", "keras 3": "tiny.keras", "keras 2": "tiny.h5"}
+    (tmp_path / "other.json").write_text("{}")  # another script's network counts for nothing
+    if kept is None:
+        with pytest.raises(UserError, match=r"^no trained network of tiny\.py in .*: train one "
+                                            r"first with `python tiny\.py --models-dir "):
+            saved.require_saved("tiny", tmp_path)
+    else:
+        (tmp_path / files[kept]).write_bytes(b"")
+        saved.require_saved("tiny", tmp_path)
+
+
+@pytest.mark.parametrize("name", lecture.names("model"))
+def test_pretrained_without_a_saved_network_fails_before_tensorflow_is_set_up(
+        name, tmp_path, monkeypatch, capsys):
+    """In this process: the error comes from the options, before the device line."""
+    empty = tmp_path / "empty"
+    with pytest.raises(UserError) as raised:
+        run_script(name, ["--pretrained", "--models-dir", str(empty)], tmp_path, monkeypatch)
+    assert str(raised.value) == (
+        f"no trained network of {name}.py in {empty}/ (--models-dir): train one first with "
+        f"`python {name}.py --models-dir {empty} --no-show --outdir {tmp_path}`")
+    assert "Device:" not in capsys.readouterr().out  # runtime.setup_tensorflow did not run
+    assert not empty.exists()  # --pretrained writes nothing
+
+
+@pytest.mark.full
 def test_pretrained_error_is_one_line_and_exit_2(tmp_path):
-    """A real process: the exit code and the one line on stderr, no traceback."""
+    """A real process: the exit code and the one line on stderr, no traceback, before
+    TensorFlow is set up (no device line)."""
     completed = subprocess.run(
         [sys.executable, str(ROOT / "clothingCNN.py"), "--pretrained", "--no-show",
          "--outdir", str(tmp_path), "--models-dir", str(tmp_path / "empty")],
@@ -211,7 +241,7 @@ def test_pretrained_error_is_one_line_and_exit_2(tmp_path):
     assert last.startswith("Error: no trained network of clothingCNN.py in ") and \
         last.endswith("train one first with `python clothingCNN.py --no-show --outdir "
                       f"{tmp_path} --models-dir {tmp_path / 'empty'}`")
-    assert "Traceback" not in completed.stderr
+    assert "Traceback" not in completed.stderr and "Device:" not in completed.stdout
     assert not (tmp_path / "empty").exists()  # --pretrained writes nothing
 
 
