@@ -281,6 +281,7 @@ def test_live_without_a_display_says_so_in_one_line(tmp_path, monkeypatch, capsy
                   "are only drawn and saved after training."]
 
 
+@pytest.mark.full
 @pytest.mark.filterwarnings("ignore:Jupyter is migrating its paths:DeprecationWarning")
 def test_live_curves_update_in_place_under_the_notebook_cell(tmp_path):
     """In a real Jupyter kernel (inline backend): one image under the training cell, updated
@@ -335,6 +336,40 @@ def test_only_the_model_scripts_get_the_options(tmp_path, monkeypatch):
     assert not {"models_dir", "pretrained", "live"} & set(vars(other.parse_args([])))
 
 
+def test_live_figure_is_cleared_and_redrawn_not_added_to():
+    """What keeps --live's memory flat (measured in the full tier), on 6 fake epochs of
+    benchmarks/bench_demos.py: one figure, which after the last epoch holds what a figure
+    drawn once from the whole history holds; none is left open after training."""
+    pytest.importorskip("matplotlib_inline")
+    from benchmarks import bench_demos
+    from dnnkit import plotting
+
+    plt = plotting.pyplot()
+    backend = plt.get_backend()
+    figures = set()
+
+    def epoch_end(callback, epoch):
+        callback.on_epoch_end(epoch, bench_demos.fake_logs(epoch))
+        figures.add(id(callback.figure))
+
+    plt.switch_backend("module://matplotlib_inline.backend_inline")
+    try:
+        callback = bench_demos.live_run(6, epoch_end)
+        assert plt.get_fignums() == []
+    finally:
+        plt.switch_backend(backend)
+    assert len(figures) == 1
+    history = callback.history
+    assert len(history["val_loss"]) == 6
+    once = plotting.plot_training_curves(history, diagnosis=training.diagnose(history))
+
+    def artists(figure):
+        return [len(ax.get_children()) for ax in figure.axes]
+
+    assert artists(callback.figure) == artists(once)
+
+
+@pytest.mark.full
 def test_live_memory_does_not_grow_with_the_epochs(capsys):
     """benchmarks/bench_demos.py's --live part, short: one figure, memory flat over 40 epochs."""
     pytest.importorskip("matplotlib_inline")
