@@ -7,7 +7,9 @@ the exit code of a one-line error.
 """
 
 import argparse
+import contextlib
 import hashlib
+import io
 import json
 import re
 import subprocess
@@ -35,21 +37,36 @@ def tiny_model(units=8, keras_layer=None):
     return model
 
 
-@pytest.fixture
-def trained(tmp_path, capsys):
-    """A tiny model trained for 2 epochs and saved as the network of 'tiny.py'."""
+@pytest.fixture(scope="module")
+def trained_once(tmp_path_factory):
+    """A tiny model trained for 2 epochs and saved as the network of 'tiny.py', once for
+    the module: ``(model, history, its folder, x, printed)``."""
     runtime.import_tensorflow()
     runtime.set_seed(1)
-    args = argparse.Namespace(models_dir=tmp_path, epochs=2, seed=1, max_samples=None,
-                              early_stopping=None, outdir=tmp_path, no_show=True,
+    folder = tmp_path_factory.mktemp("tiny")
+    args = argparse.Namespace(models_dir=folder, epochs=2, seed=1, max_samples=None,
+                              early_stopping=None, outdir=folder, no_show=True,
                               pretrained=False, live=False)
     x = np.random.default_rng(0).random((60, 4), dtype=np.float32)
     y = np.arange(60) % 3
     model, monitor = tiny_model(), training.monitor()
     history = model.fit(x, y, epochs=2, validation_split=0.1, verbose=0, callbacks=[monitor])
-    saved.save(model, history, "tiny", args, monitor)
-    assert f"Saved the trained network in {saved.model_path('tiny', tmp_path)}" in \
-        capsys.readouterr().out
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        saved.save(model, history, "tiny", args, monitor)
+    return model, history, folder, x, printed.getvalue()
+
+
+@pytest.fixture
+def trained(trained_once, tmp_path):
+    """``(model, history, args, x)``: the saved files of :func:`trained_once` copied into
+    ``tmp_path`` (the test's --models-dir, which the test may damage)."""
+    model, history, folder, x, _ = trained_once
+    for name, content in files_of(folder).items():
+        (tmp_path / name).write_bytes(content)
+    args = argparse.Namespace(models_dir=tmp_path, epochs=2, seed=1, max_samples=None,
+                              early_stopping=None, outdir=tmp_path, no_show=True,
+                              pretrained=False, live=False)
     return model, history, args, x
 
 
@@ -62,11 +79,13 @@ def files_of(folder):
     return {path.name: path.read_bytes() for path in folder.iterdir()}
 
 
-def test_saved_network_comes_back_with_its_history(trained, tmp_path, capsys):
+def test_saved_network_comes_back_with_its_history(trained_once, trained, tmp_path, capsys):
     model, history, args, x = trained
+    _, _, folder, _, printed = trained_once
+    assert f"Saved the trained network in {saved.model_path('tiny', folder)}" in printed
     # Only the model file of this Keras and its record, no temporary files.
-    assert sorted(files_of(tmp_path)) == sorted([saved.model_path("tiny", tmp_path).name,
-                                                 "tiny.json"])
+    assert sorted(files_of(folder)) == sorted([saved.model_path("tiny", folder).name,
+                                               "tiny.json"])
     loaded, info = saved.load_model("tiny", tmp_path)
     assert info["epochs"] == 2 and info["tensorflow"] and info["keras"] and info["date"]
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
@@ -272,13 +291,18 @@ def test_live_curves_redraw_one_figure_and_change_nothing(tmp_path, monkeypatch,
     assert len(shown) == 1 + 2, output  # at the start, then after each of the 2 epochs
 
 
-def test_live_without_a_display_says_so_in_one_line(tmp_path, monkeypatch, capsys):
-    run_script("clothingSequential", [*TINY, "--live", "--epochs", "1"], tmp_path, monkeypatch)
-    lines = [line for line in capsys.readouterr().out.splitlines() if "--live" in line]
-    assert lines == ["--live: no display here (matplotlib backend agg), so the training "
-                     "curves are only drawn and saved after training."] or \
-        lines == ["--live: no display here (matplotlib backend Agg), so the training curves "
-                  "are only drawn and saved after training."]
+def test_live_without_a_display_says_so_in_one_line(capsys):
+    """Under Agg (no window, no notebook) --live adds no callback: one line, and the curves
+    are drawn after training as without --live."""
+    from dnnkit import live, plotting
+
+    assert plotting.pyplot().get_backend().lower() == "agg"
+    assert live.curves(argparse.Namespace(live=True), "title") == []
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("--live: no display here")
+    assert "only drawn and saved after training" in lines[0]
+    assert live.curves(argparse.Namespace(live=False), "title") == []
+    assert capsys.readouterr().out == ""
 
 
 @pytest.mark.full
