@@ -176,13 +176,16 @@ def test_an_interrupted_save_keeps_the_previous_network(trained, tmp_path):
 # ---------------------------------------------------------------------------
 # The model scripts
 # ---------------------------------------------------------------------------
-def test_pretrained_shows_the_saved_training_without_training(tmp_path, monkeypatch, capsys):
+# The dense network in the smoke tier; the CNN (its test set takes longer) in the full tier.
+@pytest.mark.parametrize("name", ["MLP_MNIST_digits_tf",
+                                  pytest.param("CNN_MNIST_digits_tf", marks=pytest.mark.full)])
+def test_pretrained_shows_the_saved_training_without_training(name, tmp_path, monkeypatch,
+                                                              capsys):
     models = ["--models-dir", str(tmp_path / "models")]
-    trained = run_script("CNN_MNIST_digits_tf", [*TINY, *models], tmp_path / "trained",
-                         monkeypatch)
+    trained = run_script(name, [*TINY, *models], tmp_path / "trained", monkeypatch)
     trained_output = capsys.readouterr().out
     assert "Epoch 1/2" in trained_output and "Saved the trained network in" in trained_output
-    shown = run_script("CNN_MNIST_digits_tf", [*TINY, *models, "--pretrained"],
+    shown = run_script(name, [*TINY, *models, "--pretrained"],
                        tmp_path / "shown", monkeypatch)
     output = capsys.readouterr().out
     # No model.fit: no epoch line, and the training time is the saved one.
