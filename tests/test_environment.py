@@ -205,7 +205,8 @@ def test_ci_runs_the_readme_test_command_then_the_full_tier_and_the_floor_leg():
 def test_ci_counts_no_test_selected_as_passed():
     """The function of .ci/run that reads pytest's status: 5 (no test selected) passes."""
     ci = (ROOT / ".ci" / "run").read_text()
-    function = ci[ci.index("passed_or_none() {"):ci.index("}\n", ci.index("passed_or_none() {")) + 2]
+    start = ci.index("passed_or_none() {")
+    function = ci[start:ci.index("\n}\n", start) + 3]
     statuses = []
     for status in (0, 1, 2, 5):
         completed = subprocess.run(["bash", "-c", f"{function}\npassed_or_none {status}"],

@@ -209,8 +209,8 @@ for name in sys.argv[1:]:
             runpy.run_path(name + ".py", run_name="__main__")
     except SystemExit as done:
         code = done.code
-    runs[name] = [code, output.getvalue(),
-                  sorted(module for module in HEAVY if module in sys.modules and module not in before)]
+    after = {module for module in HEAVY if module in sys.modules}
+    runs[name] = [code, output.getvalue(), sorted(after - before)]
 print(json.dumps(runs))
 """
 
