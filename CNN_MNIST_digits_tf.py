@@ -24,14 +24,14 @@ Compare with MLP_MNIST_digits_tf.py, the dense network.
 """
 
 # %% Set-up
-# The options are read first, before TensorFlow is imported, so that --help
-# answers at once.  In a notebook there is no command line: the lecture's
-# settings are used (or the options in the environment variable
-# DNN_NOTEBOOK_ARGS).
+# The options are read first, before TensorFlow is imported, so that --help,
+# and --pretrained without a saved network, answer at once.  In a notebook
+# there is no command line: the lecture's settings are used (or the options
+# in the environment variable DNN_NOTEBOOK_ARGS).
 from dnnkit import convolution, data, live, plotting, runtime, saved, training
 
 parser = runtime.make_parser(__doc__, epochs=12, batch_size=128, data=True, models=True)
-args = runtime.parse_args(parser)
+args = runtime.parse_args(parser, network="CNN_MNIST_digits_tf")
 runtime.setup_tensorflow(args)  # prints the device and seeds TensorFlow
 from tensorflow import keras  # noqa: E402
 

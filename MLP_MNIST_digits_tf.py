@@ -19,14 +19,14 @@ Run ``python MLP_MNIST_digits_tf.py --help`` for the options, e.g.
 """
 
 # %% Set-up
-# The options are read first, before TensorFlow is imported, so that --help
-# answers at once.  In a notebook there is no command line: the lecture's
-# settings are used (or the options in the environment variable
-# DNN_NOTEBOOK_ARGS).
+# The options are read first, before TensorFlow is imported, so that --help,
+# and --pretrained without a saved network, answer at once.  In a notebook
+# there is no command line: the lecture's settings are used (or the options
+# in the environment variable DNN_NOTEBOOK_ARGS).
 from dnnkit import data, live, plotting, runtime, saved, training
 
 parser = runtime.make_parser(__doc__, epochs=10, batch_size=128, data=True, models=True)
-args = runtime.parse_args(parser)
+args = runtime.parse_args(parser, network="MLP_MNIST_digits_tf")
 runtime.setup_tensorflow(args)  # prints the device and seeds TensorFlow
 from tensorflow import keras  # noqa: E402
 

@@ -26,17 +26,17 @@ Compare with clothingCNN.py, the same network without Dropout.
 """
 
 # %% Set-up
-# The options are read first, before TensorFlow is imported, so that --help
-# answers at once.  In a notebook there is no command line: the lecture's
-# settings are used (or the options in the environment variable
-# DNN_NOTEBOOK_ARGS).
+# The options are read first, before TensorFlow is imported, so that --help,
+# and --pretrained without a saved network, answer at once.  In a notebook
+# there is no command line: the lecture's settings are used (or the options
+# in the environment variable DNN_NOTEBOOK_ARGS).
 from dnnkit import convolution, data, live, plotting, runtime, saved, training
 
 parser = runtime.make_parser(__doc__, epochs=15, batch_size=64, data=True, models=True)
 parser.add_argument("--dropout", type=runtime.dropout_rate, default=0.5, metavar="RATE",
                     help="share of the nodes switched off in training before the output; "
                          "half of it after the pooling (the overtraining exercise)")
-args = runtime.parse_args(parser)
+args = runtime.parse_args(parser, network="clothingCNNDropout")
 runtime.setup_tensorflow(args)  # prints the device and seeds TensorFlow
 from tensorflow import keras  # noqa: E402
 

@@ -23,16 +23,16 @@ Compare with clothingSequentialDropout.py, which adds Dropout.
 """
 
 # %% Set-up
-# The options are read first, before TensorFlow is imported, so that --help
-# answers at once.  In a notebook there is no command line: the lecture's
-# settings are used (or the options in the environment variable
-# DNN_NOTEBOOK_ARGS).
+# The options are read first, before TensorFlow is imported, so that --help,
+# and --pretrained without a saved network, answer at once.  In a notebook
+# there is no command line: the lecture's settings are used (or the options
+# in the environment variable DNN_NOTEBOOK_ARGS).
 from dnnkit import data, live, plotting, runtime, saved, training
 
 parser = runtime.make_parser(__doc__, epochs=15, batch_size=32, data=True, models=True)
 parser.add_argument("--hidden-nodes", type=runtime.positive_int, default=128, metavar="N",
                     help="nodes in the hidden layer (the overtraining exercise)")
-args = runtime.parse_args(parser)
+args = runtime.parse_args(parser, network="clothingSequential")
 runtime.setup_tensorflow(args)  # prints the device and seeds TensorFlow
 from tensorflow import keras  # noqa: E402
 

@@ -25,16 +25,16 @@ Compare with clothingSequential.py, the same network without Dropout.
 """
 
 # %% Set-up
-# The options are read first, before TensorFlow is imported, so that --help
-# answers at once.  In a notebook there is no command line: the lecture's
-# settings are used (or the options in the environment variable
-# DNN_NOTEBOOK_ARGS).
+# The options are read first, before TensorFlow is imported, so that --help,
+# and --pretrained without a saved network, answer at once.  In a notebook
+# there is no command line: the lecture's settings are used (or the options
+# in the environment variable DNN_NOTEBOOK_ARGS).
 from dnnkit import data, live, plotting, runtime, saved, training
 
 parser = runtime.make_parser(__doc__, epochs=15, batch_size=32, data=True, models=True)
 parser.add_argument("--dropout", type=runtime.dropout_rate, default=0.3, metavar="RATE",
                     help="share of the hidden nodes switched off in training (the overtraining exercise)")
-args = runtime.parse_args(parser)
+args = runtime.parse_args(parser, network="clothingSequentialDropout")
 runtime.setup_tensorflow(args)  # prints the device and seeds TensorFlow
 from tensorflow import keras  # noqa: E402
 

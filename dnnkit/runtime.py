@@ -138,11 +138,13 @@ def choose_images(args, total):
     return indices, index
 
 
-def parse_args(parser, argv=None):
+def parse_args(parser, argv=None, network=None):
     """Read the options, check the folders (before TensorFlow loads), seed; return ``args``.
 
     On the command line :func:`report_uncaught` becomes ``sys.excepthook``; in a
-    notebook kernel the options come from ``$DNN_NOTEBOOK_ARGS``.
+    notebook kernel the options come from ``$DNN_NOTEBOOK_ARGS``.  ``network``
+    names the script whose saved network ``--pretrained`` loads: where
+    ``--models-dir`` holds none, the one-line error comes now, not after TensorFlow loads.
     """
     if argv is None and launched_as_notebook_kernel():
         argv = shlex.split(os.environ.get(NOTEBOOK_ARGS_VARIABLE, ""))
@@ -161,6 +163,10 @@ def parse_args(parser, argv=None):
     if getattr(args, "models_dir", None) is not None:  # written after training, read otherwise
         args.models_dir = (Path(args.models_dir) if args.pretrained
                            else ensure_writable_dir(args.models_dir, "--models-dir"))
+        if args.pretrained and network is not None:
+            from dnnkit import saved  # it imports this module
+
+            saved.require_saved(network, args.models_dir)
     set_seed(args.seed)
     return args
 

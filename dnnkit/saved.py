@@ -84,6 +84,22 @@ def save(model, history, script, args, monitor=None):
           f"show it again in seconds with --pretrained.")
 
 
+def nothing_saved(script, models_dir, command=None):
+    """The :class:`UserError` of ``--pretrained`` where no network of ``script`` is saved."""
+    command = command or training_command(script, models_dir)
+    return UserError(f"no trained network of {script}.py in {Path(models_dir)}/ "
+                     f"(--models-dir): train one first with `{command}`")
+
+
+def require_saved(script, models_dir):
+    """Raise :func:`nothing_saved`'s error unless ``models_dir`` holds a file of ``script``'s
+    network (either Keras's model file or its record); the names only, before TensorFlow loads:
+    :func:`load_model` checks the files themselves."""
+    names = [f"{script}{suffix}" for suffix in (".json", ".keras", ".h5")]
+    if not any((Path(models_dir) / name).exists() for name in names):
+        raise nothing_saved(script, models_dir)
+
+
 def load_model(script, models_dir, command=None):
     """``(model, info)``: ``script``'s saved network and its record; :class:`UserError` naming
     ``command`` when none is saved, a file is damaged or foreign, or this Keras cannot read it."""
@@ -92,8 +108,7 @@ def load_model(script, models_dir, command=None):
     record = path.with_suffix(".json")
     again = f"train it again with `{command}`"
     if not record.exists() and not path.exists():
-        raise UserError(f"no trained network of {script}.py in {Path(models_dir)}/ "
-                        f"(--models-dir): train one first with `{command}`")
+        raise nothing_saved(script, models_dir, command)
     try:
         info = json.loads(record.read_text(encoding="utf-8"))
         made_by = f"TensorFlow {info['tensorflow']} (Keras {info['keras']})"

@@ -25,6 +25,10 @@ import pytest
 from dnnkit import data
 from dnnkit.errors import DataError
 
+#: Thousands of files: the full tier (``python -m pytest --full``).  The smoke tier has
+#: test_data.py's readers' tests, one case of each kind of damage.
+pytestmark = pytest.mark.full
+
 SEEDS = range(4)
 CASES_PER_SEED = 300  # 4 x 300 = 1200 cases for each reader.
 MEMORY_CONSTANT_BYTES = 3 * 2**20  # Python and numpy overhead, with room to spare.

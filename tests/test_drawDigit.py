@@ -47,18 +47,28 @@ def trained(tmp_path_factory):
     return models, output.getvalue()
 
 
-@pytest.fixture
-def app(trained, tmp_path, monkeypatch, capsys):
-    """The script's globals after a run without --image: the window, under Agg.
+@pytest.fixture(scope="module")
+def app(trained, tmp_path_factory):
+    """The script's globals after a run without --image: the window, under Agg, run once
+    for the module (the tests that draw start from a cleared pad: :func:`empty_pad`).
 
     Without --no-show (which run_script gives), as a student runs it: under
     Agg no window opens anyway."""
     path = ROOT / "drawDigit.py"
-    monkeypatch.setattr(sys, "argv", [str(path), "--models-dir", str(trained[0]),
-                                      "--outdir", str(tmp_path)])
-    namespace = runpy.run_path(str(path), run_name="__main__")
-    namespace["printed"] = capsys.readouterr().out
+    output = io.StringIO()
+    with pytest.MonkeyPatch.context() as monkeypatch, contextlib.redirect_stdout(output):
+        monkeypatch.setattr(sys, "argv", [str(path), "--models-dir", str(trained[0]),
+                                          "--outdir", str(tmp_path_factory.mktemp("window"))])
+        namespace = runpy.run_path(str(path), run_name="__main__")
+    namespace["printed"] = output.getvalue()
     return namespace
+
+
+@pytest.fixture
+def empty_pad(app):
+    """The shared window with the pen drawing and the pad cleared by its Clear button."""
+    app["pen_buttons"].set_active(0)  # "draw"
+    click(app, app["clear_button"])
 
 
 def mouse(namespace, name, x, y, ax=None):
@@ -121,6 +131,7 @@ def test_pretrained_without_saved_networks_is_a_one_line_error(tmp_path, monkeyp
 # ---------------------------------------------------------------------------
 # The pad
 # ---------------------------------------------------------------------------
+@pytest.mark.usefixtures("empty_pad")
 def test_a_stroke_changes_the_28x28_input_and_the_bars(app):
     assert not app["input_picture"].get_array().any()
     assert not any(heights.any() for heights in bar_heights(app))
@@ -141,6 +152,7 @@ def test_a_stroke_changes_the_28x28_input_and_the_bars(app):
     assert len(notes) == 1 and "%matplotlib widget" in notes[0] and "ssh -X" in notes[0]
 
 
+@pytest.mark.usefixtures("empty_pad")
 def test_clear_empties_the_pad(app):
     stroke(app, SEVEN)
     assert app["pad"].any()
@@ -151,6 +163,7 @@ def test_clear_empties_the_pad(app):
     assert app["bars_title"].get_text() == "Draw a digit"
 
 
+@pytest.mark.usefixtures("empty_pad")
 def test_the_eraser_erases(app):
     stroke(app, SEVEN)
     ink = app["pad"].sum()
@@ -275,6 +288,7 @@ def test_a_bad_image_is_a_one_line_error_naming_it(kind, message, tmp_path, monk
     assert text.startswith(f"{path} (from --image) {message}") and "\n" not in text
 
 
+@pytest.mark.full
 def test_a_bad_image_exits_with_code_2_and_one_line(tmp_path):
     path = tmp_path / "notes.png"
     path.write_text("shopping list\n")

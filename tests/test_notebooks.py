@@ -16,7 +16,10 @@
   student sees under each cell: no error and nothing on stderr, the data's
   shapes, the model summary, the epochs of training, and every saved figure
   under the cell that made it.  Two kernels run at a time (TensorFlow's
-  import takes seconds in each).
+  import takes seconds in each).  The kernels are the full tier
+  (``python -m pytest --full``); the smoke tier checks that the notebooks are
+  the scripts' (which test_scripts.py runs on tiny settings) and how
+  ``runtime.parse_args`` reads the options in a kernel (test_runtime.py).
 """
 
 import asyncio
@@ -321,6 +324,7 @@ def executed(request, tmp_path_factory):
     return {name: (jobs[name][0], outdirs[name], outcomes[name]) for name in jobs}
 
 
+@pytest.mark.full
 def test_the_kernel_is_this_python_with_the_test_environment(tmp_path):
     nbformat = jupyter_packages()[0]
     code = ("import os, sys\nprint(sys.executable)\n"
@@ -369,6 +373,7 @@ ALLOWED_ON_STDERR = re.compile(
     r"|^[IWE]\d{4} [\d:.]+ +\d+ [\w.]+:\d+\] ")
 
 
+@pytest.mark.full
 @pytest.mark.parametrize("name", SCRIPTS)
 def test_notebook_runs_in_a_kernel(name, executed):
     notebook, outdir, outcome = executed[name]

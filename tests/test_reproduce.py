@@ -280,6 +280,7 @@ def test_without_os_wait4_the_peak_memory_is_not_available(monkeypatch):
     assert "| n/a |" in reproduce.results_table([summary])
 
 
+@pytest.mark.full
 def test_seeds_give_mean_and_spread_and_the_pair_difference(tmp_path, monkeypatch, capsys):
     """reproduce.py --seeds 2 on tiny settings: each model script twice, with seeds 42 and
     43; the table gives mean ± std, and the Dropout pair's difference with its uncertainty."""

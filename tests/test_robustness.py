@@ -38,6 +38,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+#: Real processes and signals: the full tier (``python -m pytest --full``).  The smoke tier
+#: checks the same messages in this process: the readers' errors in test_data.py, the
+#: options and folders in test_runtime.py, Ctrl-C in test_training.py, the interrupted
+#: figure in test_plotting.py, every script without a window in test_scripts.py.
+pytestmark = pytest.mark.full
+
 if os.name != "posix":  # Signals, exit codes and displays are tested the POSIX way.
     pytest.skip("the robustness tests need a POSIX system", allow_module_level=True)
 

@@ -246,8 +246,10 @@ raise ValueError("a bug")
 @pytest.mark.parametrize("how, code, line", [
     ("user-error", 2, "Error: the data folder x holds no MNIST files: use --data-dir"),
     ("ctrl-c", 130, "Interrupted after epoch 2"),
-    ("gpu-full", 2, "Error: the computer's memory is full: use a smaller --batch-size or train "
-                    "on fewer images with --max-samples"),
+    # TensorFlow in a fresh process: the full tier (the message: test_a_full_gpu_gives_...).
+    pytest.param("gpu-full", 2, "Error: the computer's memory is full: use a smaller "
+                 "--batch-size or train on fewer images with --max-samples",
+                 marks=pytest.mark.full),
 ])
 def test_a_script_ends_with_one_line_and_its_exit_code(how, code, line, tmp_path):
     """The excepthook that parse_args installs on the command line, in a real process."""

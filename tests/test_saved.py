@@ -7,7 +7,9 @@ the exit code of a one-line error.
 """
 
 import argparse
+import contextlib
 import hashlib
+import io
 import json
 import re
 import subprocess
@@ -16,7 +18,7 @@ import sys
 import numpy as np
 import pytest
 
-from dnnkit import runtime, saved, training
+from dnnkit import lecture, runtime, saved, training
 from dnnkit.errors import UserError
 from test_scripts import ROOT, run_script
 
@@ -35,21 +37,36 @@ def tiny_model(units=8, keras_layer=None):
     return model
 
 
-@pytest.fixture
-def trained(tmp_path, capsys):
-    """A tiny model trained for 2 epochs and saved as the network of 'tiny.py'."""
+@pytest.fixture(scope="module")
+def trained_once(tmp_path_factory):
+    """A tiny model trained for 2 epochs and saved as the network of 'tiny.py', once for
+    the module: ``(model, history, its folder, x, printed)``."""
     runtime.import_tensorflow()
     runtime.set_seed(1)
-    args = argparse.Namespace(models_dir=tmp_path, epochs=2, seed=1, max_samples=None,
-                              early_stopping=None, outdir=tmp_path, no_show=True,
+    folder = tmp_path_factory.mktemp("tiny")
+    args = argparse.Namespace(models_dir=folder, epochs=2, seed=1, max_samples=None,
+                              early_stopping=None, outdir=folder, no_show=True,
                               pretrained=False, live=False)
     x = np.random.default_rng(0).random((60, 4), dtype=np.float32)
     y = np.arange(60) % 3
     model, monitor = tiny_model(), training.monitor()
     history = model.fit(x, y, epochs=2, validation_split=0.1, verbose=0, callbacks=[monitor])
-    saved.save(model, history, "tiny", args, monitor)
-    assert f"Saved the trained network in {saved.model_path('tiny', tmp_path)}" in \
-        capsys.readouterr().out
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        saved.save(model, history, "tiny", args, monitor)
+    return model, history, folder, x, printed.getvalue()
+
+
+@pytest.fixture
+def trained(trained_once, tmp_path):
+    """``(model, history, args, x)``: the saved files of :func:`trained_once` copied into
+    ``tmp_path`` (the test's --models-dir, which the test may damage)."""
+    model, history, folder, x, _ = trained_once
+    for name, content in files_of(folder).items():
+        (tmp_path / name).write_bytes(content)
+    args = argparse.Namespace(models_dir=tmp_path, epochs=2, seed=1, max_samples=None,
+                              early_stopping=None, outdir=tmp_path, no_show=True,
+                              pretrained=False, live=False)
     return model, history, args, x
 
 
@@ -62,11 +79,13 @@ def files_of(folder):
     return {path.name: path.read_bytes() for path in folder.iterdir()}
 
 
-def test_saved_network_comes_back_with_its_history(trained, tmp_path, capsys):
+def test_saved_network_comes_back_with_its_history(trained_once, trained, tmp_path, capsys):
     model, history, args, x = trained
+    _, _, folder, _, printed = trained_once
+    assert f"Saved the trained network in {saved.model_path('tiny', folder)}" in printed
     # Only the model file of this Keras and its record, no temporary files.
-    assert sorted(files_of(tmp_path)) == sorted([saved.model_path("tiny", tmp_path).name,
-                                                 "tiny.json"])
+    assert sorted(files_of(folder)) == sorted([saved.model_path("tiny", folder).name,
+                                               "tiny.json"])
     loaded, info = saved.load_model("tiny", tmp_path)
     assert info["epochs"] == 2 and info["tensorflow"] and info["keras"] and info["date"]
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
@@ -157,13 +176,16 @@ def test_an_interrupted_save_keeps_the_previous_network(trained, tmp_path):
 # ---------------------------------------------------------------------------
 # The model scripts
 # ---------------------------------------------------------------------------
-def test_pretrained_shows_the_saved_training_without_training(tmp_path, monkeypatch, capsys):
+# The dense network in the smoke tier; the CNN (its test set takes longer) in the full tier.
+@pytest.mark.parametrize("name", ["MLP_MNIST_digits_tf",
+                                  pytest.param("CNN_MNIST_digits_tf", marks=pytest.mark.full)])
+def test_pretrained_shows_the_saved_training_without_training(name, tmp_path, monkeypatch,
+                                                              capsys):
     models = ["--models-dir", str(tmp_path / "models")]
-    trained = run_script("CNN_MNIST_digits_tf", [*TINY, *models], tmp_path / "trained",
-                         monkeypatch)
+    trained = run_script(name, [*TINY, *models], tmp_path / "trained", monkeypatch)
     trained_output = capsys.readouterr().out
     assert "Epoch 1/2" in trained_output and "Saved the trained network in" in trained_output
-    shown = run_script("CNN_MNIST_digits_tf", [*TINY, *models, "--pretrained"],
+    shown = run_script(name, [*TINY, *models, "--pretrained"],
                        tmp_path / "shown", monkeypatch)
     output = capsys.readouterr().out
     # No model.fit: no epoch line, and the training time is the saved one.
@@ -200,8 +222,38 @@ def test_other_options_or_script_are_refused(tmp_path, monkeypatch, capsys):
     assert {name: files_of(models)[name] for name in before} == before
 
 
+@pytest.mark.parametrize("kept", [None, "record", "keras 3", "keras 2"])
+def test_require_saved_looks_at_the_names_only(tmp_path, kept):
+    """Before TensorFlow loads: any file of the script's network lets load_model look closer."""
+    files = {"record": "tiny.json", "keras 3": "tiny.keras", "keras 2": "tiny.h5"}
+    (tmp_path / "other.json").write_text("{}")  # another script's network counts for nothing
+    if kept is None:
+        with pytest.raises(UserError, match=r"^no trained network of tiny\.py in .*: train one "
+                                            r"first with `python tiny\.py --models-dir "):
+            saved.require_saved("tiny", tmp_path)
+    else:
+        (tmp_path / files[kept]).write_bytes(b"")
+        saved.require_saved("tiny", tmp_path)
+
+
+@pytest.mark.parametrize("name", lecture.names("model"))
+def test_pretrained_without_a_saved_network_fails_before_tensorflow_is_set_up(
+        name, tmp_path, monkeypatch, capsys):
+    """In this process: the error comes from the options, before the device line."""
+    empty = tmp_path / "empty"
+    with pytest.raises(UserError) as raised:
+        run_script(name, ["--pretrained", "--models-dir", str(empty)], tmp_path, monkeypatch)
+    assert str(raised.value) == (
+        f"no trained network of {name}.py in {empty}/ (--models-dir): train one first with "
+        f"`python {name}.py --models-dir {empty} --no-show --outdir {tmp_path}`")
+    assert "Device:" not in capsys.readouterr().out  # runtime.setup_tensorflow did not run
+    assert not empty.exists()  # --pretrained writes nothing
+
+
+@pytest.mark.full
 def test_pretrained_error_is_one_line_and_exit_2(tmp_path):
-    """A real process: the exit code and the one line on stderr, no traceback."""
+    """A real process: the exit code and the one line on stderr, no traceback, before
+    TensorFlow is set up (no device line)."""
     completed = subprocess.run(
         [sys.executable, str(ROOT / "clothingCNN.py"), "--pretrained", "--no-show",
          "--outdir", str(tmp_path), "--models-dir", str(tmp_path / "empty")],
@@ -211,7 +263,7 @@ def test_pretrained_error_is_one_line_and_exit_2(tmp_path):
     assert last.startswith("Error: no trained network of clothingCNN.py in ") and \
         last.endswith("train one first with `python clothingCNN.py --no-show --outdir "
                       f"{tmp_path} --models-dir {tmp_path / 'empty'}`")
-    assert "Traceback" not in completed.stderr
+    assert "Traceback" not in completed.stderr and "Device:" not in completed.stdout
     assert not (tmp_path / "empty").exists()  # --pretrained writes nothing
 
 
@@ -242,15 +294,21 @@ def test_live_curves_redraw_one_figure_and_change_nothing(tmp_path, monkeypatch,
     assert len(shown) == 1 + 2, output  # at the start, then after each of the 2 epochs
 
 
-def test_live_without_a_display_says_so_in_one_line(tmp_path, monkeypatch, capsys):
-    run_script("clothingSequential", [*TINY, "--live", "--epochs", "1"], tmp_path, monkeypatch)
-    lines = [line for line in capsys.readouterr().out.splitlines() if "--live" in line]
-    assert lines == ["--live: no display here (matplotlib backend agg), so the training "
-                     "curves are only drawn and saved after training."] or \
-        lines == ["--live: no display here (matplotlib backend Agg), so the training curves "
-                  "are only drawn and saved after training."]
+def test_live_without_a_display_says_so_in_one_line(capsys):
+    """Under Agg (no window, no notebook) --live adds no callback: one line, and the curves
+    are drawn after training as without --live."""
+    from dnnkit import live, plotting
+
+    assert plotting.pyplot().get_backend().lower() == "agg"
+    assert live.curves(argparse.Namespace(live=True), "title") == []
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("--live: no display here")
+    assert "only drawn and saved after training" in lines[0]
+    assert live.curves(argparse.Namespace(live=False), "title") == []
+    assert capsys.readouterr().out == ""
 
 
+@pytest.mark.full
 @pytest.mark.filterwarnings("ignore:Jupyter is migrating its paths:DeprecationWarning")
 def test_live_curves_update_in_place_under_the_notebook_cell(tmp_path):
     """In a real Jupyter kernel (inline backend): one image under the training cell, updated
@@ -305,6 +363,40 @@ def test_only_the_model_scripts_get_the_options(tmp_path, monkeypatch):
     assert not {"models_dir", "pretrained", "live"} & set(vars(other.parse_args([])))
 
 
+def test_live_figure_is_cleared_and_redrawn_not_added_to():
+    """What keeps --live's memory flat (measured in the full tier), on 6 fake epochs of
+    benchmarks/bench_demos.py: one figure, which after the last epoch holds what a figure
+    drawn once from the whole history holds; none is left open after training."""
+    pytest.importorskip("matplotlib_inline")
+    from benchmarks import bench_demos
+    from dnnkit import plotting
+
+    plt = plotting.pyplot()
+    backend = plt.get_backend()
+    figures = set()
+
+    def epoch_end(callback, epoch):
+        callback.on_epoch_end(epoch, bench_demos.fake_logs(epoch))
+        figures.add(id(callback.figure))
+
+    plt.switch_backend("module://matplotlib_inline.backend_inline")
+    try:
+        callback = bench_demos.live_run(6, epoch_end)
+        assert plt.get_fignums() == []
+    finally:
+        plt.switch_backend(backend)
+    assert len(figures) == 1
+    history = callback.history
+    assert len(history["val_loss"]) == 6
+    once = plotting.plot_training_curves(history, diagnosis=training.diagnose(history))
+
+    def artists(figure):
+        return [len(ax.get_children()) for ax in figure.axes]
+
+    assert artists(callback.figure) == artists(once)
+
+
+@pytest.mark.full
 def test_live_memory_does_not_grow_with_the_epochs(capsys):
     """benchmarks/bench_demos.py's --live part, short: one figure, memory flat over 40 epochs."""
     pytest.importorskip("matplotlib_inline")

@@ -11,6 +11,7 @@ in view) is checked on their source.
 """
 
 import ast
+import json
 import re
 import runpy
 import subprocess
@@ -194,6 +195,52 @@ def test_display_scripts_do_not_import_tensorflow(name, tmp_path):
     assert len(list(tmp_path.glob("display_*.png"))) == 3
 
 
+#: Every script's --help, one after the other in one fresh process: the exit code, the
+#: output, and the heavy modules imported during that script's --help.
+ALL_HELPS = """
+import contextlib, io, json, runpy, sys
+HEAVY = ("tensorflow", "matplotlib", "keras")
+runs = {}
+for name in sys.argv[1:]:
+    before = {module for module in HEAVY if module in sys.modules}
+    sys.argv, output, code = [name + ".py", "--help"], io.StringIO(), None
+    try:
+        with contextlib.redirect_stdout(output):
+            runpy.run_path(name + ".py", run_name="__main__")
+    except SystemExit as done:
+        code = done.code
+    after = {module for module in HEAVY if module in sys.modules}
+    runs[name] = [code, output.getvalue(), sorted(after - before)]
+print(json.dumps(runs))
+"""
+
+
+@pytest.fixture(scope="module")
+def helps():
+    completed = subprocess.run([sys.executable, "-c", ALL_HELPS, *lecture.names()], cwd=ROOT,
+                               capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    return json.loads(completed.stdout.splitlines()[-1])
+
+
+@pytest.mark.parametrize("name", lecture.names())
+def test_help_answers_without_tensorflow_or_matplotlib_and_lists_the_manifest_s_options(
+        name, helps):
+    """--help answers at once (nothing heavy imported), and the script takes every option
+    of its tiny and quick settings in dnnkit/lecture.py.  All scripts in one process; the
+    full tier gives each script a process of its own."""
+    code, output, heavy = helps[name]
+    assert code == 0 and "usage:" in output
+    assert heavy == [], f"--help of {name}.py imported {heavy}"
+    listed = {word.strip(",[]") for word in output.split() if word.startswith("--")}
+    example = lecture.example(name)
+    wanted = {word for word in example.tiny + example.quick if word.startswith("--")}
+    assert wanted <= listed, wanted - listed
+    if example.uses_data:
+        assert {"--data-dir", "--no-sample"} <= listed
+
+
+@pytest.mark.full
 @pytest.mark.parametrize("name", lecture.names())
 def test_help_loads_neither_tensorflow_nor_matplotlib_and_lists_the_manifest_s_options(name):
     """--help answers at once (nothing heavy imported), and the script takes every option

@@ -203,6 +203,7 @@ def test_bad_options_end_with_one_error_line_and_exit_2(tmp_path, arguments, exp
     assert not (tmp_path / "runs").exists()
 
 
+@pytest.mark.full
 def test_ctrl_c_keeps_the_finished_runs(first_run, tmp_path):
     """A real process, interrupted after its first run: exit 130, that run stored, no litter."""
     runs_dir = tmp_path / "runs"

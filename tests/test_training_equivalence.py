@@ -101,6 +101,7 @@ def test_benchmark_worker_leaves_the_saved_networks_alone(monkeypatch, tmp_path,
     assert list(lecture_models.iterdir()) == []
 
 
+@pytest.mark.full
 def test_speed_options_change_no_result_in_fresh_processes():
     """The benchmark's real set-up: plain TensorFlow against ours, one process each.
 
