@@ -152,12 +152,6 @@ def test_update_header_replaces_only_the_result_paragraph():
     assert all(len(line) <= sync_results.WIDTH for line in docstring.splitlines())
 
 
-def test_results_json_is_what_reproduce_writes(results):
-    """The committed file has the keys that reproduce.write_results writes."""
-    assert set(results) == {"run", "scripts", "pairs"}
-    assert json.loads(json.dumps(results)) == results
-
-
 # ---------------------------------------------------------------------------
 # A script's printed verdict and its figure are its diagnosis
 # ---------------------------------------------------------------------------
