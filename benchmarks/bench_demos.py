@@ -172,8 +172,11 @@ def measure_live(plt, epochs):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    parser.add_argument("--part", choices=("pretrained", "live", "all"), default="all")
+    from dnnkit import runtime
+
+    parser = runtime.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser.add_argument("--part", choices=("pretrained", "live", "all"), default="all",
+                        help="what to time")
     parser.add_argument("--repeats", type=int, default=3, help="runs of --pretrained")
     parser.add_argument("--models-dir", default=None,
                         help="use the network saved here (default: models/ if it has one, "

@@ -25,7 +25,6 @@ Not a test: run it on a quiet machine.
     DNN_DATA_DIR=../shared/data python benchmarks/bench_draw.py
 """
 
-import argparse
 import os
 import runpy
 import statistics
@@ -57,13 +56,15 @@ def timed(function, repeats=20):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    sys.path.insert(0, str(ROOT))
+    from dnnkit import runtime
+
+    parser = runtime.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("--strokes", type=int, default=10, help="sevens drawn on the pad")
     parser.add_argument("--models-dir", default="models",
                         help="networks saved by the MNIST scripts (else drawDigit trains briefly)")
     args = parser.parse_args(argv)
     os.environ.setdefault("MPLBACKEND", "Agg")
-    sys.path.insert(0, str(ROOT))
     with tempfile.TemporaryDirectory() as outdir:
         sys.argv = [str(ROOT / "drawDigit.py"), "--no-show", "--outdir", outdir,
                     "--models-dir", args.models_dir]
