@@ -73,7 +73,7 @@ def option_entries(help_text):
 
 def test_every_script_is_found():
     scripts = every_script()
-    for name in ("reproduce.py", "tools/make_notebooks.py",
+    for name in ("reproduce.py", "checkSetup.py", "tools/make_notebooks.py",
                  "benchmarks/bench_training.py", "intro.py", "playground.py"):
         assert name in scripts
     assert len(scripts) >= len(lecture.names()) + 8
