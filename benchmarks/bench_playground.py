@@ -58,7 +58,8 @@ def main(argv=None):
     import matplotlib
 
     print(f"TensorFlow {tf.__version__}, matplotlib {matplotlib.__version__}, "
-          f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
+          f"{os.cpu_count()} cores, load "
+          + (f"{os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else "unknown (Windows)"))
     print(f"{playground['describe'](playground['state'].settings)}")
     print(f"Epochs per second with the figure drawn every epoch: median "
           f"{statistics.median(rates):.1f}, best {max(rates):.1f} "
