@@ -270,3 +270,15 @@ def test_a_broken_package_in_a_real_process_is_one_line_and_exit_1(tmp_path):
     (line,) = [line for line in completed.stdout.splitlines() if line.split()[:1] == ["scipy"]]
     assert "FAIL" in line and "OSError: libopenblas.so.0: bad ELF" in line
     assert "Traceback" not in completed.stdout + completed.stderr
+
+
+def test_it_is_a_tool_not_an_example_of_the_lecture():
+    """No slide, no result, no notebook: not in dnnkit/lecture.py, so reproduce.py, the notebooks
+    and the gallery test leave it out; written without ``# %%`` cells, as the gallery test
+    takes every file with cells for an example.  tests/test_help.py and
+    tests/test_portability.py find it by its file."""
+    from dnnkit import lecture
+
+    assert "checkSetup" not in lecture.names()
+    assert not any(line.startswith("# %%") for line in SCRIPT.read_text().splitlines())
+    assert not (ROOT / "notebooks" / "checkSetup.ipynb").exists()
