@@ -19,8 +19,17 @@ way you do not understand.  One line for each of:
 
 A line says "ok", "note" (the examples run; the fix makes them better, e.g.
 the full data) or "FAIL" (they cannot run: do what it says).  Exit status 0:
-the examples can run; 1: they cannot; 2: a bad option.  It takes about as
-long as importing TensorFlow, and runs without TensorFlow too (and says so).
+the examples can run; 1: they cannot; 2: a bad option.  It runs without
+TensorFlow too (and says so), and takes about as long as importing it
+(about twice as long with the lab's TensorFlow 2.4, whose import is cheaper).
+Measured on the project's 2-core test machine (AMD EPYC, no GPU, the full
+data, under load from other jobs), 3 runs each, alternating with ``python -c
+"import tensorflow"``: with TensorFlow 2.21 (load average 14-16) 30-39 s wall
+clock and 8.5-8.8 s of CPU time, against 32-38 s and 7.6-8.0 s for the
+import; with the lab's TensorFlow 2.4 (load 19-21),
+23-27 s and 5.7-6.4 s against 11-14 s and 2.5-2.8 s (the rest: reading the
+data 0.7 s, matplotlib's window 0.9 s, Jupyter 0.6 s, scikit-learn 0.4 s of
+CPU time).  ``--quick`` took 0.4-1.3 s wall clock, 0.15 s of CPU time.
 This is not one of the lecture's examples (dnnkit/lecture.py): it has no
 slide and no notebook.
 
