@@ -95,7 +95,7 @@ def floor_versions():
 
 
 def pinned_versions(path):
-    """``{name: version}`` of a requirements file's ``name==version`` lines (``2.4.*`` -> ``2.4``)."""
+    """``{name: version}`` of a requirements file's ``name==version`` lines (2.4.* -> 2.4)."""
     pinned = {}
     for line in Path(path).read_text(encoding="utf-8").splitlines():
         found = re.match(r"^([A-Za-z0-9_.-]+)==(\S+)", line.partition("#")[0].strip())
@@ -111,14 +111,16 @@ def pinned_python():
     return found.group(1) if found else "?"
 
 
-def install_command(name):
-    """The pip command that installs ``name`` at the version this Python is meant to have."""
+def install_command(name, options="", extra=""):
+    """The pip command that installs ``name`` (with ``extra``, e.g. ``"[and-cuda]"``) at the
+    version this Python is meant to have, with pip's ``options``."""
     lab = sys.version_info[:2] < (3, 10)  # TensorFlow 2.21 needs 3.10; the lab has 3.8
     pinned = pinned_versions(ROOT / ("requirements-lab.txt" if lab else "requirements.txt"))
     version = pinned.get(name)
     if version is None:
-        return f"pip install {name}"
-    return f'pip install "{name}=={version}{".*" if version.count(".") == 1 else ""}"'
+        return f"pip install {options}{name}{extra}"
+    wildcard = ".*" if version.count(".") == 1 else ""
+    return f'pip install {options}"{name}{extra}=={version}{wildcard}"'
 
 
 # ---------------------------------------------------------------------------
@@ -181,7 +183,7 @@ def check_package(name, floor, pinned, quick, imported):
                 return [(name, FAIL, f"not installed: {fix}")]
             reason = " ".join(f"{type(error).__name__}: {error}".split())[:160]
             return [(name, FAIL, f"{version or 'installed'}, but it does not import ({reason}): "
-                                 f"reinstall it with {fix.replace('install', 'install --force-reinstall', 1)}")]
+                                 f"reinstall it with {install_command(name, '--force-reinstall ')}")]
         version = getattr(imported[name], "__version__", version)
     lowest, highest = floor.get(name), pinned.get(name)
     span = f"range {lowest} to {highest}"
@@ -248,9 +250,10 @@ def check_gpu(tf):
             return [("GPU", OK, f"{text}; TensorFlow uses no GPU on Windows itself since 2.11 "
                                 f"(only under WSL2) ({built})")]
         if cards:
+            cuda = install_command("tensorflow", extra="[and-cuda]")
             return [("GPU", NOTE, f"{cards[0][0]} is present, but TensorFlow does not see it "
-                                  f"({built}): {install_command('tensorflow').replace('tensorflow', 'tensorflow[and-cuda]', 1)} "
-                                  f"(source setup_env.sh does this), or train on the CPU")]
+                                  f"({built}): {cuda} (source setup_env.sh does this), or train "
+                                  f"on the CPU")]
         if sys.platform == "darwin" and installed_version("tensorflow-metal") is None:
             text += " (tensorflow-metal, Apple's optional GPU plugin, is not installed: not needed)"
         return [("GPU", OK, f"{text} ({built})")]
