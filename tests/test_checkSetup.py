@@ -10,6 +10,7 @@ in real processes.
 import hashlib
 import json
 import os
+import re
 import runpy
 import subprocess
 import sys
@@ -38,10 +39,9 @@ def rows_of(output):
     """``{what: (status, text)}`` of the table's lines (the first line of each name)."""
     rows = {}
     for line in output.splitlines():
-        if line.startswith("  "):
-            parts = line.split(None, 2) if not line.strip().startswith(("saved ", "test ")) \
-                else [" ".join(line.split()[:2])] + line.split(None, 3)[2:]
-            rows.setdefault(parts[0], (parts[1], parts[2] if len(parts) > 2 else ""))
+        found = re.match(r"^  (\S+(?: \S+)?) {2,}(ok|note|FAIL) {2,}(.*)$", line)
+        if found:
+            rows.setdefault(found.group(1), (found.group(2), found.group(3)))
     return rows
 
 
