@@ -282,3 +282,18 @@ def test_it_is_a_tool_not_an_example_of_the_lecture():
     assert "checkSetup" not in lecture.names()
     assert not any(line.startswith("# %%") for line in SCRIPT.read_text().splitlines())
     assert not (ROOT / "notebooks" / "checkSetup.ipynb").exists()
+
+
+@pytest.mark.full
+@pytest.mark.skipif(__import__("shutil").which("xvfb-run") is None, reason="no xvfb-run here")
+def test_with_a_display_the_window_line_is_ok():
+    """Under a real X server (Xvfb) and no MPLBACKEND, matplotlib's window backend is found."""
+    pytest.importorskip("tkinter")
+    environment = {key: value for key, value in os.environ.items() if key != "MPLBACKEND"}
+    code = ("import runpy; print(runpy.run_path('checkSetup.py', run_name='check')"
+            "['check_window']())")
+    completed = subprocess.run(["xvfb-run", "-a", sys.executable, "-c", code], cwd=ROOT,
+                               env=environment, capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    assert "[('window', 'ok', \"figures open in windows (matplotlib's " in completed.stdout
+    assert "agg backend, display :" in completed.stdout.lower()
