@@ -81,7 +81,7 @@ def test_every_script_is_found():
 
 #: Scripts whose command line is plain argparse (no default shown, so none shown twice),
 #: kept by other people: switch them to runtime.ArgumentParser and drop them here.
-PLAIN_ARGPARSE = {"reproduce.py", "tools/sync_results.py"}
+PLAIN_ARGPARSE = {"reproduce.py", "tools/sync_results.py", "tools/verdict_rule.py"}
 
 
 @pytest.mark.parametrize("script", every_script())
