@@ -88,11 +88,11 @@ parser.add_argument("--pretrained", action="store_true",
                     help="only the saved networks: fail instead of training them briefly here")
 brief = parser.add_argument_group("the brief training here, when no network is saved")
 brief.add_argument("--epochs", type=runtime.positive_int, default=3,
-                   help="number of passes over the training data")
+                   help="number of passes over the training data (default: %(default)s)")
 brief.add_argument("--batch-size", type=runtime.positive_int, default=128,
-                   help="samples per gradient step")
+                   help="samples per gradient step (default: %(default)s)")
 brief.add_argument("--max-samples", type=runtime.positive_int, default=10000, metavar="N",
-                   help="train on a stratified subset of N images")
+                   help="train on a stratified subset of N images (default: %(default)s)")
 args = runtime.parse_args(parser)
 
 # %% Preprocessing as MNIST was made

@@ -23,6 +23,12 @@
 #   DNN_ENV=lab-floor source setup_env.sh   # Python 3.8 with the lab's versions
 #                                           # (requirements-lab.txt), as CI tests them
 #
+# When ready, it ends with `python checkSetup.py --quick`: the versions
+# against the tested range, without importing anything (a fraction of a
+# second), in one line, or the lines that need attention.  That check does not
+# change the exit status; `python checkSetup.py` checks the rest (TensorFlow,
+# the GPU, the window, the data, the saved networks, Jupyter).
+#
 # Exit status: 0 ready; 1 the set-up failed; 2 an environment that is not ours
 # cannot run the examples (nothing changed); 10 DNN_ENV=lab-floor, but no
 # Python 3.8 on this machine (pytest's own statuses are 0-5, so CI can tell).
@@ -257,9 +263,28 @@ _dnn_setup() {
     echo "setup_env: ready: $(python --version 2>&1) in ${CONDA_PREFIX:-${VIRTUAL_ENV:-?}}"
 }
 
+# The quick form of checkSetup.py, with the environment's python, where the
+# project has it; its status is not setup_env's (the environment is ready).
+_dnn_check_setup() {
+    local here
+    if [ -n "${BASH_VERSION:-}" ]; then
+        here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+    elif [ -n "${ZSH_VERSION:-}" ]; then
+        eval 'here=$(cd "$(dirname "${(%):-%x}")" && pwd)'
+    else
+        here=$(pwd)
+    fi
+    if [ -f "$here/checkSetup.py" ]; then
+        python "$here/checkSetup.py" --quick || true
+    fi
+}
+
 _dnn_setup
 _dnn_status=$?
-unset -f _dnn_setup _dnn_use_foreign _dnn_lab_floor
+if [ "$_dnn_status" -eq 0 ]; then
+    _dnn_check_setup
+fi
+unset -f _dnn_setup _dnn_use_foreign _dnn_lab_floor _dnn_check_setup
 unset _dnn_floor _dnn_check_code
 if [ "$_dnn_status" -eq 1 ]; then
     echo "setup_env: set-up failed (see the messages above); nothing was activated." >&2

@@ -102,7 +102,7 @@ def measure(onednn):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser = runtime.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:

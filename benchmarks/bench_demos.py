@@ -33,7 +33,6 @@ import contextlib
 import gc
 import io
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -41,6 +40,11 @@ import tempfile
 import time
 import tracemalloc
 from pathlib import Path
+
+try:
+    import resource  # the children's CPU time; Windows has no such module
+except ImportError:
+    resource = None
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -56,15 +60,16 @@ def run(arguments, environment):
     the machine runs than the wall time; on a quiet machine with 2 cores the
     wall time lies between half of it and all of it.
     """
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN) if resource else None
     start = time.perf_counter()
     completed = subprocess.run([sys.executable, f"{SCRIPT}.py", *arguments], cwd=ROOT,
                                env=environment, capture_output=True, text=True)
     seconds = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN) if resource else None
     if completed.returncode != 0:
         sys.exit(f"{SCRIPT}.py {' '.join(arguments)} failed:\n{completed.stderr[-2000:]}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime) \
+        if resource else float("nan")  # not measured on Windows
     return seconds, cpu, completed.stdout
 
 
@@ -99,7 +104,8 @@ def bench_pretrained(models_dir, repeats):
         print(f"python {SCRIPT}.py --pretrained --no-show: median {statistics.median(timings):.2f} s"
               f" of {repeats} runs (min {min(timings):.2f} s, max {max(timings):.2f} s); CPU time "
               f"median {statistics.median(cpu_timings):.2f} s (min {min(cpu_timings):.2f} s); "
-              f"load average {os.getloadavg()[0]:.1f}")
+              + (f"load average {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg")
+                 else "no load average on Windows"))
 
 
 def fake_logs(epoch):
@@ -204,15 +210,17 @@ def bench_replay(epoch_counts=(12, 50)):
                   f"{live.REPLAY_SECONDS:.0f} s): {seconds:.2f} s wall, {cpu:.2f} s CPU; a frame "
                   f"rendered to PNG: {1000 * statistics.median(frames):.0f} ms (median of 5), "
                   f"{1000 * live.REPLAY_SECONDS / epochs:.0f} ms available; load average "
-                  f"{os.getloadavg()[0]:.1f}")
+                  + (f"{os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else "unknown"))
     finally:
         plt.switch_backend(backend)
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    from dnnkit import runtime
+
+    parser = runtime.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("--part", choices=("pretrained", "live", "replay", "all"),
-                        default="all")
+                        default="all", help="what to time")
     parser.add_argument("--repeats", type=int, default=5, help="runs of --pretrained")
     parser.add_argument("--models-dir", default=None,
                         help="use the network saved here (default: models/ if it has one, "

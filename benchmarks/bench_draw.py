@@ -27,7 +27,6 @@ Not a test: run it on a quiet machine.
     DNN_DATA_DIR=../shared/data python benchmarks/bench_draw.py
 """
 
-import argparse
 import os
 import runpy
 import statistics
@@ -82,7 +81,10 @@ def cpu_name():
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    sys.path.insert(0, str(ROOT))
+    from dnnkit import runtime
+
+    parser = runtime.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("--strokes", type=int, default=10, help="sevens drawn on the pad")
     parser.add_argument("--models-dir", default="models",
                         help="networks saved by the MNIST scripts (else drawDigit trains briefly)")
@@ -90,7 +92,6 @@ def main(argv=None):
                         help="leave out part 2 (the off-centre digits)")
     args = parser.parse_args(argv)
     os.environ.setdefault("MPLBACKEND", "Agg")
-    sys.path.insert(0, str(ROOT))
     with tempfile.TemporaryDirectory() as outdir:
         sys.argv = [str(ROOT / "drawDigit.py"), "--no-show", "--outdir", outdir,
                     "--models-dir", args.models_dir]
@@ -146,7 +147,8 @@ def main(argv=None):
         maps_fig.canvas.draw()), 10)))
 
     print(f"CPU: {cpu_name()}, {os.cpu_count()} cores; load average "
-          f"{', '.join(f'{load:.1f}' for load in os.getloadavg())}")
+          + (", ".join(f"{load:.1f}" for load in os.getloadavg()) if hasattr(os, "getloadavg")
+             else "unknown"))
     if args.no_off_centre:
         return
     # 2. Off-centre digits.

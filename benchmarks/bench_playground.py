@@ -19,7 +19,6 @@ training, batch size 10).
     python benchmarks/bench_playground.py --options "--hidden 8 --dataset xor"
 """
 
-import argparse
 import os
 import runpy
 import shlex
@@ -33,13 +32,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    sys.path.insert(0, str(ROOT))
+    from dnnkit import runtime
+
+    parser = runtime.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("--epochs", type=int, default=20, help="epochs per series")
     parser.add_argument("--repeats", type=int, default=5, help="series, the median counts")
     parser.add_argument("--options", default="", help="playground.py options, in quotes")
     args = parser.parse_args(argv)
     os.environ["MPLBACKEND"] = "Agg"
-    sys.path.insert(0, str(ROOT))
     with tempfile.TemporaryDirectory() as outdir:
         sys.argv = [str(ROOT / "playground.py"), *shlex.split(args.options), "--no-show",
                     "--epochs", "1", "--outdir", outdir]
@@ -65,7 +66,8 @@ def main(argv=None):
     import matplotlib
 
     print(f"TensorFlow {tf.__version__}, matplotlib {matplotlib.__version__}, "
-          f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
+          f"{os.cpu_count()} cores, load "
+          + (f"{os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else "unknown (Windows)"))
     print(f"{playground['describe'](window.settings)}, {window.epoch} epochs trained")
     print(f"Epochs per second with the figure drawn every epoch: median "
           f"{statistics.median(rates):.1f}, best {max(rates):.1f} "

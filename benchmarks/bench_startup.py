@@ -11,7 +11,6 @@ matplotlib.pyplot (``plotting.pyplot``) and exit.  The median of
     DNN_DATA_DIR=../shared/data python benchmarks/bench_startup.py
 """
 
-import argparse
 import os
 import statistics
 import subprocess
@@ -24,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from dnnkit import lecture  # noqa: E402
+from dnnkit import lecture, runtime  # noqa: E402
 
 IMPORTS = {
     "TensorFlow": "from dnnkit import runtime; runtime.import_tensorflow()",
@@ -44,7 +43,7 @@ def wall_time(arguments, repeats, environment=None):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser = runtime.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3, help="runs of each, the median counts")
     args = parser.parse_args(argv)
     print(f"{'script':<32} {'--help':>8}")

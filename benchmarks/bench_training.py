@@ -298,7 +298,7 @@ def print_table(rows, peak):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser = runtime.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("--models", nargs="+", choices=lecture.names("model"),
                         default=list(DEFAULT_MODELS), help="model scripts of dnnkit/lecture.py")
     parser.add_argument("--epochs", type=runtime.positive_int, default=4,
@@ -306,9 +306,12 @@ def main(argv=None):
                              "is left out of the s/epoch figure)")
     parser.add_argument("--repeats", type=runtime.positive_int, default=3,
                         help="alternating baseline/ours runs per model")
-    parser.add_argument("--max-samples", type=runtime.positive_int, default=None)
-    parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--seed", type=runtime.seed_int, default=runtime.DEFAULT_SEED)
+    parser.add_argument("--max-samples", type=runtime.positive_int, default=None, metavar="N",
+                        help="train on a stratified subset of N images")
+    parser.add_argument("--data-dir", default=None, metavar="DIR",
+                        help="folder holding mnist/ and fashion-mnist/")
+    parser.add_argument("--seed", type=runtime.seed_int, default=runtime.DEFAULT_SEED,
+                        help="random seed")
     parser.add_argument("--before", type=Path, default=None, metavar="DIR",
                         help="compare with another checkout (e.g. `git worktree add DIR COMMIT`) "
                              "instead of plain Keras: its scripts and dnnkit, on our path, "

@@ -105,11 +105,13 @@ def load_dataset(name, data_dir=None, allow_sample=None, verbose=True):
     return train, test
 
 
-def load_dataset_and_source(name, data_dir=None, allow_sample=None, verbose=True):
+def load_dataset_and_source(name, data_dir=None, allow_sample=None, verbose=True, download=None):
     """Load "mnist" or "fashion_mnist": ``(x_train, y_train), (x_test, y_test), source``.
 
     A named folder without the data is an error, not a reason to look elsewhere.
-    ``allow_sample=None`` allows the sample unless ``DNN_NO_SAMPLE=1``.
+    ``allow_sample=None`` allows the sample unless ``DNN_NO_SAMPLE=1``;
+    ``download=None`` downloads unless ``DNN_NO_DOWNLOAD=1``.  ``verbose=False``
+    prints nothing (neither the source line nor the sample's warning).
     """
     name = _check_name(name)
     named_dir, named_by = data_dir, "--data-dir"
@@ -133,7 +135,9 @@ def load_dataset_and_source(name, data_dir=None, allow_sample=None, verbose=True
             return _load_and_report(name, location, kind, verbose)
         looked.append(f"{description} {folder} ({note})")
 
-    if _environment_flag("DNN_NO_DOWNLOAD"):
+    if download is False:
+        looked.append("download (not asked for)")
+    elif _environment_flag("DNN_NO_DOWNLOAD"):
         looked.append("download (skipped: DNN_NO_DOWNLOAD=1)")
     else:
         failure = _download(name, cache_dir, verbose)
@@ -346,12 +350,17 @@ def _load_and_report(name, location, kind, verbose):
                     n_train=len(x_train), n_test=len(x_test))
     if verbose:
         print(source.line)
-    if source.is_sample:
+    if source.is_sample and verbose:
         print(f"Warning: using the small {_TITLES[name]} sample shipped with the project "
               f"({len(x_train)} train, {len(x_test)} test images instead of {FULL_TRAIN_SIZE} "
               f"and {FULL_TEST_SIZE}), so accuracy will be lower than on the lecture slides; "
               f"to get the full data, {_ways_to_get_data(name)}", file=sys.stderr)
     return (x_train, y_train), (x_test, y_test), source
+
+
+def ways_to_get_data(name):
+    """The ways to get the full "mnist" or "fashion_mnist", as the end of a sentence."""
+    return _ways_to_get_data(_check_name(name))
 
 
 def _ways_to_get_data(name):

@@ -60,6 +60,25 @@ seed_int = _number_type(int, lambda value: 0 <= value <= MAX_SEED,
                         f"between 0 and {MAX_SEED} (2**32 - 1)")
 
 
+class ArgumentParser(argparse.ArgumentParser):
+    """``argparse.ArgumentParser`` whose ``--help`` shows each option's default once.
+
+    An option that takes a value and has a default gets "(default: ...)" after its
+    help; one whose help already says its default (the text has "(default"), a
+    flag (``store_true``) and an option without a default (None) get nothing
+    added, so that "(default: None)" and a default shown twice never appear.
+    Options of an argument group say their default in their help themselves.
+    """
+
+    def add_argument(self, *names, **settings):
+        text = settings.get("help") or ""
+        if (text is not argparse.SUPPRESS and "(default" not in text
+                and settings.get("default") not in (None, argparse.SUPPRESS)
+                and settings.get("action", "store") in ("store", "append", "extend")):
+            settings["help"] = f"{text} (default: %(default)s)".lstrip()
+        return super().add_argument(*names, **settings)
+
+
 def make_parser(doc, *, epochs=None, batch_size=None, data=False, cpu=None, seed=DEFAULT_SEED,
                 models=False):
     """The parser every script starts from, described by ``doc``'s first line.
@@ -68,8 +87,7 @@ def make_parser(doc, *, epochs=None, batch_size=None, data=False, cpu=None, seed
     ``epochs``; data options with ``data``; ``--models-dir``, ``--pretrained``
     and ``--live`` with ``models``.  The defaults are the lecture's settings.
     """
-    parser = argparse.ArgumentParser(description=(doc or "").strip().partition("\n")[0] or None,
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = ArgumentParser(description=(doc or "").strip().partition("\n")[0] or None)
     add = parser.add_argument
     if epochs is not None:
         add("--epochs", type=positive_int, default=epochs,

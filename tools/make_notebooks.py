@@ -27,7 +27,6 @@ Usage::
     python tools/make_notebooks.py intro        # only these examples
 """
 
-import argparse
 import ast
 import json
 import shlex
@@ -40,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from dnnkit import lecture  # noqa: E402  (the project folder is on the path now)
+from dnnkit import lecture, runtime  # noqa: E402  (the project folder is on the path now)
 
 #: The first code cell of every notebook.
 CHANGE_FOLDER_CELL = """\
@@ -180,8 +179,8 @@ def write(names, root=ROOT, remove_extra=True):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="Generate notebooks/<script>.ipynb from the "
-                                                 "examples of dnnkit/lecture.py.")
+    parser = runtime.ArgumentParser(description="Generate notebooks/<script>.ipynb from the "
+                                                "examples of dnnkit/lecture.py.")
     parser.add_argument("names", nargs="*", metavar="NAME",
                         help="only these examples (default: every one)")
     parser.add_argument("--check", action="store_true",

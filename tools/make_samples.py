@@ -17,7 +17,6 @@ Usage (from the project folder):
 The data folder defaults to $DNN_DATA_DIR, else ../shared/data.
 """
 
-import argparse
 import hashlib
 import os
 import sys
@@ -29,7 +28,7 @@ import numpy as np
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))  # Run as a script: make dnnkit importable.
 
-from dnnkit import data  # noqa: E402  (needs the path set above)
+from dnnkit import data, runtime  # noqa: E402  (needs the path set above)
 from dnnkit.errors import UserError  # noqa: E402
 
 DATA_SETS = ("mnist", "fashion_mnist")
@@ -71,7 +70,7 @@ def save_npz(path, arrays):
 
 def main(argv=None):
     default_data_dir = os.environ.get("DNN_DATA_DIR") or str(PROJECT_ROOT.parent / "shared" / "data")
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = runtime.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=default_data_dir,
                         help="folder holding mnist/ and fashion-mnist/ (default: %(default)s)")
     parser.add_argument("--output-dir", default=str(PROJECT_ROOT / "data" / "samples"),
