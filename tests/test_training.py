@@ -393,21 +393,23 @@ def _same_weights(first, second):
 def test_early_stopping_stops_and_keeps_the_best_weights(keras, capsys):
     model, weights, diagnosis = _fit_with_early_stopping(keras, epochs=40)
     assert diagnosis.epochs < 40, "training was not stopped"
-    assert diagnosis.epochs - diagnosis.best_epoch == 3  # the patience
-    assert _same_weights(model.get_weights(), weights[diagnosis.best_epoch - 1])
+    # Keras keeps the epoch of the lowest validation loss itself (the kept epoch), not the
+    # low of the running median that the verdict reads.
+    assert diagnosis.epochs - diagnosis.kept_epoch == 3  # the patience
+    assert _same_weights(model.get_weights(), weights[diagnosis.kept_epoch - 1])
     assert not _same_weights(model.get_weights(), weights[-1])
     training.print_early_stopping(diagnosis, 40)
     assert capsys.readouterr().out == (
         f"Early stopping: training stopped after epoch {diagnosis.epochs} of 40 (no lower "
-        f"validation loss for 3 epochs); the weights of epoch {diagnosis.best_epoch} (lowest "
-        f"validation loss {diagnosis.best_val_loss:.4f}) were kept.\n")
+        f"validation loss for 3 epochs); the weights of epoch {diagnosis.kept_epoch} (the "
+        f"lowest validation loss) were kept.\n")
 
 
 def test_early_stopping_keeps_the_best_weights_when_the_epochs_run_out_first(keras):
     """TensorFlow 2.4's EarlyStopping restores only when it stopped training itself."""
     _, _, stopped = _fit_with_early_stopping(keras, epochs=40)
-    epochs = stopped.best_epoch + 1  # one epoch past the best: too soon to stop
+    epochs = stopped.kept_epoch + 1  # one epoch past the best: too soon to stop
     model, weights, diagnosis = _fit_with_early_stopping(keras, epochs=epochs)
-    assert diagnosis.epochs == epochs and diagnosis.best_epoch == stopped.best_epoch
-    assert _same_weights(model.get_weights(), weights[diagnosis.best_epoch - 1])
+    assert diagnosis.epochs == epochs and diagnosis.kept_epoch == stopped.kept_epoch
+    assert _same_weights(model.get_weights(), weights[diagnosis.kept_epoch - 1])
     assert not _same_weights(model.get_weights(), weights[-1])
