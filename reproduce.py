@@ -355,9 +355,10 @@ def lecture_check(summary):
     if measured is None or figure is None:
         return None
     at_least, mean, n = summary["lecture_at_least"], measured["mean"], measured["n"]
-    if measured["std"] is None:
+    if not measured["std"]:  # one run, or runs that agree to the last printed digit
         consistent = mean >= figure - TOLERANCE if at_least else abs(mean - figure) <= TOLERANCE
-        return {"consistent": bool(consistent), "basis": f"one run, within {TOLERANCE:.2f}"}
+        what = "one run" if n == 1 else f"{n} equal runs, no spread"
+        return {"consistent": bool(consistent), "basis": f"{what}, within {TOLERANCE:.2f}"}
     if at_least:
         values = [run["test_accuracy"] for run in summary["per_run"] if "test_accuracy" in run]
         p_value = float(stats.ttest_1samp(values, figure, alternative="less").pvalue)

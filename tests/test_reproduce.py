@@ -443,3 +443,10 @@ def test_the_mean_curve_of_several_seeds_decides_what_one_run_leaves_within_the_
     assert alone.count(training.OVERTRAINING) < 5
     assert reproduce.pooled_diagnosis(histories).outcome == training.OVERTRAINING
     assert reproduce.pooled_diagnosis(histories[:1]) is None
+
+
+def test_runs_that_agree_to_the_last_digit_are_compared_like_one_run():
+    """Two seeds with the same printed accuracy have no measured spread: no zero-width
+    prediction interval that would flag any other figure."""
+    check = _summary([0.9792, 0.9792], lecture_accuracy=0.98)["lecture_check"]
+    assert check["consistent"] and check["basis"] == "2 equal runs, no spread, within 0.01"

@@ -23,12 +23,13 @@ on runs they were not chosen on:
   other data, other epochs, another TensorFlow.  For these it counts the
   verdicts as the lecture's, within the noise, and opposite.
 
-It writes ``results/RULE.md`` with both sets, run by run.  ``--check`` changes
-nothing and exits 1 if the bounds in dnnkit/training.py are not the ones the
-tuning set gives, or if a check run is given the opposite verdict.
+It writes ``results/RULE.md`` with both sets, run by run, and the counts of
+the check set, opposite verdicts included.  ``--check`` changes nothing and
+exits 1 if the bounds in dnnkit/training.py are not the ones the tuning set
+gives, or if results/RULE.md is not what the stored runs give.
 
     python tools/verdict_rule.py            # choose, check, write results/RULE.md
-    python tools/verdict_rule.py --check    # exit 1 if the bounds or the check fail
+    python tools/verdict_rule.py --check    # exit 1 if the bounds or RULE.md are stale
 """
 
 import argparse
@@ -168,7 +169,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("--check", action="store_true",
                         help="change nothing; exit 1 if the bounds in the code are not the "
-                             "chosen ones or a check run gets the opposite verdict")
+                             "chosen ones or results/RULE.md is stale")
     args = parser.parse_args(argv)
     tuning, checking = tuning_runs(), check_runs()
     if not tuning:
@@ -181,10 +182,16 @@ def main(argv=None):
           f"overtraining above {rise:g} (dnnkit/training.py: {training.NO_RISE_SCATTERS:g}, "
           f"{training.RISE_SCATTERS:g}).")
     print(f"Checked on {len(checking)} lecture-setting runs: {describe(counts)}.")
+    text = report(tuning, checking, no_rise, rise)
     if args.check:
         same = (no_rise, rise) == (training.NO_RISE_SCATTERS, training.RISE_SCATTERS)
-        return 0 if same and counts["opposite"] == 0 else 1
-    REPORT.write_text(report(tuning, checking, no_rise, rise), encoding="utf-8")
+        fresh = REPORT.exists() and REPORT.read_text(encoding="utf-8") == text
+        if not same:
+            print("stale: dnnkit/training.py's bounds are not the ones the study gives")
+        if not fresh:
+            print(f"stale: {REPORT.relative_to(ROOT)} (run python tools/verdict_rule.py)")
+        return 0 if same and fresh else 1
+    REPORT.write_text(text, encoding="utf-8")
     print(f"Written to {REPORT.relative_to(ROOT)}")
     return 0
 
