@@ -642,9 +642,9 @@ def on_clear(event):
     answer_with_feature_maps()
 
 
-# A widget of matplotlib 3.7 or later draws its new state by blitting, unseen by the
-# copy of the rest of the window kept for blitting here: after a click on one, the
-# whole window is drawn again (and the copy taken again) once.
+# A widget of matplotlib 3.7 or later draws its new state by blitting, unseen by
+# the copy of the rest of the window kept for blitting here: after a click on one,
+# the whole window is drawn again (and the copy taken again) once.
 def on_pen(label):
     pen["erase"] = label == "erase"
     fig.canvas.draw_idle()
