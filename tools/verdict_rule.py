@@ -46,6 +46,8 @@ from dnnkit import lecture, training  # noqa: E402
 STUDY = ROOT / "results" / "study"
 LECTURE_RUNS = (ROOT / "results" / "runs", ROOT / "results" / "lab-floor" / "runs")
 REPORT = ROOT / "results" / "RULE.md"
+#: The folder name of the study's default settings on the full data (overtrainingStudy.py).
+FULL_STUDY = "epochs15_batch32_60000images_"
 
 
 def study_label(nodes, dropout):
@@ -58,9 +60,11 @@ def study_label(nodes, dropout):
 
 
 def tuning_runs(folder=STUDY):
-    """``[(name, label, diagnosis)]`` of every stored study run."""
+    """``[(name, label, diagnosis)]`` of every stored run of the full study: its default
+    settings on the full data (short runs of tests and notebooks in other folders beside
+    it are left out)."""
     runs = []
-    for path in sorted(folder.glob("*/nodes*_dropout*_seed*.json")):
+    for path in sorted(folder.glob(f"{FULL_STUDY}*/nodes*_dropout*_seed*.json")):
         record = json.loads(path.read_text(encoding="utf-8"))
         name = (f"{record['hidden_nodes']} nodes, Dropout {record['dropout']:g}, "
                 f"seed {record['seed']}")
