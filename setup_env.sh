@@ -154,13 +154,7 @@ _dnn_lab_floor() {
 
 _dnn_setup() {
     local here python_bin stamp_file wanted have gpu_extra tf_spec prefix
-    if [ -n "${BASH_VERSION:-}" ]; then
-        here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-    elif [ -n "${ZSH_VERSION:-}" ]; then
-        eval 'here=$(cd "$(dirname "${(%):-%x}")" && pwd)'
-    else
-        here=$(pwd)
-    fi
+    here=$_dnn_here
 
     case "${DNN_ENV:-}" in
         ""|venv) ;;
@@ -266,26 +260,30 @@ _dnn_setup() {
 # The quick form of checkSetup.py, with the environment's python, where the
 # project has it; its status is not setup_env's (the environment is ready).
 _dnn_check_setup() {
-    local here
-    if [ -n "${BASH_VERSION:-}" ]; then
-        here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-    elif [ -n "${ZSH_VERSION:-}" ]; then
-        eval 'here=$(cd "$(dirname "${(%):-%x}")" && pwd)'
-    else
-        here=$(pwd)
-    fi
-    if [ -f "$here/checkSetup.py" ]; then
-        python "$here/checkSetup.py" --quick || true
+    if [ -f "$1/checkSetup.py" ]; then
+        python "$1/checkSetup.py" --quick || true
     fi
 }
 
+# The project's folder, where this file lies (found once, for both functions below).
+_dnn_folder() {
+    if [ -n "${BASH_VERSION:-}" ]; then
+        (cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+    elif [ -n "${ZSH_VERSION:-}" ]; then
+        eval '(cd "$(dirname "${(%):-%x}")" && pwd)'
+    else
+        pwd
+    fi
+}
+
+_dnn_here=$(_dnn_folder)
 _dnn_setup
 _dnn_status=$?
 if [ "$_dnn_status" -eq 0 ]; then
-    _dnn_check_setup
+    _dnn_check_setup "$_dnn_here"
 fi
-unset -f _dnn_setup _dnn_use_foreign _dnn_lab_floor _dnn_check_setup
-unset _dnn_floor _dnn_check_code
+unset -f _dnn_setup _dnn_use_foreign _dnn_lab_floor _dnn_check_setup _dnn_folder
+unset _dnn_floor _dnn_check_code _dnn_here
 if [ "$_dnn_status" -eq 1 ]; then
     echo "setup_env: set-up failed (see the messages above); nothing was activated." >&2
 fi
