@@ -187,6 +187,8 @@ def wait_with_peak_memory(process):
 
     The peak memory (the largest resident set) comes from ``os.wait4``, which
     Linux and macOS have; elsewhere (Windows) it is None and shown as "n/a".
+    On Linux a forked child (Python < 3.10 forks) starts with its parent's resident
+    set, so the parent must stay small: reproduce.py imports no TensorFlow.
     """
     if not hasattr(os, "wait4"):
         return process.wait(), None
