@@ -26,11 +26,26 @@ class Example:
     tiny: tuple = ()                # options of the test run (tests/, notebooks' test)
     quick: tuple = ()               # options of ``reproduce.py --quick``
     uses_data: bool = False         # reads MNIST or Fashion-MNIST (takes --data-dir)
+    notebook: str = ""              # a demo: what works in its notebook (tools/make_notebooks.py)
 
     @property
     def trains(self):
         """True for the six model scripts."""
         return self.kind == "model"
+
+
+#: What the demos do in a notebook (the first cell of their notebooks).
+WIDGETS = ("With ipympl (`pip install -r requirements.txt` installs it) the notebook "
+           "chooses `%matplotlib widget`: ")
+NO_WIDGETS = ("Without ipympl (the lab's myML) the figures are pictures under their "
+              "cells, and one line says that drawing needs a window or ipympl.")
+DRAWDIGIT_IN_A_NOTEBOOK = (
+    WIDGETS + "draw on the pad in the cell \"The window\" with the mouse; the bars, the "
+    "28x28 input and, when the pen lifts, the saliency map and the feature maps (under "
+    "their own cell) follow. " + NO_WIDGETS)
+PLAYGROUND_IN_A_NOTEBOOK = (
+    WIDGETS + "Play, Step, the controls and clicks on the map work in the cell, and the "
+    "map and the curves update there. " + NO_WIDGETS)
 
 
 def _model(name, slide, lecture, accuracy, overtrains, dropout_of=None):
@@ -47,7 +62,8 @@ EXAMPLES = (
             tiny=("--epochs", "3", "--samples", "300"), quick=("--epochs", "3")),
     Example("playground", "simple example using TensorFlow: a live playground",
             "presets: Bayes limit 0.921, xor needs a hidden layer, spiral needs depth",
-            kind="demo", tiny=("--epochs", "2", "--points", "100"), quick=("--preset", "xor")),
+            kind="demo", tiny=("--epochs", "2", "--points", "100"), quick=("--preset", "xor"),
+            notebook=PLAYGROUND_IN_A_NOTEBOOK),
     Example("activationFunctions", "activation functions", "numpy = keras.activations"),
     Example("networkByHand", "forward propagation, losses, initialization", "by hand = Keras",
             tiny=("--epochs", "2"), quick=("--epochs", "2")),
@@ -65,7 +81,7 @@ EXAMPLES = (
     _model("CNN_MNIST_digits_tf", "CNN for MNIST digits", "at least 0.99", 0.99, False),
     # A demo: draw a digit (or give a photo) and watch the two MNIST networks answer.
     Example("drawDigit", "CNN for MNIST digits", "a drawn digit, the MLP's and the CNN's answer",
-            kind="demo", tiny=TINY_MODEL, uses_data=True),
+            kind="demo", tiny=TINY_MODEL, uses_data=True, notebook=DRAWDIGIT_IN_A_NOTEBOOK),
     _model("clothingSequential", "clothing: sequential", "87.7 % (overtrains)", 0.877, True),
     _model("clothingSequentialDropout", "clothing: with Dropout", "88.2 %", 0.882, False,
            dropout_of="clothingSequential"),

@@ -78,6 +78,15 @@ class ArgumentParser(argparse.ArgumentParser):
             settings["help"] = f"{text} (default: %(default)s)".lstrip()
         return super().add_argument(*names, **settings)
 
+    def error(self, message):
+        """A bad option: argparse's usage and exit 2 on the command line; in a notebook kernel,
+        whose options come from ``$DNN_NOTEBOOK_ARGS``, a :class:`UserError` (one line)."""
+        if launched_as_notebook_kernel():
+            raise UserError(f"{message} (in ${NOTEBOOK_ARGS_VARIABLE}="
+                            f"{os.environ.get(NOTEBOOK_ARGS_VARIABLE, '')!r}): set it to valid "
+                            f"options before starting Jupyter (the script's --help lists them)")
+        super().error(message)
+
 
 def make_parser(doc, *, epochs=None, batch_size=None, data=False, cpu=None, seed=DEFAULT_SEED,
                 models=False):
@@ -165,7 +174,12 @@ def parse_args(parser, argv=None, network=None):
     ``--models-dir`` holds none, the one-line error comes now, not after TensorFlow loads.
     """
     if argv is None and launched_as_notebook_kernel():
-        argv = shlex.split(os.environ.get(NOTEBOOK_ARGS_VARIABLE, ""))
+        report_user_errors_in_one_line()
+        try:
+            argv = shlex.split(os.environ.get(NOTEBOOK_ARGS_VARIABLE, ""))
+        except ValueError as error:  # an unclosed quote
+            raise UserError(f"${NOTEBOOK_ARGS_VARIABLE} cannot be read ({error}): set it to "
+                            f"valid options before starting Jupyter") from None
         print(f"Running in a notebook: options {' '.join(argv) or '(none)'} from "
               f"${NOTEBOOK_ARGS_VARIABLE}, the lecture's settings for the rest.")
     elif argv is None:
@@ -256,6 +270,20 @@ def gpu_in_use():
         return bool(sys.modules["tensorflow"].config.list_logical_devices("GPU"))
     except Exception:  # noqa: BLE001 -- a TensorFlow that failed to start its GPU
         return True
+
+
+def report_user_errors_in_one_line():
+    """In a notebook kernel: a :class:`UserError` shows its one line under the cell (on
+    stderr), with no traceback (IPython's ``set_custom_exc``); the cell still fails, so that
+    "Run All" stops there, as the script stops with exit code 2."""
+    from IPython import get_ipython
+
+    def one_line(shell, error_type, error, traceback, tb_offset=None):
+        print(exit_code_and_message(error)[1], file=sys.stderr, flush=True)
+
+    shell = get_ipython()
+    if shell is not None:
+        shell.set_custom_exc((UserError,), one_line)
 
 
 def report_uncaught(error_type, error, traceback):

@@ -344,6 +344,29 @@ def test_the_kernel_is_this_python_with_the_test_environment(tmp_path):
     assert Path(lines[3]) == ROOT / "notebooks"
 
 
+@pytest.mark.full
+def test_bad_notebook_options_show_one_line_in_the_first_cell(tmp_path):
+    """Invalid $DNN_NOTEBOOK_ARGS: the set-up cell shows the line "Error: ..." (no traceback,
+    no usage), and fails, so that Run All stops there, as the script stops with exit code 2."""
+    nbformat = jupyter_packages()[0]
+    name = "MLP_MNIST_digits_tf"
+    notebook = nbformat.read(str(ROOT / "notebooks" / f"{name}.ipynb"), as_version=4)
+    environment = kernel_environment(["--epochs", "zero"])
+    kernels = write_kernel_spec(tmp_path)
+    outcome = asyncio.run(execute_all({name: (notebook, environment)}, kernels))[name]
+    assert type(outcome).__name__ == "CellExecutionError", outcome
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    set_up = code[1]  # the script's first cell, after the generated one
+    assert not [output for output in set_up.outputs if output.output_type == "error"]
+    stderr = "".join(output.text for output in set_up.outputs
+                     if output.output_type == "stream" and output.name == "stderr")
+    assert stderr == (
+        "Error: argument --epochs: expected a whole number, got 'zero' (in "
+        "$DNN_NOTEBOOK_ARGS='--epochs zero'): set it to valid options before starting "
+        "Jupyter (the script's --help lists them)\n")
+    assert all(cell.execution_count is None for cell in code[2:]), "Run All must stop there"
+
+
 def text_of(cell):
     """What a cell shows as text: its printed lines and its results."""
     parts = []

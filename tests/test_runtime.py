@@ -643,9 +643,28 @@ def test_in_a_notebook_kernel_the_options_come_from_the_environment(parser, in_n
     args = runtime.parse_args(parser)
     assert args.epochs == 2 and args.outdir == outdir and outdir.is_dir()
     assert "--epochs 2" in capsys.readouterr().out
-    monkeypatch.setenv(runtime.NOTEBOOK_ARGS_VARIABLE, "--epochs zero")
-    with pytest.raises(SystemExit):  # argparse's own error, shown in the notebook
+
+
+
+@pytest.mark.parametrize("options, message", [
+    ("--epochs zero", "argument --epochs: expected a whole number, got 'zero' (in "
+                      "$DNN_NOTEBOOK_ARGS='--epochs zero'): set it to valid options before "
+                      "starting Jupyter (the script's --help lists them)"),
+    ("--no-such-option", "unrecognized arguments: --no-such-option (in $DNN_NOTEBOOK_ARGS="),
+    ("--outdir 'unclosed", "$DNN_NOTEBOOK_ARGS cannot be read (No closing quotation): set it"),
+])
+def test_in_a_notebook_kernel_bad_options_are_one_user_error(parser, in_notebook_kernel,
+                                                              monkeypatch, capsys, options,
+                                                              message):
+    """Not argparse's usage and SystemExit: a UserError, which the kernel shows as one line
+    (test_notebooks.py::test_bad_notebook_options_show_one_line_in_the_first_cell)."""
+    from dnnkit.errors import UserError
+
+    monkeypatch.setenv(runtime.NOTEBOOK_ARGS_VARIABLE, options)
+    with pytest.raises(UserError) as raised:
         runtime.parse_args(parser)
+    assert str(raised.value).startswith(message) and "\n" not in str(raised.value)
+    assert capsys.readouterr().err == ""
 
 
 def test_from_a_terminal_parse_args_installs_the_excepthook(parser, monkeypatch, tmp_path):

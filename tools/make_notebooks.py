@@ -11,7 +11,11 @@ does not).  This tool adds what jupytext does not do:
   options of a quick run (the example's ``quick`` settings in the manifest,
   through the environment variable ``DNN_NOTEBOOK_ARGS``);
 - a first code cell changes to the project folder (the one that holds
-  ``dnnkit/``), where the scripts run;
+  ``dnnkit/``), where the scripts run; in a demo's notebook (the drawing pad,
+  the playground) it also chooses matplotlib's widget backend
+  (``%matplotlib widget``) where ipympl is installed, so that the demo answers
+  the mouse inside the notebook, and the introduction says what works there
+  (the example's ``notebook`` text in the manifest);
 - the comment lines at the top of a cell become a markdown cell ``## Title``
   with the prose (jupytext leaves them as comments in the code);
 - the output is nbformat 4.4 JSON without outputs, cell ids or jupytext
@@ -55,6 +59,18 @@ if os.getcwd() not in sys.path:
     sys.path.insert(0, os.getcwd())
 print("Working folder:", os.getcwd())"""
 
+#: Added to the first code cell of a demo's notebook.  Without ipympl (the lab's myML)
+#: the figures stay inline, and the demo says in one line what it needs.
+WIDGET_LINES = """
+
+# The demo answers the mouse inside this notebook with matplotlib's widget backend
+# (ipympl, in requirements.txt).  Without ipympl the figures are shown inline, as
+# pictures: the demo then says in one line what it needs.
+import importlib.util
+
+if importlib.util.find_spec("ipympl") is not None:
+    %matplotlib widget"""
+
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
 
@@ -62,8 +78,9 @@ class NotebookError(Exception):
     """Bad input: reported as one line, exit code 2."""
 
 
-def introduction(script_name, docstring, quick):
-    """The first markdown cell: the docstring and the generated paragraph."""
+def introduction(script_name, docstring, quick, in_a_notebook=""):
+    """The first markdown cell: the docstring, what works in a notebook (a demo's), and the
+    generated paragraph."""
     title, _, rest = docstring.partition("\n")
     title = title.strip().rstrip(".")
     if quick:
@@ -80,7 +97,8 @@ def introduction(script_name, docstring, quick):
                  f"It runs the script's cells in order, with the lecture's settings; "
                  f"what a cell prints and the figure it makes appear right under it.  "
                  f"{how} (`python {script_name} --help` lists the options).")
-    text = f"# {title}\n" + (f"\n{rest.strip()}\n" if rest.strip() else "")
+    text = f"# {title}\n" + (f"\n**In this notebook:** {in_a_notebook}\n" if in_a_notebook else "")
+    text += f"\n{rest.strip()}\n" if rest.strip() else ""
     return f"{text}\n{generated}"
 
 
@@ -118,11 +136,12 @@ def script_cells(script):
     return docstring, parts
 
 
-def notebook_text(script, quick=()):
-    """The notebook of ``script`` as the JSON text that is written."""
+def notebook_text(script, quick=(), in_a_notebook=""):
+    """The notebook of ``script`` as the JSON text that is written; ``in_a_notebook``: what
+    a demo does in a notebook (it gets the widget backend where ipympl is installed)."""
     docstring, parts = script_cells(script)
-    cells = [_cell("markdown", introduction(Path(script).name, docstring, quick)),
-             _cell("code", CHANGE_FOLDER_CELL)]
+    cells = [_cell("markdown", introduction(Path(script).name, docstring, quick, in_a_notebook)),
+             _cell("code", CHANGE_FOLDER_CELL + (WIDGET_LINES if in_a_notebook else ""))]
     for title, prose, code in parts:
         markdown = "\n".join(([f"## {title}", ""] if title else []) + prose).strip("\n")
         if markdown:
@@ -139,8 +158,11 @@ def notebook_path(name, root=ROOT):
 
 
 def _texts(names, root):
-    quick = {example.name: example.quick for example in lecture.EXAMPLES}
-    return {name: notebook_text(Path(root) / f"{name}.py", quick.get(name, ())) for name in names}
+    examples = {example.name: example for example in lecture.EXAMPLES}
+    return {name: notebook_text(Path(root) / f"{name}.py",
+                                examples[name].quick if name in examples else (),
+                                examples[name].notebook if name in examples else "")
+            for name in names}
 
 
 def _extra(names, root):
