@@ -454,8 +454,8 @@ playground = Playground(lesson, settings, seed=args.seed, preset=args.preset,
                         epochs=headless_epochs, notebook=runtime.launched_as_notebook_kernel())
 if not args.no_show and not window:
     print(f"The playground needs a window, and matplotlib has none here: run it at the lab "
-          f"machine's desktop or over ssh -X (or give --no-show); now training "
-          f"{headless_epochs} epochs without one.")
+          f"machine's desktop or over ssh -X, in a notebook with ipympl (pip install ipympl), "
+          f"or give --no-show; now training {headless_epochs} epochs without one.")
 if window:
     print("Press Play (or Step) in the window; the other controls rebuild the network; "
           "click on the map to add your own points.")

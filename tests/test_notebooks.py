@@ -131,7 +131,7 @@ def test_cells_prose_and_code(tmp_path):
     assert kind == "markdown"
     assert introduction.startswith("# A small example\n\nIt shows how the cells become a notebook.\n")
     for words in ("generated from `small.py`", "edit the script, not the notebook",
-                  'DNN_NOTEBOOK_ARGS="--epochs 2" jupyter notebook', "python small.py --help"):
+                  'DNN_NOTEBOOK_ARGS="--epochs 2" jupyter lab', "python small.py --help"):
         assert words in introduction, words
     assert cells[1][0] == "code" and "os.chdir(" in cells[1][1]
     assert cells[2:] == [
@@ -155,6 +155,23 @@ def test_cells_prose_and_code(tmp_path):
     # Without quick settings, the introduction names another way to set options.
     plain = cell_texts(make_notebooks.notebook_text(tmp_path / "small.py"))[0][1]
     assert "--epochs" not in plain and 'DNN_NOTEBOOK_ARGS="--seed 1"' in plain
+
+
+def test_a_demo_s_notebook_says_what_works_there_and_chooses_the_widget_backend(tmp_path):
+    write_project(tmp_path, {"small": SMALL_SCRIPT})
+    plain = cell_texts(make_notebooks.notebook_text(tmp_path / "small.py"))
+    demo = cell_texts(make_notebooks.notebook_text(tmp_path / "small.py",
+                                                   in_a_notebook="Drawing works."))
+    assert demo[0][1].startswith("# A small example\n\n**In this notebook:** Drawing works.\n\n"
+                                 "It shows how the cells become a notebook.\n")
+    assert "In this notebook" not in plain[0][1]
+    assert "%matplotlib" not in plain[1][1]
+    # Only where ipympl is installed (the lab's myML has none): no error without it.
+    assert demo[1][1].startswith(plain[1][1])
+    assert demo[1][1].endswith('if importlib.util.find_spec("ipympl") is not None:\n'
+                               '    %matplotlib widget')
+    for example in lecture.EXAMPLES:
+        assert bool(example.notebook) == (example.kind == "demo"), example.name
 
 
 def test_the_first_code_cell_finds_the_project_folder(tmp_path):
@@ -306,6 +323,11 @@ def selected_notebooks(session):
     return [name for name in SCRIPTS if name in names]
 
 
+def says_it_needs_a_window(name):
+    """True for a demo run in a kernel without ipympl (this Python's): no widget backend."""
+    return lecture.example(name).kind == "demo" and importlib.util.find_spec("ipympl") is None
+
+
 @pytest.fixture(scope="module")
 def executed(request, tmp_path_factory):
     """Each selected notebook run in a kernel: name -> (notebook, outdir, seconds or error)."""
@@ -315,7 +337,10 @@ def executed(request, tmp_path_factory):
     for name in selected_notebooks(request.session):
         outdirs[name] = tmp_path_factory.mktemp(f"figures-{name}")
         notebook = nbformat.read(str(ROOT / "notebooks" / f"{name}.ipynb"), as_version=4)
-        arguments = [*notebook_settings(name), "--no-show", "--outdir", str(outdirs[name])]
+        # A demo without ipympl (the lab's myML) runs as a student runs it there, without
+        # --no-show: it must then say in one line what it needs (test_notebook_runs_in_a_kernel).
+        no_show = [] if says_it_needs_a_window(name) else ["--no-show"]
+        arguments = [*notebook_settings(name), *no_show, "--outdir", str(outdirs[name])]
         jobs[name] = (notebook, kernel_environment(arguments))
     outcomes = asyncio.run(execute_all(jobs, kernel_folder))
     for name, outcome in outcomes.items():
@@ -414,6 +439,13 @@ def test_notebook_runs_in_a_kernel(name, executed):
     assert not stderr, stderr
     # The generated first cell moved to the project folder.
     assert text_of(code_cells[0]).strip() == f"Working folder: {ROOT}"
+    # Without ipympl, a demo says in one line that it needs a window or ipympl.
+    needs = [line for cell in code_cells for line in text_of(cell).splitlines()
+             if "needs a window" in line]
+    if says_it_needs_a_window(name):
+        assert len(needs) == 1 and "ipympl" in needs[0], needs
+    else:
+        assert needs == []
     # The script's cells, by their titles, in the order of the script.
     _, cells = make_notebooks.script_cells(ROOT / f"{name}.py")
     titled = list(zip([title for title, _, code in cells if code], code_cells[1:]))

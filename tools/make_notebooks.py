@@ -87,11 +87,11 @@ def introduction(script_name, docstring, quick, in_a_notebook=""):
         example = " ".join(shlex.quote(word) for word in quick)
         how = (f"For a quick run, set the options in the environment variable "
                f"`DNN_NOTEBOOK_ARGS` before starting Jupyter, e.g. "
-               f"`DNN_NOTEBOOK_ARGS=\"{example}\" jupyter notebook`")
+               f"`DNN_NOTEBOOK_ARGS=\"{example}\" jupyter lab`")
     else:
         how = ("Other settings: set the options in the environment variable "
                "`DNN_NOTEBOOK_ARGS` before starting Jupyter, e.g. "
-               "`DNN_NOTEBOOK_ARGS=\"--seed 1\" jupyter notebook`")
+               "`DNN_NOTEBOOK_ARGS=\"--seed 1\" jupyter lab`")
     generated = (f"*This notebook is generated from `{script_name}` by "
                  f"`tools/make_notebooks.py`: edit the script, not the notebook.*  "
                  f"It runs the script's cells in order, with the lecture's settings; "
