@@ -155,6 +155,11 @@ def test_cells_prose_and_code(tmp_path):
     # Without quick settings, the introduction names another way to set options.
     plain = cell_texts(make_notebooks.notebook_text(tmp_path / "small.py"))[0][1]
     assert "--epochs" not in plain and 'DNN_NOTEBOOK_ARGS="--seed 1"' in plain
+    # A model script's (it has --live) says where --live's curves grow.
+    assert "--live" not in plain
+    live = cell_texts(make_notebooks.notebook_text(tmp_path / "small.py", live=True))[0][1]
+    assert live.endswith("With `--live` among them the training curves grow under the "
+                         "training cell, epoch by epoch.")
 
 
 def test_a_demo_s_notebook_says_what_works_there_and_chooses_the_widget_backend(tmp_path):

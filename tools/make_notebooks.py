@@ -78,9 +78,9 @@ class NotebookError(Exception):
     """Bad input: reported as one line, exit code 2."""
 
 
-def introduction(script_name, docstring, quick, in_a_notebook=""):
+def introduction(script_name, docstring, quick, in_a_notebook="", live=False):
     """The first markdown cell: the docstring, what works in a notebook (a demo's), and the
-    generated paragraph."""
+    generated paragraph (``live``: the script has ``--live``, a model script's)."""
     title, _, rest = docstring.partition("\n")
     title = title.strip().rstrip(".")
     if quick:
@@ -97,6 +97,9 @@ def introduction(script_name, docstring, quick, in_a_notebook=""):
                  f"It runs the script's cells in order, with the lecture's settings; "
                  f"what a cell prints and the figure it makes appear right under it.  "
                  f"{how} (`python {script_name} --help` lists the options).")
+    if live:
+        generated += ("  With `--live` among them the training curves grow under the "
+                      "training cell, epoch by epoch.")
     text = f"# {title}\n" + (f"\n**In this notebook:** {in_a_notebook}\n" if in_a_notebook else "")
     text += f"\n{rest.strip()}\n" if rest.strip() else ""
     return f"{text}\n{generated}"
@@ -136,11 +139,13 @@ def script_cells(script):
     return docstring, parts
 
 
-def notebook_text(script, quick=(), in_a_notebook=""):
+def notebook_text(script, quick=(), in_a_notebook="", live=False):
     """The notebook of ``script`` as the JSON text that is written; ``in_a_notebook``: what
-    a demo does in a notebook (it gets the widget backend where ipympl is installed)."""
+    a demo does in a notebook (it gets the widget backend where ipympl is installed);
+    ``live``: the script has ``--live`` (its introduction says what it does here)."""
     docstring, parts = script_cells(script)
-    cells = [_cell("markdown", introduction(Path(script).name, docstring, quick, in_a_notebook)),
+    cells = [_cell("markdown", introduction(Path(script).name, docstring, quick, in_a_notebook,
+                                            live)),
              _cell("code", CHANGE_FOLDER_CELL + (WIDGET_LINES if in_a_notebook else ""))]
     for title, prose, code in parts:
         markdown = "\n".join(([f"## {title}", ""] if title else []) + prose).strip("\n")
@@ -161,7 +166,8 @@ def _texts(names, root):
     examples = {example.name: example for example in lecture.EXAMPLES}
     return {name: notebook_text(Path(root) / f"{name}.py",
                                 examples[name].quick if name in examples else (),
-                                examples[name].notebook if name in examples else "")
+                                examples[name].notebook if name in examples else "",
+                                name in examples and examples[name].trains)
             for name in names}
 
 
