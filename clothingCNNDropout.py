@@ -89,8 +89,9 @@ model.summary()
 # training, and everything below shows its results in seconds; with --live
 # it replays the stored curves epoch by epoch, in a few seconds.
 monitor = training.monitor()  # times the epochs; Ctrl-C stops after the running batch
+validation_count = len(x_train) // 10  # the images validation_split=0.1 holds out
 if args.pretrained:
-    history = saved.load_weights(model, "clothingCNNDropout", args, monitor)
+    history, train_accuracy = saved.load_weights(model, "clothingCNNDropout", args, monitor)
     live.replay(args, history.history, "CNN with Dropout on Fashion-MNIST: training curves",
                 "clothingCNNDropout")
 else:
@@ -98,13 +99,28 @@ else:
                  *live.curves(args, "CNN with Dropout on Fashion-MNIST: training curves")]
     history = model.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_size,
                         validation_split=0.1, callbacks=callbacks, verbose=training.verbosity())
-    saved.save(model, history, "clothingCNNDropout", args, monitor)
+    # The training accuracy of the accuracy gap ("Overtraining?" below), measured as
+    # the validation accuracy was, after training: saved with the network.
+    train_loss, train_accuracy = model.evaluate(x_train[:validation_count],
+                                                y_train[:validation_count],
+                                                batch_size=1024, verbose=0)
+    saved.save(model, history, "clothingCNNDropout", args, monitor, train_accuracy)
 
 # %% Evaluation on the test set
 # The test images were never seen in training: their accuracy is the result.
-test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=1024, verbose=0)
+# model.evaluate gives the loss and the accuracy; model.predict gives the
+# softmax output of each image, whose most probable class is the answer.
 probabilities = model.predict(x_test, batch_size=1024, verbose=0)  # softmax output
 predicted = probabilities.argmax(axis=1)  # the most probable class
+if args.pretrained:
+    # One pass over the test images: the accuracy and the loss that model.evaluate
+    # gives follow from the predictions (the share of right answers; the mean
+    # cross-entropy, the loss the network was compiled with).
+    test_accuracy = float((predicted == y_test).mean())
+    test_loss = float(keras.losses.sparse_categorical_crossentropy(y_test, probabilities)
+                      .numpy().mean())
+else:
+    test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=1024, verbose=0)
 training.report(y_test, predicted, "fashion_mnist")  # precision, recall and F1 per class
 
 # %% Overtraining? Read from the curves
@@ -112,12 +128,10 @@ training.report(y_test, predicted, "fashion_mnist")  # precision, recall and F1 
 # point and rises again while the training loss keeps falling.  The accuracy
 # gap is measured fairly: the training accuracy model.fit printed is averaged
 # over an epoch in which the network was still changing (with Dropout on,
-# where there is Dropout), so it is measured again here the way the validation
-# accuracy was, with model.evaluate, on as many training images as were held
-# out for validation (the first ones: validation_split takes the last).
-validation_count = len(x_train) // 10
-train_loss, train_accuracy = model.evaluate(x_train[:validation_count], y_train[:validation_count],
-                                            batch_size=1024, verbose=0)
+# where there is Dropout), so it was measured again after training (above) the
+# way the validation accuracy was, with model.evaluate, on as many training
+# images as were held out for validation (the first ones: validation_split
+# takes the last).  --pretrained shows the one stored with the network.
 diagnosis = training.diagnose(history.history, train_accuracy, validation_count,
                               restored_best=bool(args.early_stopping))
 if args.early_stopping:
