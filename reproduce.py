@@ -225,8 +225,10 @@ def arguments_for(example, args, outdir, seed=None, models_dir=None):
 
 
 def seeds_for(example, count):
-    """The seeds to run ``example`` with: ``count`` for a model script, else only its default."""
-    if example.trains and count > 1:
+    """The seeds to run ``example`` with: ``count`` for a model script (named even where it
+    is only the default, so that one seed's run is the first of several), else only its
+    default."""
+    if example.trains:
         return [FIRST_SEED + k for k in range(count)]
     return [None]
 
@@ -618,7 +620,8 @@ def write_results(summaries, differences, args, results_dir, outcomes):
         "same rise divided by the curve's epoch-to-epoch scatter, which is what the verdict "
         "compares (dnnkit.training.diagnose: overtraining above "
         f"{training_bound('RISE_SCATTERS')} scatters while the training loss falls, no overtraining "
-        f"up to {training_bound('NO_RISE_SCATTERS')}, within the noise between).  Every verdict is "
+        f"up to {training_bound('NO_RISE_SCATTERS')} on a curve whose scatter is at most "
+        f"{training_bound('QUIET_RATIO')} of its fall from epoch 1, otherwise within the noise).  Every verdict is "
         "read again from the stored history of its run.  \"train/val gap\": training accuracy "
         "measured like the validation accuracy (model.evaluate) minus validation accuracy. "
         + ("A --quick run trains for a few epochs on a part of the data: its accuracies are "
@@ -689,9 +692,10 @@ def run_settings(arguments, args):
     return {"arguments": portable(" ".join(kept), args), "tensorflow": tensorflow_version()}
 
 
-def stored_run(path, example, settings):
+def stored_run(path, example, settings, move_aside=True):
     """The finished run stored at ``path`` with these ``settings``, or None.  A damaged
-    record, or one of other settings, is moved aside (named in one line) and run again."""
+    record, or one of other settings, is moved aside (named in one line) and run again;
+    with ``move_aside=False`` (--table-only, which runs nothing) it is only left out."""
     if not path.exists():
         return None
     try:
@@ -699,6 +703,9 @@ def stored_run(path, example, settings):
         if outcome.settings != settings:
             raise ValueError(f"it was run with {outcome.settings}, not {settings}")
     except (ValueError, KeyError, TypeError) as error:
+        if not move_aside:
+            print(f"Stored run {path} is not used ({error}): left as it is.")
+            return None
         aside = path.with_suffix(".json.old")
         os.replace(path, aside)
         print(f"Stored run {path} is not used ({error}): moved to {aside.name}, run again.")
@@ -760,7 +767,7 @@ def main(argv=None):
         arguments = arguments_for(example, args, figures, seed, models)
         settings = run_settings(arguments, args)
         path = store / example.name / f"seed-{FIRST_SEED if seed is None else seed}.json"
-        outcome = stored_run(path, example, settings)
+        outcome = stored_run(path, example, settings, move_aside=not args.table_only)
         if outcome is None and args.table_only:
             continue
         if outcome is not None:

@@ -11,9 +11,9 @@ classification of points in the plane together with the labelled data.
 A fifth of the sample is held out as test set.  No classifier can do better
 on these two Gaussians than the Bayes limit Phi(sqrt 2) = 0.921.
 
-Result of a full run (the lecture settings, seeds 42 to 43; ``python
+Result of a full run (the lecture settings, seeds 42 to 46; ``python
 reproduce.py --seeds 5``, 2026-12-07, on AMD EPYC (2 CPU cores), CPU (no GPU
-visible), TensorFlow 2.21.0, load average 5.4-20.0): test accuracy 0.9190
+visible), TensorFlow 2.21.0, load average 1.5-20.0): test accuracy 0.9190
 (lecture 0.921: consistent, one run, within 0.01). No overtraining (one run).
 Accuracy gap (training minus validation, both by model.evaluate) +0.006. One
 run is one draw: on another CPU, and on a GPU every time, it may land within

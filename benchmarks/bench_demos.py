@@ -1,9 +1,13 @@
 """Benchmark of the lecture demos: ``--pretrained`` and ``--live``.
 
-1. ``--pretrained``: the wall time of ``python CNN_MNIST_digits_tf.py
+1. ``--pretrained``: the wall and CPU time of ``python CNN_MNIST_digits_tf.py
    --pretrained --no-show`` in a fresh process: TensorFlow's import, the
-   data, the evaluations, the report and all five figures, what the
-   audience waits for (the median of ``--repeats`` runs).  The network comes
+   data, one pass over the test images, the report and all five figures,
+   what the audience waits for; each run paired with one of
+   ``python -c "import tensorflow"`` right after it, so that both see the
+   same machine (on a loaded machine its speed drifts): the figure that
+   matters is the difference, what the script costs beyond TensorFlow's own
+   import (medians of ``--repeats`` pairs).  The network comes
    from ``--models-dir``, else from ``models/`` (where ``reproduce.py`` saves
    it), else the CNN is trained once for 1 epoch on all training images into
    a temporary folder (the epochs do not change what --pretrained does).  Use the full data (``DNN_DATA_DIR``).
@@ -53,21 +57,23 @@ if str(ROOT) not in sys.path:
 SCRIPT = "CNN_MNIST_digits_tf"
 
 
-def run(arguments, environment):
-    """Run the script in a fresh process; return (wall seconds, CPU seconds, output).
+def run(arguments, environment, command=None):
+    """Run the script (or ``command``) in a fresh process; return (wall seconds, CPU seconds,
+    output).
 
     The CPU time (user + system, all threads) depends much less on what else
     the machine runs than the wall time; on a quiet machine with 2 cores the
     wall time lies between half of it and all of it.
     """
+    command = command or [sys.executable, f"{SCRIPT}.py", *arguments]
     before = resource.getrusage(resource.RUSAGE_CHILDREN) if resource else None
     start = time.perf_counter()
-    completed = subprocess.run([sys.executable, f"{SCRIPT}.py", *arguments], cwd=ROOT,
-                               env=environment, capture_output=True, text=True)
+    completed = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True,
+                               text=True)
     seconds = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN) if resource else None
     if completed.returncode != 0:
-        sys.exit(f"{SCRIPT}.py {' '.join(arguments)} failed:\n{completed.stderr[-2000:]}")
+        sys.exit(f"{' '.join(command)} failed:\n{completed.stderr[-2000:]}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime) \
         if resource else float("nan")  # not measured on Windows
     return seconds, cpu, completed.stdout
@@ -90,22 +96,36 @@ def bench_pretrained(models_dir, repeats):
                               "--models-dir", models_dir], environment)
             print(f"  took {seconds:.1f} s (with TensorFlow's import and all figures)")
         print(f"The network of {models_dir}:")
-        timings, cpu_timings = [], []
-        for _ in range(repeats):
-            seconds, cpu, output = run(["--pretrained", "--no-show", "--outdir", outdir,
-                                        "--models-dir", models_dir], environment)
-            timings.append(seconds)
-            cpu_timings.append(cpu)
-        data = next(line for line in output.splitlines() if line.startswith("Data:"))
-        print(next(line for line in output.splitlines() if line.startswith("Loaded")))
-        figures = sum(line.startswith("Saved ") for line in output.splitlines())
-        print(f"{data}\n{figures} figures saved; test accuracy line: "
-              + next(line for line in output.splitlines() if line.startswith("Test accuracy")))
-        print(f"python {SCRIPT}.py --pretrained --no-show: median {statistics.median(timings):.2f} s"
-              f" of {repeats} runs (min {min(timings):.2f} s, max {max(timings):.2f} s); CPU time "
-              f"median {statistics.median(cpu_timings):.2f} s (min {min(cpu_timings):.2f} s); "
-              + (f"load average {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg")
-                 else "no load average on Windows"))
+        import_tensorflow = [sys.executable, "-c", "import tensorflow"]
+        run([], environment, import_tensorflow)  # a first run of each, not counted
+        run(["--pretrained", "--no-show", "--outdir", outdir, "--models-dir", models_dir],
+            environment)
+        script, baseline, loads = [], [], []
+        for _ in range(repeats):  # in pairs: the script, then TensorFlow's import alone
+            *timing, output = run(["--pretrained", "--no-show", "--outdir", outdir,
+                                   "--models-dir", models_dir], environment)
+            script.append(timing)
+            baseline.append(run([], environment, import_tensorflow)[:2])
+            loads.append(os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan"))
+        lines = output.splitlines()
+        for start in ("Data:", "Loaded", "Stored with the network", "Test accuracy"):
+            print(next(line for line in lines if line.startswith(start)))
+        print(f"{sum(line.startswith('Saved ') for line in lines)} figures saved")
+
+        def median(values, part):
+            return statistics.median(value[part] for value in values)
+
+        def spread(values, part):
+            return f"{min(v[part] for v in values):.2f}-{max(v[part] for v in values):.2f} s"
+
+        differences = [(a[0] - b[0], a[1] - b[1]) for a, b in zip(script, baseline)]
+        for name, values in ((f"python {SCRIPT}.py --pretrained --no-show", script),
+                             ('python -c "import tensorflow"', baseline),
+                             ("difference (pair by pair)", differences)):
+            print(f"{name}: wall {median(values, 0):.2f} s ({spread(values, 0)}), "
+                  f"CPU {median(values, 1):.2f} s ({spread(values, 1)}); medians of "
+                  f"{repeats}")
+        print(f"load average {min(loads):.1f}-{max(loads):.1f} (1 minute, after each pair)")
 
 
 def fake_logs(epoch):

@@ -110,12 +110,14 @@ def plot_training_curves(history, title=None, diagnosis=None, fig=None):
         summary = diagnosis.outcome
         if diagnosis.scatter is not None:
             # What the verdict compares: the low, the band of NO_RISE_SCATTERS to
-            # RISE_SCATTERS scatters above it (within the noise), and the end.
+            # RISE_SCATTERS scatters above it (within the noise; from the low itself where
+            # the curve is too noisy to show a rise), and the end.
             from dnnkit import training
 
             low, scatter = diagnosis.best_val_loss, diagnosis.scatter
+            quiet = training.is_quiet(diagnosis.noise_ratio)
             ax_loss.axhline(low, color="black", linestyle=":", linewidth=1)
-            ax_loss.axhspan(low + training.NO_RISE_SCATTERS * scatter,
+            ax_loss.axhspan(low + (training.NO_RISE_SCATTERS if quiet else 0) * scatter,
                             low + training.RISE_SCATTERS * scatter, color="orange", alpha=0.25,
                             label="within the noise")
             ax_loss.plot([len(history["loss"]) - 1], [diagnosis.final_val_loss], "D",
@@ -123,7 +125,9 @@ def plot_training_curves(history, title=None, diagnosis=None, fig=None):
             ax_loss.legend(loc="best", fontsize=8)
             summary = (f"low {low:.3g} (epoch {diagnosis.best_epoch}), end "
                        f"{diagnosis.rise:+.2g} = {diagnosis.rise_in_scatters:.1f} scatters "
-                       f"of {scatter:.2g}:\n{diagnosis.outcome}")
+                       f"of {scatter:.2g}"
+                       + ("" if quiet else f", {diagnosis.noise_ratio:.2f} of its fall (too noisy)")
+                       + f":\n{diagnosis.outcome}")
         elif diagnosis.best_epoch is not None:
             summary = f"lowest validation loss at epoch {diagnosis.best_epoch}: {diagnosis.outcome}"
         # Above the curves, as the panel's title: it never hides a point.

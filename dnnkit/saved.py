@@ -1,8 +1,11 @@
 """Trained networks kept in ``--models-dir``, and shown again in seconds (``--pretrained``).
 
 :func:`save` writes ``<script>.keras`` (Keras 3) or ``<script>.h5`` (Keras 2)
-and ``<script>.json`` (history, date, versions, data, options, the model
-file's SHA-256); :func:`load_weights` replaces ``model.fit`` with ``--pretrained``.
+and ``<script>.json`` (history, date, versions, data, options, the training
+accuracy of the accuracy gap, the model file's SHA-256); :func:`load_weights`
+replaces ``model.fit`` with ``--pretrained``.  What does not change once the
+network is trained (the history, the training time, the training accuracy) is
+stored, so that ``--pretrained`` measures only the test set again.
 Why the full model, not the weights only: the file carries its architecture,
 so one that does not fit the network the script builds is named in one line
 instead of failing with a shape error or loading silently.  Why ``.keras`` or
@@ -47,9 +50,10 @@ def training_command(script, models_dir):
     return " ".join(shlex.quote(word) for word in ["python", f"{script}.py", *given])
 
 
-def save(model, history, script, args, monitor=None):
+def save(model, history, script, args, monitor=None, train_accuracy=None):
     """Save ``script``'s trained ``model`` and ``history`` (from ``model.fit``) into
-    ``args.models_dir``, with the options of ``args`` and the training time of ``monitor``."""
+    ``args.models_dir``, with the options of ``args``, the training time of ``monitor`` and
+    the ``train_accuracy`` that the script measured after training (for the accuracy gap)."""
     path = model_path(script, args.models_dir)
     record = path.with_suffix(".json")
     history = {key: [float(value) for value in values] for key, values in history.history.items()}
@@ -64,6 +68,7 @@ def save(model, history, script, args, monitor=None):
         "options": {key: (str(value) if isinstance(value, Path) else value)
                     for key, value in sorted(vars(args).items()) if key not in OUTPUT_OPTIONS},
         "training_seconds": getattr(monitor, "seconds", None),
+        "train_accuracy": None if train_accuracy is None else float(train_accuracy),
         "history": history,
     }
     # Written under temporary names (with the suffix Keras 3 needs) and renamed into place
@@ -139,8 +144,10 @@ def load_model(script, models_dir, command=None):
 
 def load_weights(model, script, args, monitor=None):
     """Instead of ``model.fit``: give ``model`` the weights of the saved network, if it has
-    the same layers and training images; print what was loaded, set ``args``'s training
-    options and ``monitor.seconds`` to the saved ones, and return the saved History."""
+    the same layers and training images; print what was loaded and what is stored rather
+    than measured now, set ``args``'s training options and ``monitor.seconds`` to the saved
+    ones; return ``(history, train_accuracy)``: the saved History and the training accuracy
+    measured after training (None in a record saved before it was stored, with a note)."""
     command = training_command(script, args.models_dir)
     saved, info = load_model(script, args.models_dir, command)
     path, options = model_path(script, args.models_dir), info["options"]
@@ -180,10 +187,18 @@ def load_weights(model, script, args, monitor=None):
         setattr(args, key, options[key])
     if monitor is not None and seconds:
         monitor.seconds = seconds
+    train_accuracy = info.get("train_accuracy")
+    if train_accuracy is None:  # saved before the record kept it (or by drawDigit.py)
+        print(f"Note: {path.with_suffix('.json')} stores no training accuracy, so no accuracy "
+              f"gap is shown; `{command}` trains a network whose record has it.")
+    print("Stored with the network, not measured now: the training curves and their verdict, "
+          "the training time" + ("" if train_accuracy is None else
+                                 f", the training accuracy {train_accuracy:.4f}")
+          + ". Measured now: the test images.")
     history = compat.keras().callbacks.History()
     history.history = info["history"]
     history.epoch = list(range(info["epochs"]))
-    return history
+    return history, train_accuracy
 
 
 def _difference(saved, built):

@@ -200,6 +200,23 @@ def test_plot_training_curves_shows_the_measured_gap_and_the_verdict_of_a_diagno
     assert len(band) == 1
 
 
+def test_a_curve_too_noisy_to_show_a_rise_says_so_and_its_band_starts_at_the_low():
+    """The figure shows what the verdict compares: on a curve whose scatter is large against
+    its fall, no rise is small enough to count as none, so the band starts at the low."""
+    from dnnkit import training
+
+    val_loss = [0.0972, 0.0968, 0.0657, 0.0683, 0.0718, 0.0944, 0.0749, 0.0747, 0.0791, 0.0702]
+    history = {"loss": list(np.geomspace(0.23, 0.0147, 10)), "val_loss": val_loss,
+               "accuracy": [0.9] * 10, "val_accuracy": [0.8] * 10}
+    diagnosis = training.diagnose(history)
+    fig = plotting.plot_training_curves(history, diagnosis=diagnosis)
+    title = fig.axes[0].get_title()
+    assert "too noisy" in title and title.endswith(training.WITHIN_NOISE)
+    band, = [patch for patch in fig.axes[0].patches if patch.get_label() == "within the noise"]
+    assert band.get_extents().y0 == pytest.approx(
+        fig.axes[0].transData.transform((0, diagnosis.best_val_loss))[1], abs=1)
+
+
 def test_plot_training_curves_without_validation_has_no_gap():
     fig = plotting.plot_training_curves({"loss": [1.0, 0.5], "accuracy": [0.5, 0.7]})
     assert list(_lines_by_label(fig.axes[0])) == ["training loss"]

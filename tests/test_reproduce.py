@@ -410,6 +410,11 @@ def test_a_stored_run_of_other_settings_is_moved_aside_not_used(tmp_path, capsys
     assert reproduce.stored_run(path, example, {"arguments": "--epochs 3"}) is None
     assert not path.exists() and (tmp_path / "x" / "seed-42.json.old").exists()
     assert "is not used (it was run with" in capsys.readouterr().out
+    # --table-only runs nothing, so it moves nothing either: it only leaves the run out.
+    reproduce.store_run(path, run)
+    assert reproduce.stored_run(path, example, {"arguments": "--epochs 3"},
+                                move_aside=False) is None
+    assert path.exists() and "left as it is" in capsys.readouterr().out
     failed = reproduce.Outcome(example, 1, seed=42, settings={"arguments": ""})
     reproduce.store_run(path, failed)
     assert reproduce.stored_run(path, example, {"arguments": ""}) is None  # run again
@@ -459,3 +464,11 @@ def test_runs_that_agree_to_the_last_digit_are_compared_like_one_run():
     prediction interval that would flag any other figure."""
     check = _summary([0.9792, 0.9792], lecture_accuracy=0.98)["lecture_check"]
     assert check["consistent"] and check["basis"] == "2 equal runs, no spread, within 0.01"
+
+
+def test_one_seed_of_a_model_script_is_the_first_of_several():
+    """`python reproduce.py` after `--seeds 5` uses the stored first seed, not a run of
+    other settings (it once ran seed 42 again, because one seed was left unnamed)."""
+    assert reproduce.seeds_for(lecture.example("clothingCNN"), 1) == [reproduce.FIRST_SEED]
+    assert reproduce.seeds_for(lecture.example("clothingCNN"), 3) == [42, 43, 44]
+    assert reproduce.seeds_for(lecture.example("intro"), 5) == [None]

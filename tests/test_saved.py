@@ -53,7 +53,7 @@ def trained_once(tmp_path_factory):
     history = model.fit(x, y, epochs=2, validation_split=0.1, verbose=0, callbacks=[monitor])
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
-        saved.save(model, history, "tiny", args, monitor)
+        saved.save(model, history, "tiny", args, monitor, train_accuracy=np.float32(0.75))
     return model, history, folder, x, printed.getvalue()
 
 
@@ -90,14 +90,37 @@ def test_saved_network_comes_back_with_its_history(trained_once, trained, tmp_pa
     assert info["epochs"] == 2 and info["tensorflow"] and info["keras"] and info["date"]
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
 
+    assert info["train_accuracy"] == 0.75  # a plain float in the JSON record
     fresh, monitor = tiny_model(), training.monitor()
-    restored = saved.load_weights(fresh, "tiny", args, monitor)
+    restored, train_accuracy = saved.load_weights(fresh, "tiny", args, monitor)
     np.testing.assert_array_equal(fresh.predict(x, verbose=0), model.predict(x, verbose=0))
     assert as_floats(restored) == as_floats(history)
     assert monitor.seconds == info["training_seconds"] > 0
+    assert train_accuracy == 0.75
     output = capsys.readouterr().out
     assert re.search(r"^Loaded the trained network from .* for 2 epochs in \d+ s, "
                      r"with TensorFlow \S+ \(Keras \S+\)\.$", output, re.MULTILINE), output
+    assert re.search(r"^Stored with the network, not measured now: .*the training accuracy "
+                     r"0\.7500\. Measured now: the test images\.$", output, re.MULTILINE), output
+
+
+def test_a_record_without_the_training_accuracy_still_loads_with_a_note(trained, tmp_path,
+                                                                        capsys):
+    """A network saved before the record kept its training accuracy: no gap, one note."""
+    model, history, args, x = trained
+    record = saved.model_path("tiny", tmp_path).with_suffix(".json")
+    info = json.loads(record.read_text())
+    del info["train_accuracy"]
+    record.write_text(json.dumps(info))
+    fresh = tiny_model()
+    restored, train_accuracy = saved.load_weights(fresh, "tiny", args)
+    assert train_accuracy is None and as_floats(restored) == as_floats(history)
+    np.testing.assert_array_equal(fresh.predict(x, verbose=0), model.predict(x, verbose=0))
+    output = capsys.readouterr().out
+    assert re.search(r"^Note: .*tiny\.json stores no training accuracy, so no accuracy gap is "
+                     r"shown; `python tiny\.py .*` trains a network whose record has it\.$",
+                     output, re.MULTILINE), output
+    assert "the training time. Measured now: the test images." in output
 
 
 def test_nothing_saved_names_the_command_that_trains(tmp_path):
@@ -197,6 +220,15 @@ def test_pretrained_shows_the_saved_training_without_training(name, tmp_path, mo
     assert as_floats(shown["history"]) == as_floats(trained["history"])
     assert shown["test_accuracy"] == pytest.approx(trained["test_accuracy"], abs=1e-6)
     np.testing.assert_array_equal(shown["predicted"], trained["predicted"])
+    # One pass over the test images: the loss and accuracy come from model.predict's
+    # probabilities, model.evaluate never runs (Keras builds its test_function on the first).
+    assert shown["test_loss"] == pytest.approx(trained["test_loss"], rel=1e-4)
+    assert shown["model"].test_function is None and trained["model"].test_function is not None
+    # The training accuracy of the gap is the one measured after training, stored.
+    assert shown["train_accuracy"] == pytest.approx(trained["train_accuracy"], abs=1e-7)
+    assert re.search(r"^Stored with the network, not measured now: the training curves and "
+                     r"their verdict, the training time, the training accuracy 0\.\d{4}\. "
+                     r"Measured now: the test images\.$", output, re.MULTILINE), output
     for line in ("Test accuracy", "Train/validation gap", "Best epoch", "Training time"):
         assert re.search(f"^{line}: .*$", output, re.MULTILINE).group(0) == \
             re.search(f"^{line}: .*$", trained_output, re.MULTILINE).group(0)

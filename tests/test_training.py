@@ -289,6 +289,49 @@ def test_the_bounds_are_where_the_verdict_changes():
     assert training.judge(1.01 * training.RISE_SCATTERS, False) == no  # unstable, not over
 
 
+def test_the_quiet_bound_is_where_a_small_rise_stops_counting_as_none():
+    no, noise = training.NO_OVERTRAINING, training.WITHIN_NOISE
+    assert training.judge(1.0, True, training.is_quiet(0.99 * training.QUIET_RATIO)) == no
+    assert training.judge(1.0, True, training.is_quiet(1.01 * training.QUIET_RATIO)) == noise
+    assert not training.is_quiet(None)
+
+
+def test_a_small_rise_on_a_curve_too_noisy_to_show_one_is_within_the_noise():
+    """The lab floor's MLP, seed 43 (TensorFlow 2.4.4): after a small fall the validation
+    loss scatters by a third of that fall; its 0.7 scatters of rise used to read as "no
+    overtraining", though a rise of the lecture's size could hide in that noise."""
+    val_loss = [0.0972, 0.0968, 0.0657, 0.0683, 0.0718, 0.0944, 0.0749, 0.0747, 0.0791, 0.0702]
+    d = training.diagnose(_history(val_loss, loss=list(np.geomspace(0.23, 0.0147, 10))))
+    assert d.rise_in_scatters <= training.NO_RISE_SCATTERS
+    assert d.noise_ratio == pytest.approx(d.scatter / (0.0972 - d.best_val_loss))
+    assert d.noise_ratio > training.QUIET_RATIO
+    assert d.outcome == training.WITHIN_NOISE
+    assert "too noisy to rule a rise out" in d.verdict and "reproduce.py --seeds" in d.verdict
+    # The same wiggles a twentieth as large after the same fall: the same rise in scatters
+    # (both shrink alike), but a quiet curve, which would have shown a rise: none.
+    after = np.array(val_loss[2:])
+    quiet = val_loss[:2] + list(after.mean() + (after - after.mean()) / 20)
+    q = training.diagnose(_history(quiet, loss=list(np.geomspace(0.23, 0.0147, 10))))
+    assert q.rise_in_scatters == pytest.approx(d.rise_in_scatters, rel=0.05)
+    assert q.noise_ratio <= training.QUIET_RATIO and q.outcome == training.NO_OVERTRAINING
+
+
+def test_a_low_at_the_end_of_a_zigzag_is_within_the_noise_not_still_falling():
+    """The lab floor's clothingSequential, seed 43: a plateau zigzagging by a fifth of its
+    fall, whose lowest 3-epoch median happens to lie in the last epochs."""
+    val_loss = [0.4169, 0.3727, 0.3535, 0.3347, 0.3710, 0.3296, 0.3290, 0.3214, 0.3333, 0.3201,
+                0.3262, 0.3130, 0.3368, 0.3116, 0.3536]
+    d = training.diagnose(_history(val_loss))
+    assert d.still_falling and d.noise_ratio > training.QUIET_RATIO
+    assert d.outcome == training.WITHIN_NOISE and "too noisy" in d.verdict
+
+
+def test_a_validation_loss_that_never_fell_cannot_show_no_overtraining():
+    val_loss = [0.30, 0.31, 0.30, 0.32, 0.31, 0.30, 0.31, 0.32, 0.30, 0.31]
+    d = training.diagnose(_history(val_loss))
+    assert d.outcome == training.WITHIN_NOISE and "never fell" in d.verdict
+
+
 def test_few_epochs_that_rise_are_within_the_noise():
     d = training.diagnose(_history([0.5, 0.3, 0.4]))
     assert d.outcome == training.WITHIN_NOISE and "more epochs" in d.verdict

@@ -3,9 +3,10 @@
 The verdict (``dnnkit.training.diagnose``) compares the rise of the validation
 loss after its low with the curve's own epoch-to-epoch scatter: above
 ``RISE_SCATTERS`` scatters (with the training loss still falling) it is
-overtraining, up to ``NO_RISE_SCATTERS`` it is none, in between "within the
-noise".  This tool says where the two bounds come from and whether they hold
-on runs they were not chosen on:
+overtraining; up to ``NO_RISE_SCATTERS`` it is none, if the curve is quiet
+enough to show a rise (its scatter at most ``QUIET_RATIO`` of its fall from
+epoch 1 to the low); otherwise "within the noise".  This tool says where the
+three constants come from and whether they hold on runs they were not chosen on:
 
 - **Tuning set: the overtraining study's runs** (``results/study/``, from
   ``overtrainingStudy.py``: Fashion-MNIST, one hidden layer, 15 epochs, several
@@ -16,16 +17,20 @@ on runs they were not chosen on:
   is lowered by one scatter, and the largest rise of a run that must not is
   raised by one.  Where the two overlap, the overlap is "within the noise"
   (``NO_RISE_SCATTERS`` to ``RISE_SCATTERS``, rounded outwards to halves);
-  where they do not, the gap between them is.
+  where they do not, the gap between them is.  ``QUIET_RATIO`` is the largest
+  scatter / fall of a run that must not overtrain, widened by how much one
+  run's scatter itself scatters (simulated on Gaussian noise).
 - **Check set: the lecture-setting runs of reproduce.py**, pinned
   (``results/runs/``) and on the lab floor (``results/lab-floor/runs/``),
   labelled by the lecture's verdicts (``dnnkit/lecture.py``): other networks,
   other data, other epochs, another TensorFlow.  For these it counts the
-  verdicts as the lecture's, within the noise, and opposite.
+  verdicts as the lecture's, within the noise, and opposite.  Runs that are a
+  study run too (the same curve) are no check and are named apart; so are the
+  runs stored before the rule last changed (``UNSEEN_SINCE``), which were seen.
 
 It writes ``results/RULE.md`` with both sets, run by run, and the counts of
 the check set, opposite verdicts included.  ``--check`` changes nothing and
-exits 1 if the bounds in dnnkit/training.py are not the ones the tuning set
+exits 1 if the constants in dnnkit/training.py are not the ones the tuning set
 gives, or if results/RULE.md is not what the stored runs give.
 
     python tools/verdict_rule.py            # choose, check, write results/RULE.md
@@ -37,6 +42,8 @@ import json
 import math
 import sys
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -59,22 +66,31 @@ def study_label(nodes, dropout):
     return None
 
 
+class Run:
+    """One stored run: its name, its label (the verdict it must get, or None) and its
+    diagnosis; ``date`` (when it was stored) and ``curve`` (its validation losses)."""
+
+    def __init__(self, name, label, history, date=""):
+        self.name, self.label, self.date = name, label, date
+        self.diagnosis = training.diagnose(history)
+        self.curve = tuple(round(v, 6) for v in history["val_loss"])
+
+
 def tuning_runs(folder=STUDY):
-    """``[(name, label, diagnosis)]`` of every stored run of the full study: its default
-    settings on the full data (short runs of tests and notebooks in other folders beside
-    it are left out)."""
+    """Every stored run of the full study (its default settings on the full data; short
+    runs of tests and notebooks in other folders beside it are left out)."""
     runs = []
     for path in sorted(folder.glob(f"{FULL_STUDY}*/nodes*_dropout*_seed*.json")):
         record = json.loads(path.read_text(encoding="utf-8"))
         name = (f"{record['hidden_nodes']} nodes, Dropout {record['dropout']:g}, "
                 f"seed {record['seed']}")
-        runs.append((name, study_label(record["hidden_nodes"], record["dropout"]),
-                     training.diagnose(record["history"])))
+        runs.append(Run(name, study_label(record["hidden_nodes"], record["dropout"]),
+                        record["history"]))
     return runs
 
 
 def check_runs(folders=LECTURE_RUNS):
-    """``[(name, label, diagnosis)]`` of every stored lecture-setting run of a model script."""
+    """Every stored lecture-setting run of a model script."""
     runs = []
     for folder in folders:
         for path in sorted(folder.glob("tf*-lecture/*/seed-*.json")):
@@ -84,15 +100,36 @@ def check_runs(folders=LECTURE_RUNS):
                 continue
             label = training.OVERTRAINING if example.overtrains else training.NO_OVERTRAINING
             name = f"{record['script']}, seed {record['seed']}, {path.parent.parent.name}"
-            runs.append((name, label, training.diagnose(record["history"])))
+            runs.append(Run(name, label, record["history"], record.get("date", "")))
     return runs
 
 
-def outcome(diagnosis, no_rise, rise):
+#: The lecture-setting runs stored from this time on (UTC) had not been looked at when
+#: :data:`dnnkit.training.QUIET_RATIO` was added: they are the check the rule was not
+#: chosen on.  The runs stored before had shown 2 opposite verdicts, which led to it.
+UNSEEN_SINCE = "2026-12-07 06:50"
+
+
+def split_check(tuning, checking):
+    """The check set in three: runs that are a study run too (the same curve: the study's
+    128 nodes without and with Dropout 0.3 are clothingSequential and
+    clothingSequentialDropout at the lecture's settings, so they are no check), runs seen
+    before the rule's last change, and runs stored since (:data:`UNSEEN_SINCE`)."""
+    studied = {run.curve for run in tuning}
+    same = [run for run in checking if run.curve in studied]
+    seen = [run for run in checking if run.curve not in studied and run.date < UNSEEN_SINCE]
+    unseen = [run for run in checking if run.curve not in studied and run.date >= UNSEEN_SINCE]
+    return same, seen, unseen
+
+
+def outcome(diagnosis, no_rise, rise, quiet_ratio):
     """The diagnosis's outcome with other bounds."""
-    if diagnosis.still_falling or diagnosis.rise_in_scatters is None:
+    if diagnosis.rise_in_scatters is None:
         return diagnosis.outcome
-    return training.judge(diagnosis.rise_in_scatters, diagnosis.training_loss_fell,
+    quiet = training.is_quiet(diagnosis.noise_ratio, quiet_ratio)
+    if diagnosis.still_falling:
+        return training.NO_OVERTRAINING if quiet else training.WITHIN_NOISE
+    return training.judge(diagnosis.rise_in_scatters, diagnosis.training_loss_fell, quiet,
                           no_rise, rise)
 
 
@@ -107,9 +144,9 @@ def choose(runs):
     itself measured only to about a scatter), and the largest rise of a run that must not,
     plus the margin.  Where these overlap, the overlap (rounded outwards to halves) is
     within the noise; where they do not, the gap between them (rounded inwards)."""
-    rises = {label: [d.rise_in_scatters for _, run_label, d in runs
-                     if run_label == label and not d.still_falling
-                     and d.rise_in_scatters is not None]
+    rises = {label: [run.diagnosis.rise_in_scatters for run in runs
+                     if run.label == label and not run.diagnosis.still_falling
+                     and run.diagnosis.rise_in_scatters is not None]
              for label in (training.OVERTRAINING, training.NO_OVERTRAINING)}
     low = min(rises[training.OVERTRAINING], default=math.inf) - MARGIN_SCATTERS
     high = max(rises[training.NO_OVERTRAINING], default=0.0) + MARGIN_SCATTERS
@@ -118,14 +155,31 @@ def choose(runs):
     return math.ceil(2 * high) / 2, max(math.ceil(2 * high) / 2, math.floor(2 * low) / 2)
 
 
-def count(runs, no_rise, rise):
+def scatter_uncertainty(epochs=15, draws=4000):
+    """How much one run's scatter (:func:`dnnkit.training.scatter_of`) itself scatters:
+    the relative standard deviation of the estimate on ``epochs`` epochs of Gaussian
+    noise (simulated, seed 0: the same every time)."""
+    estimates = training.scatter_of(np.random.default_rng(0).normal(size=(draws, epochs)))
+    return float(estimates.std() / estimates.mean())
+
+
+def choose_quiet(runs, uncertainty):
+    """:data:`dnnkit.training.QUIET_RATIO` from the labelled tuning runs: the largest
+    scatter / fall of a run that must not overtrain, widened by ``uncertainty`` (one
+    run's scatter is itself uncertain by that) and rounded up to 0.05."""
+    ratios = [run.diagnosis.noise_ratio for run in runs
+              if run.label == training.NO_OVERTRAINING and run.diagnosis.noise_ratio is not None]
+    return math.ceil(20 * max(ratios, default=0.0) * (1 + uncertainty) - 1e-9) / 20
+
+
+def count(runs, bounds):
     """``{"as labelled", "within the noise", "opposite", "unlabelled"}`` of ``runs``."""
     counts = {"as labelled": 0, "within the noise": 0, "opposite": 0, "unlabelled": 0}
-    for _, label, diagnosis in runs:
-        found = outcome(diagnosis, no_rise, rise)
-        if label is None:
+    for run in runs:
+        found = outcome(run.diagnosis, *bounds)
+        if run.label is None:
             counts["unlabelled"] += 1
-        elif found == label:
+        elif found == run.label:
             counts["as labelled"] += 1
         elif found == training.WITHIN_NOISE:
             counts["within the noise"] += 1
@@ -134,15 +188,17 @@ def count(runs, no_rise, rise):
     return counts
 
 
-def table(runs, no_rise, rise):
-    lines = ["| run | label | rise in scatters | training loss fell | verdict |",
-             "|---|---|---|---|---|"]
-    for name, label, d in runs:
+def table(runs, bounds):
+    lines = ["| run | label | rise in scatters | scatter / fall | training loss fell | verdict |",
+             "|---|---|---|---|---|---|"]
+    for run in runs:
+        d = run.diagnosis
         rise_text = "still falling" if d.still_falling else (
             "" if d.rise_in_scatters is None else f"{d.rise_in_scatters:.1f}")
-        lines.append(f"| {name} | {label or '(none)'} | {rise_text} "
+        ratio = "" if d.noise_ratio is None else f"{d.noise_ratio:.3f}"
+        lines.append(f"| {run.name} | {run.label or '(none)'} | {rise_text} | {ratio} "
                      f"| {'yes' if d.training_loss_fell else 'no'} "
-                     f"| {outcome(d, no_rise, rise)} |")
+                     f"| {outcome(d, *bounds)} |")
     return "\n".join(lines)
 
 
@@ -150,23 +206,34 @@ def describe(counts):
     return ", ".join(f"{value} {key}" for key, value in counts.items())
 
 
-def report(tuning, checking, no_rise, rise):
-    in_code = (training.NO_RISE_SCATTERS, training.RISE_SCATTERS)
+def report(tuning, checking, bounds, uncertainty):
+    no_rise, rise, quiet_ratio = bounds
+    in_code = (training.NO_RISE_SCATTERS, training.RISE_SCATTERS, training.QUIET_RATIO)
+    same, seen, unseen = split_check(tuning, checking)
     return "\n".join([
         "# The overtraining verdict's bounds: chosen on the study, checked on the lecture runs",
         "",
         "Written by `python tools/verdict_rule.py` from the stored runs (see its docstring).",
         "",
         f"- chosen on the {len(tuning)} study runs (`results/study/`): no overtraining up to "
-        f"{no_rise:g} scatters, overtraining above {rise:g}; in dnnkit/training.py: "
-        f"{in_code[0]:g} and {in_code[1]:g}.",
-        f"- the tuning set with these bounds: {describe(count(tuning, no_rise, rise))}.",
-        f"- the check set, {len(checking)} lecture-setting runs of the model scripts, pinned "
-        f"and lab floor: {describe(count(checking, no_rise, rise))}.",
+        f"{no_rise:g} scatters on a curve whose scatter is at most {quiet_ratio:g} of its fall "
+        f"(one run's scatter is itself uncertain by {100 * uncertainty:.0f} %, simulated), "
+        f"overtraining above {rise:g} scatters; in dnnkit/training.py: {in_code[0]:g}, "
+        f"{in_code[2]:g} and {in_code[1]:g}.",
+        f"- the tuning set with these bounds: {describe(count(tuning, bounds))}.",
+        f"- **the check set, stored since {UNSEEN_SINCE} UTC** (not looked at when the rule "
+        f"last changed), {len(unseen)} lecture-setting runs of the model scripts, pinned and "
+        f"lab floor: {describe(count(unseen, bounds))}.",
+        f"- the lecture-setting runs stored before, which led to the last change (the "
+        f"scatter / fall condition), {len(seen)} runs: {describe(count(seen, bounds))}.",
+        f"- {len(same)} lecture-setting runs are study runs too (the same curve) and count "
+        f"as no check: {', '.join(run.name for run in same) or 'none'}.",
         "",
-        "## Tuning set: the overtraining study", "", table(tuning, no_rise, rise), "",
-        "## Check set: the lecture-setting runs (`reproduce.py`)", "",
-        table(checking, no_rise, rise), ""])
+        "## Tuning set: the overtraining study", "", table(tuning, bounds), "",
+        f"## Check set: the lecture-setting runs stored since {UNSEEN_SINCE} UTC", "",
+        table(unseen, bounds), "",
+        "## Lecture-setting runs stored before (seen when the rule last changed)", "",
+        table(seen, bounds), ""])
 
 
 def main(argv=None):
@@ -180,15 +247,19 @@ def main(argv=None):
         print(f"Error: no study runs in {STUDY}: run python overtrainingStudy.py first",
               file=sys.stderr)
         return 2
-    no_rise, rise = choose(tuning)
-    counts = count(checking, no_rise, rise)
-    print(f"Chosen on {len(tuning)} study runs: no overtraining up to {no_rise:g} scatters, "
-          f"overtraining above {rise:g} (dnnkit/training.py: {training.NO_RISE_SCATTERS:g}, "
-          f"{training.RISE_SCATTERS:g}).")
-    print(f"Checked on {len(checking)} lecture-setting runs: {describe(counts)}.")
-    text = report(tuning, checking, no_rise, rise)
+    uncertainty = scatter_uncertainty()
+    bounds = (*choose(tuning), choose_quiet(tuning, uncertainty))
+    in_code = (training.NO_RISE_SCATTERS, training.RISE_SCATTERS, training.QUIET_RATIO)
+    _, seen, unseen = split_check(tuning, checking)
+    print(f"Chosen on {len(tuning)} study runs: no overtraining up to {bounds[0]:g} scatters "
+          f"with scatter / fall up to {bounds[2]:g}, overtraining above {bounds[1]:g} "
+          f"(dnnkit/training.py: {in_code[0]:g}, {in_code[2]:g}, {in_code[1]:g}).")
+    print(f"Checked on {len(unseen)} lecture-setting runs stored since {UNSEEN_SINCE}: "
+          f"{describe(count(unseen, bounds))} (and on {len(seen)} stored before: "
+          f"{describe(count(seen, bounds))}).")
+    text = report(tuning, checking, bounds, uncertainty)
     if args.check:
-        same = (no_rise, rise) == (training.NO_RISE_SCATTERS, training.RISE_SCATTERS)
+        same = bounds == in_code
         fresh = REPORT.exists() and REPORT.read_text(encoding="utf-8") == text
         if not same:
             print("stale: dnnkit/training.py's bounds are not the ones the study gives")
