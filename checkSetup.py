@@ -372,9 +372,9 @@ def check_jupyter():
                                   f"Python: python -m ipykernel install --user")]
     front_ends = [name for name in ("jupyter-notebook", "jupyter-lab") if shutil.which(name)]
     if not front_ends:
-        return [("Jupyter", NOTE, "kernel python3 runs this Python; to open notebooks/ in a "
-                                  "browser, pip install notebook (or use VS Code's Jupyter "
-                                  "extension)")]
+        return [("Jupyter", NOTE, f"kernel python3 runs this Python; to open notebooks/ in a "
+                                  f"browser, {install_command('jupyterlab')} and jupyter lab "
+                                  f"(or use VS Code's Jupyter extension)")]
     return [("Jupyter", OK, f"kernel python3 runs this Python; {' and '.join(front_ends)} found")]
 
 
