@@ -11,15 +11,17 @@ tests skip with a line that says which (``.ci/run`` installs Chromium and its
 driver; the lab floor has no notebook server and keeps the kernel tests of
 test_notebooks.py).
 
-- A model notebook: Run All Cells from JupyterLab's menu, then every code
-  cell has run, each figure the script saves is an image under the cell that
-  saved it, and the saved notebook holds no error output.
+- A model notebook, with ``--live``: Run All Cells from JupyterLab's menu,
+  then every code cell has run, each figure the script saves is an image under
+  the cell that saved it, the live training curves are one image under the
+  training cell, grown to the last epoch, and the saved notebook holds no
+  error output.
 - The drawing pad (drawDigit.ipynb), whose generated cell chooses
   ``%matplotlib widget`` (ipympl): a stroke drawn with the mouse (WebDriver's
   pointer actions: the browser's own pointer and mouse events) on the pad's
   canvas changes the networks' answer above the bars.
 
-A screenshot of each is saved into ``$DNN_TEST_ARTIFACTS`` (default:
+Screenshots of both (and of the live curves) are saved into ``$DNN_TEST_ARTIFACTS`` (default:
 ``test-artifacts/`` in the project folder, which git ignores).
 """
 
@@ -176,13 +178,23 @@ def wait_until(condition, seconds, what):
         time.sleep(0.5)
 
 
-def open_notebook(browser, lab, name):
-    """Open notebooks/<name>.ipynb in JupyterLab; wait until its kernel is idle."""
+#: The notebook on show: one opened before stays in the page, hidden (and the text of
+#: its elements is "" to WebDriver).
+SHOWN = ".jp-NotebookPanel:not(.lm-mod-hidden)"
+
+
+def shown(browser, selector):
+    """The elements of the notebook on show that match ``selector``."""
     from selenium.webdriver.common.by import By
 
+    return browser.find_elements(By.CSS_SELECTOR, f"{SHOWN} {selector}")
+
+
+def open_notebook(browser, lab, name):
+    """Open notebooks/<name>.ipynb in JupyterLab; wait until its kernel is idle."""
     base, token, _ = lab
     browser.get(f"{base}/lab/tree/notebooks/{name}.ipynb?token={token}")
-    wait_until(lambda: browser.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-CodeCell"),
+    wait_until(lambda: shown(browser, ".jp-Notebook .jp-CodeCell"),
                120, f"{name}.ipynb's cells to appear")
     wait_until(lambda: "Idle" in kernel_status(browser), 120, "the kernel to start")
 
@@ -207,13 +219,10 @@ def choose_from_menu(browser, menu, item):
 
 def run_all_cells(browser):
     """Run > Run All Cells, as a student does; wait until every code cell has run."""
-    from selenium.webdriver.common.by import By
-
     choose_from_menu(browser, "Run", "Run All Cells")
 
     def finished():
-        prompts = [prompt.text for prompt in
-                   browser.find_elements(By.CSS_SELECTOR, ".jp-CodeCell .jp-InputPrompt")]
+        prompts = [prompt.text for prompt in shown(browser, ".jp-CodeCell .jp-InputPrompt")]
         return all(re.fullmatch(r"\[\d+\]:", prompt) for prompt in prompts) and prompts
 
     wait_until(finished, RUN_SECONDS, "Run All Cells to finish (a cell stayed [*] or [ ])")
@@ -232,27 +241,58 @@ def save_notebook(browser, lab, name):
     return nbformat.read(str(path), as_version=4)
 
 
+def cell_of_4_4(nbformat, source):
+    """A code cell for the generated notebooks' nbformat 4.4 (no cell id: 4.5 added it)."""
+    cell = nbformat.v4.new_code_cell(source)
+    cell.pop("id", None)
+    return cell
+
+
 def cell_output_texts(cell):
     return "".join(output.get("text", "") for output in cell.outputs)
 
 
+#: Added after the generated first cell of the model notebook: ``--live``, as if the
+#: student had started ``DNN_NOTEBOOK_ARGS="... --live" jupyter lab`` (not for the whole
+#: server: the drawing pad has no --live).
+WITH_LIVE = 'import os\n\nos.environ["DNN_NOTEBOOK_ARGS"] += " --live"'
+
+
 def test_a_model_notebook_runs_in_the_browser_and_shows_its_figures(lab, browser):
+    """Every figure the script saves is an image under its cell; with --live the training
+    curves are one image under the training cell, which grew to the last epoch."""
+    import nbformat
     from selenium.webdriver.common.by import By
+
+    from tests.test_saved import blue_pixels
+
+    path = lab[2] / "notebooks" / f"{MODEL_NOTEBOOK}.ipynb"
+    notebook = nbformat.read(str(path), as_version=4)
+    first_code = next(index for index, cell in enumerate(notebook.cells)
+                      if cell.cell_type == "code")
+    notebook.cells.insert(first_code + 1, cell_of_4_4(nbformat, WITH_LIVE))
+    nbformat.write(notebook, str(path))
 
     open_notebook(browser, lab, MODEL_NOTEBOOK)
     run_all_cells(browser)
-    cells = browser.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-CodeCell")
+    cells = shown(browser, ".jp-Notebook .jp-CodeCell")
     _, script = make_notebooks.script_cells(ROOT / f"{MODEL_NOTEBOOK}.py")
-    expected = [0] + [code.count("plotting.save_figure(") for _, _, code in script if code]
+    saves = [0, 0] + [code.count("plotting.save_figure(") for _, _, code in script if code]
+    training = 2 + [code for _, _, code in script if code].index(
+        next(code for _, _, code in script if "model.fit(" in code))
+    expected = [count + (index == training) for index, count in enumerate(saves)]
     assert len(cells) == len(expected)
-    shown = [len(cell.find_elements(By.CSS_SELECTOR, ".jp-OutputArea-output img"))
-             for cell in cells]
-    assert shown == expected, "images under the cells differ from the figures the script saves"
+    images = [len(cell.find_elements(By.CSS_SELECTOR, ".jp-OutputArea-output img"))
+              for cell in cells]
+    assert images == expected, ("images under the cells differ from the figures the script "
+                                "saves and --live's one")
     for image in (image for cell in cells
                   for image in cell.find_elements(By.CSS_SELECTOR, ".jp-OutputArea-output img")):
         assert browser.execute_script("return arguments[0].complete && "
                                       "arguments[0].naturalWidth > 100", image)
-    first_figure = next(cell for cell, count in zip(cells, expected) if count)
+    browser.execute_script("arguments[0].scrollIntoView()", cells[training])
+    browser.save_screenshot(str(artifacts_folder() / f"browser_{MODEL_NOTEBOOK}_live.png"))
+    first_figure = next(cell for cell, count in zip(cells, saves) if count)
     browser.execute_script("arguments[0].scrollIntoView()", first_figure)
     browser.save_screenshot(str(artifacts_folder() / f"browser_{MODEL_NOTEBOOK}.png"))
 
@@ -266,8 +306,12 @@ def test_a_model_notebook_runs_in_the_browser_and_shows_its_figures(lab, browser
               if line.strip() and not ALLOWED_ON_STDERR.match(line)]
     assert not stderr, stderr
     assert "Running in a notebook: options --epochs 2 --max-samples 2000" in \
-        cell_output_texts(code[1])
-    assert len(list((lab[2] / "figures").glob("*.png"))) == sum(expected)
+        cell_output_texts(code[2]) and "--live" in cell_output_texts(code[2])
+    assert len(list((lab[2] / "figures").glob("*.png"))) == sum(saves)
+    # The live image as JupyterLab holds it: updated to the last epoch (as many pixels of
+    # the training loss's colour as the script's final curves have), not the empty start.
+    final = next(cell for cell in code if "plot_training_curves(" in cell.source)
+    assert blue_pixels(code[training]) > 0.6 * blue_pixels(final)
 
 
 PROBE = "print('Answer:', bars_title.get_text())"
@@ -281,18 +325,18 @@ def test_the_drawing_pad_answers_a_stroke_in_the_notebook(lab, browser):
     # A last cell that prints the answer above the bars: run again after the stroke.
     path = lab[2] / "notebooks" / "drawDigit.ipynb"
     notebook = nbformat.read(str(path), as_version=4)
-    notebook.cells.append(nbformat.v4.new_code_cell(PROBE))
+    notebook.cells.append(cell_of_4_4(nbformat, PROBE))
     nbformat.write(notebook, str(path))
 
     open_notebook(browser, lab, "drawDigit")
     run_all_cells(browser)
-    cells = browser.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-CodeCell")
+    cells = shown(browser, ".jp-Notebook .jp-CodeCell")
     assert cells[-1].find_element(By.CSS_SELECTOR, ".jp-OutputArea-output").text == \
         "Answer: Draw a digit"
-    canvases = browser.find_elements(By.CSS_SELECTOR, ".jupyter-matplotlib-canvas-div canvas")
+    canvases = shown(browser, ".jupyter-matplotlib-canvas-div canvas")
     assert canvases, "no ipympl canvas: %matplotlib widget did not take effect"
     # The pad's figure is the first widget: its top canvas takes the mouse.
-    figure = browser.find_element(By.CSS_SELECTOR, ".jupyter-matplotlib-canvas-div")
+    figure = shown(browser, ".jupyter-matplotlib-canvas-div")[0]
     browser.execute_script("arguments[0].scrollIntoView()", figure)
     box = browser.execute_script("const r = arguments[0].getBoundingClientRect();"
                                  "return [r.width, r.height];", figure)
