@@ -49,10 +49,10 @@ heavy load from other jobs: load average 8-12; 2026-12-06), with
   0.962.
 
 A window needs an interactive matplotlib backend: TkAgg or Qt on a desktop
-(``MPLBACKEND=TkAgg``), ``ssh -X`` from elsewhere; in a notebook, run
-``%matplotlib widget`` first (needs ``pip install ipympl``).  Under the
-inline backend, or without a display, the script says so and only saves the
-figures.
+(``MPLBACKEND=TkAgg``), ``ssh -X`` from elsewhere; in a notebook,
+``%matplotlib widget`` (ipympl, in requirements.txt), which the generated
+notebook's first cell chooses where ipympl is installed.  Under the inline
+backend, or without a display, the script says so and only saves the figures.
 """
 
 # %% Set-up
