@@ -451,7 +451,8 @@ lesson = Lesson(make_points=make_points, split=split, input_features=input_featu
 window = not args.no_show and plotting.can_show()
 playground = Playground(lesson, settings, seed=args.seed, preset=args.preset,
                         own_points=(x, y) if args.data else None, outdir=args.outdir,
-                        epochs=headless_epochs, notebook=runtime.launched_as_notebook_kernel())
+                        epochs=headless_epochs,
+                        notebook=runtime.launched_as_notebook_kernel() and not window)
 if not args.no_show and not window:
     print(f"The playground needs a window, and matplotlib has none here: run it at the lab "
           f"machine's desktop or over ssh -X, in a notebook with ipympl (pip install ipympl), "

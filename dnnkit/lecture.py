@@ -45,7 +45,8 @@ DRAWDIGIT_IN_A_NOTEBOOK = (
     "their own cell) follow. " + NO_WIDGETS)
 PLAYGROUND_IN_A_NOTEBOOK = (
     WIDGETS + "Play, Step, the controls and clicks on the map work in the cell, and the "
-    "map and the curves update there. " + NO_WIDGETS)
+    "map and the curves update there (the whole figure is drawn every epoch: slower than "
+    "in a window). " + NO_WIDGETS)
 
 
 def _model(name, slide, lecture, accuracy, overtrains, dropout_of=None):

@@ -103,7 +103,8 @@ class Playground:
         self.fig = plt.figure(figsize=(13.5, 7.6))
         if notebook:
             # A notebook would show the figure under this cell, half built, and close it;
-            # it is shown under the last cell instead, where it is saved.
+            # it is shown under the last cell instead, where it is saved.  (Not when the
+            # figure is the window: ipympl's, %matplotlib widget, in the cell.)
             plt.close(self.fig)
         try:
             self.fig.canvas.manager.set_window_title("Playground: a small Keras network, live")
@@ -444,8 +445,10 @@ class Playground:
     def draw(self):
         """Bring everything up to date and draw the whole figure (after a change)."""
         self._update()
-        for artist in self.animated_artists():  # while it plays, the frames draw them
-            artist.set_animated(self.playing)
+        # While it plays, the frames draw them; where the canvas cannot blit (ipympl in a
+        # notebook), FuncAnimation draws the whole figure instead, with them in it.
+        for artist in self.animated_artists():
+            artist.set_animated(self.playing and self.fig.canvas.supports_blit)
         if self.playing:
             self.fig.canvas.draw()  # now: the next frame keeps this picture of the rest
         else:

@@ -565,3 +565,23 @@ def test_overtraining_preset_overtrains_in_most_runs(tmp_path, monkeypatch):
         best = int(np.argmin(validation))
         overtrained.append(validation[-1] > 1.3 * validation[best] and training[-1] < training[best])
     assert sum(overtrained) > len(overtrained) / 2, overtrained
+
+
+def test_where_the_canvas_cannot_blit_play_draws_everything(playground):
+    """ipympl's canvas in a notebook (%matplotlib widget), as matplotlib's web canvases,
+    cannot blit: FuncAnimation then draws the whole figure each frame, so nothing may be left
+    out of it as "animated" (the map, the curves and the node maps were blank while it
+    played; seen in the browser).  Here an Agg canvas that says it cannot blit, as those."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    class CanvasWithoutBlitting(FigureCanvasAgg):
+        supports_blit = False
+
+    canvas = CanvasWithoutBlitting(playground.fig)  # the figure's canvas from now on
+    assert playground.fig.canvas is canvas
+    press(playground, "play")
+    tick(playground)
+    assert playground.playing and playground.epoch == 3
+    assert not any(artist.get_animated() for artist in playground.animated_artists())
+    press(playground, "play")
+    assert not playground.playing
