@@ -106,13 +106,8 @@ else:
 # softmax output of each image, whose most probable class is the answer.
 probabilities = model.predict(x_test, batch_size=1024, verbose=0)  # softmax output
 predicted = probabilities.argmax(axis=1)  # the most probable class
-if args.pretrained:
-    # One pass over the test images: the accuracy and the loss that model.evaluate
-    # gives follow from the predictions (the share of right answers; the mean
-    # cross-entropy, the loss the network was compiled with).
-    test_accuracy = float((predicted == y_test).mean())
-    test_loss = float(keras.losses.sparse_categorical_crossentropy(y_test, probabilities)
-                      .numpy().mean())
+if args.pretrained:  # one pass over the test images: both follow from the predictions
+    test_loss, test_accuracy = training.loss_and_accuracy(y_test, probabilities)
 else:
     test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=1024, verbose=0)
 training.report(y_test, predicted, "fashion_mnist")  # precision, recall and F1 per class

@@ -333,7 +333,7 @@ def how_sure_line(mean, spread, votes, passes=PASSES):
     """One line: the digit most passes chose, in how many, and its probability ± spread."""
     digit = int(votes.argmax())
     return (f"How sure (CNN, Dropout on, {passes} passes): {digit} in {votes[digit]} of "
-            f"{passes}, {100 * mean[digit]:.0f} ± {100 * spread[digit]:.0f} %")
+            f"{passes}, {100 * mean[digit]:.0f} ± {100 * spread[digit]:.0f} % (mean ± std)")
 
 
 # %% Where does the CNN look? A saliency map
@@ -386,7 +386,7 @@ def classify_folder(paths):
                 line.append(f"MLP {mlp_probabilities.argmax()} "
                             f"({100 * mlp_probabilities.max():.1f} %), CNN {best} "
                             f"({100 * cnn_probabilities[best]:.1f} %, Dropout on "
-                            f"{100 * mean[best]:.0f} ± {100 * spread[best]:.0f} %)")
+                            f"{100 * mean[best]:.0f} ± {100 * spread[best]:.0f} % mean ± std)")
             if label is not None:
                 for name, probabilities in (("MLP", mlp_probabilities),
                                             ("CNN", cnn_probabilities)):
@@ -457,12 +457,12 @@ input_caption = input_ax.text(0.5, -0.03, PREPARED[prepare] + "\nred: where the 
 digits = np.arange(10)
 mlp_bars = bars_ax.bar(digits - 0.2, np.zeros(10), width=0.4, label="MLP (no Dropout: no spread)")
 cnn_bars = bars_ax.bar(digits + 0.2, np.zeros(10), width=0.4, label="CNN")
-# The error bars: the CNN's mean (a dash) ± spread (a line) over PASSES passes with Dropout on.
+# The error bars: the CNN's mean (a dash) ± std (a line) over PASSES passes with Dropout on.
 spread_lines = bars_ax.vlines(digits + 0.2, np.zeros(10), np.zeros(10), color="black",
                               linewidth=1.5, zorder=3)
 mean_marks, = bars_ax.plot(digits + 0.2, np.full(10, np.nan), "_", color="black",
                            markersize=9, markeredgewidth=2, zorder=3,
-                           label=f"CNN, Dropout on: mean ± spread\nof {PASSES} passes")
+                           label=f"CNN, Dropout on: mean ± std\nof {PASSES} passes")
 bars_ax.set_xticks(digits)
 bars_ax.set_ylim(0, 1.45)  # room for the legend above the highest bar
 bars_ax.set_yticks(np.linspace(0, 1, 6))
@@ -470,7 +470,7 @@ bars_ax.set_xlabel("digit")
 bars_ax.set_ylabel("probability (softmax output)")
 bars_ax.legend(loc="upper center", fontsize="small")
 bars_title = bars_ax.set_title("Draw a digit")
-how_sure_text = fig.text(0.82, 0.03, "", ha="center", va="bottom", fontsize="small")
+how_sure_text = fig.text(0.98, 0.03, "", ha="right", va="bottom", fontsize="small")
 
 
 def show_answers(ink, prepare_image=None):
@@ -515,7 +515,7 @@ if args.image is not None:
     image, mlp_probabilities, cnn_probabilities, (mean, spread) = show_answers(photo_ink)
     saliency_map = show_saliency(image)
     print(f"MLP: {top3(mlp_probabilities)}  (no Dropout: no spread)")
-    print(f"CNN: {top3(cnn_probabilities, spread)}  (± spread of {PASSES} passes with Dropout on)")
+    print(f"CNN: {top3(cnn_probabilities, spread)}  (± std of {PASSES} passes with Dropout on)")
     print(how_sure_text.get_text())
     figure_name = f"drawDigit_{Path(args.image).stem}"
 else:

@@ -331,6 +331,18 @@ def print_early_stopping(diagnosis, planned_epochs):
     print(f"the weights of epoch {diagnosis.kept_epoch} (the lowest validation loss) were kept.")
 
 
+def loss_and_accuracy(labels, probabilities):
+    """``(loss, accuracy)`` as ``model.evaluate`` gives them, from ``model.predict``'s softmax
+    ``probabilities``: the mean cross-entropy (the loss the networks are compiled with,
+    clipped at 1e-7 as Keras does) and the share of right answers.  ``--pretrained`` thus
+    passes over the test images once, not twice."""
+    labels = np.asarray(labels).ravel()
+    probabilities = np.asarray(probabilities, dtype=float)
+    right = probabilities[np.arange(len(labels)), labels]
+    loss = -np.log(np.clip(right, 1e-7, 1.0)).mean()
+    return float(loss), float((probabilities.argmax(axis=1) == labels).mean())
+
+
 def report(y_test, predicted, dataset):
     """Print scikit-learn's per-class precision, recall and F1 of the test set, with their averages."""
     from sklearn.metrics import classification_report

@@ -253,7 +253,7 @@ def test_image_prints_the_top_3_of_both_networks_and_saves_the_figure(trained, t
             for digit in best))
     assert "(no Dropout: no spread)" in printed
     digit = int(namespace["cnn_probabilities"].argmax())
-    assert re.search(r"^How sure \(CNN, Dropout on, 30 passes\): \d in \d+ of 30, \d+ ± \d+ %$",
+    assert re.search(r"^How sure \(CNN, Dropout on, 30 passes\): \d in \d+ of 30, \d+ ± \d+ % \(mean ± std\)$",
                      printed, re.MULTILINE), printed
     assert 0 <= mean[digit] <= 1 and spread.min() >= 0
     assert f"{photo}: 400x300 pixels, dark ink on light paper" in printed
@@ -424,7 +424,7 @@ def test_image_folder_prints_a_line_per_file_and_the_accuracies(trained, test_di
     lines = {line.split(":")[0].split(" (label")[0]: line for line in printed.splitlines()}
     for name in names:
         assert re.fullmatch(rf"{re.escape(name)} \(label \d\): MLP \d \(\d+\.\d %\), CNN \d "
-                            rf"\(\d+\.\d %, Dropout on \d+ ± \d+ %\)", lines[name]), lines[name]
+                            rf"\(\d+\.\d %, Dropout on \d+ ± \d+ % mean ± std\)", lines[name]), lines[name]
     assert lines["unlabelled.png"].startswith("unlabelled.png: MLP ")
     assert "5_broken.png: skipped: " in printed and "is not an image" in lines["5_broken.png"]
     assert "notes.txt" not in printed

@@ -456,3 +456,16 @@ def test_early_stopping_keeps_the_best_weights_when_the_epochs_run_out_first(ker
     assert diagnosis.epochs == epochs and diagnosis.kept_epoch == stopped.kept_epoch
     assert _same_weights(model.get_weights(), weights[diagnosis.kept_epoch - 1])
     assert not _same_weights(model.get_weights(), weights[-1])
+
+
+def test_loss_and_accuracy_from_the_predictions_are_what_keras_computes():
+    """--pretrained's one pass: the loss and accuracy from model.predict's probabilities
+    agree with Keras's cross-entropy, a zero probability clipped as Keras clips it."""
+    keras = compat.keras()
+    probabilities = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8], [0.0, 0.5, 0.5], [0.3, 0.6, 0.1]],
+                             dtype=np.float32)
+    labels = np.array([0, 2, 0, 0])
+    loss, accuracy = training.loss_and_accuracy(labels, probabilities)
+    expected = keras.losses.sparse_categorical_crossentropy(labels, probabilities)
+    assert loss == pytest.approx(float(np.mean(expected)), rel=1e-5)
+    assert accuracy == 0.5  # right: the first two; the third is a tie (argmax 1), the fourth 1
