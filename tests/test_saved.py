@@ -176,8 +176,10 @@ def test_an_interrupted_save_keeps_the_previous_network(trained, tmp_path):
 # ---------------------------------------------------------------------------
 # The model scripts
 # ---------------------------------------------------------------------------
-# The dense network in the smoke tier; the CNN (its test set takes longer) in the full tier.
-@pytest.mark.parametrize("name", ["MLP_MNIST_digits_tf",
+# Fashion-MNIST's dense network in the smoke tier (the quickest model script); the MNIST
+# MLP (XLA compiles it) and CNN (its test set takes longer) in the full tier.
+@pytest.mark.parametrize("name", ["clothingSequential",
+                                  pytest.param("MLP_MNIST_digits_tf", marks=pytest.mark.full),
                                   pytest.param("CNN_MNIST_digits_tf", marks=pytest.mark.full)])
 def test_pretrained_shows_the_saved_training_without_training(name, tmp_path, monkeypatch,
                                                               capsys):
@@ -191,7 +193,8 @@ def test_pretrained_shows_the_saved_training_without_training(name, tmp_path, mo
     # No model.fit: no epoch line, and the training time is the saved one.
     assert "Epoch 1/" not in output and "Saved the trained network" not in output
     assert "Loaded the trained network from" in output
-    data_line = re.search(r"^Data: (MNIST from .*)$", trained_output, re.MULTILINE).group(1)
+    data_line = re.search(r"^Data: ((Fashion-)?MNIST from .*)$", trained_output,
+                          re.MULTILINE).group(1)
     assert f"Its data: {data_line}, a subset of 500 training images" in output
     assert shown["monitor"].seconds == pytest.approx(trained["monitor"].seconds)
     assert as_floats(shown["history"]) == as_floats(trained["history"])
