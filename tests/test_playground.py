@@ -96,13 +96,16 @@ def dark(region):
 
 @pytest.fixture(scope="module")
 def script(tmp_path_factory):
-    """playground.py run once for the module on SMALL, headless: its globals."""
+    """playground.py run once for the module on SMALL: its globals, its output and its
+    figures' folder.  Without --no-show, as a student runs it: under Agg it has no window,
+    says so and trains headless."""
+    outdir = tmp_path_factory.mktemp("playground")
     output = io.StringIO()  # capsys is for one test only: the output is caught here
     with pytest.MonkeyPatch.context() as monkeypatch, contextlib.redirect_stdout(output):
-        namespace = run_script("playground", SMALL, tmp_path_factory.mktemp("playground"),
-                               monkeypatch)
+        monkeypatch.setattr(sys, "argv", ["playground.py", *SMALL, "--outdir", str(outdir)])
+        namespace = runpy.run_path(str(ROOT / "playground.py"), run_name="__main__")
     assert namespace["playground"].epoch == 2 and "Test accuracy: " in output.getvalue()
-    return namespace
+    return namespace, output.getvalue(), outdir
 
 
 @pytest.fixture
@@ -110,8 +113,9 @@ def playground(script, tmp_path, capsys):
     """A new window of the script's lesson and settings, trained as the script trains it
     headless (2 epochs) and brought up to date: every test starts from the same state,
     without running the whole script again."""
-    window = script["Playground"](script["lesson"], script["settings"], seed=script["args"].seed,
-                                  outdir=tmp_path, epochs=2)
+    namespace = script[0]
+    window = namespace["Playground"](namespace["lesson"], namespace["settings"],
+                                     seed=namespace["args"].seed, outdir=tmp_path, epochs=2)
     window.train(2)
     window.final_figure()
     capsys.readouterr()
@@ -510,14 +514,11 @@ def test_exported_code_trains_to_the_playground_s_accuracy(tmp_path, monkeypatch
 # ---------------------------------------------------------------------------
 # The command line
 # ---------------------------------------------------------------------------
-def test_without_a_window_it_says_so_and_runs_headless(tmp_path, monkeypatch, capsys):
-    import runpy
-
-    monkeypatch.setattr(sys, "argv", ["playground.py", *SMALL, "--outdir", str(tmp_path)])
-    runpy.run_path(str(ROOT / "playground.py"), run_name="__main__")
-    lines = [line for line in capsys.readouterr().out.splitlines() if "needs a window" in line]
+def test_without_a_window_it_says_so_and_runs_headless(script):
+    _, output, outdir = script
+    lines = [line for line in output.splitlines() if "needs a window" in line]
     assert len(lines) == 1 and "--no-show" in lines[0] and "ssh -X" in lines[0]
-    assert (tmp_path / "playground.png").exists()
+    assert (outdir / "playground.png").exists()
 
 
 #: Bad options, and what the one line says.
