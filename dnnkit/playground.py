@@ -110,6 +110,10 @@ class Playground:
             self.fig.canvas.manager.set_window_title("Playground: a small Keras network, live")
         except AttributeError:  # a canvas without a window
             pass
+        # The sliders first: a new slider draws the figure (matplotlib's Slider sets its value
+        # and asks for a drawing), which, on a canvas that draws at once (Agg, a notebook's
+        # inline backend), costs a drawing of everything made before it.
+        self.sliders = self._make_sliders()
         self.map_axes, self.probability_image, self.scatters, self.map_legend = self._make_map()
         (self.loss_axes, self.training_line, self.validation_line, self.best_line,
          self.best_marker) = self._make_loss_axes()
@@ -145,7 +149,6 @@ class Playground:
                                        CLICK_ACTIONS, CLICK_ACTIONS[0], None)
         self.fig.text(0.45, 0.245, "right click: class 1", fontsize=8)
         self.feature_checks = self._make_feature_checks()
-        self.sliders = self._make_sliders()
         self.fig.canvas.mpl_connect("button_press_event", self.on_map_click)
 
         self._new_points()

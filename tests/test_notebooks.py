@@ -346,6 +346,8 @@ def executed(request, tmp_path_factory):
         # --no-show: it must then say in one line what it needs (test_notebook_runs_in_a_kernel).
         no_show = [] if says_it_needs_a_window(name) else ["--no-show"]
         arguments = [*notebook_settings(name), *no_show, "--outdir", str(outdirs[name])]
+        if lecture.example(name).kind == "study":  # its runs there too, never in results/study
+            arguments += ["--runs-dir", str(outdirs[name] / "runs")]
         jobs[name] = (notebook, kernel_environment(arguments))
     outcomes = asyncio.run(execute_all(jobs, kernel_folder))
     for name, outcome in outcomes.items():
@@ -489,3 +491,5 @@ def test_notebook_runs_in_a_kernel(name, executed):
                         if output.output_type == "execute_result"], title
     # --outdir from DNN_NOTEBOOK_ARGS: the figures went to the test's folder.
     assert len(list(Path(outdir).glob("*.png"))) == sum(count for _, count in saved)
+    if lecture.example(name).kind == "study":  # --runs-dir too: the stored runs went there
+        assert list(Path(outdir).glob("runs/*/*.json")), "the study stored no run in --runs-dir"

@@ -424,7 +424,26 @@ def test_can_show_is_false_with_the_real_agg_backend():
     plotting.show(no_show=False)  # does nothing (it would warn that Agg cannot show)
 
 
-@pytest.mark.parametrize("backend", ["agg", "pdf", "svg", "module://matplotlib_inline.backend_inline"])
+HEADLESS_BACKENDS = ["agg", "pdf", "svg", "module://matplotlib_inline.backend_inline"]
+
+
+@pytest.mark.parametrize("backend", HEADLESS_BACKENDS)
+def test_headless_backends_cannot_show_in_this_process(backend):
+    """The backend switched here (matplotlib's switch_backend); the full tier starts a
+    process with MPLBACKEND set for each."""
+    if "matplotlib_inline" in backend:
+        pytest.importorskip("matplotlib_inline")
+    plt = plotting.pyplot()
+    before = plt.get_backend()
+    plt.switch_backend(backend)
+    try:
+        assert plotting.can_show() is False
+    finally:
+        plt.switch_backend(before)
+
+
+@pytest.mark.full
+@pytest.mark.parametrize("backend", HEADLESS_BACKENDS)
 def test_headless_backends_cannot_show(backend):
     completed = subprocess.run(
         [sys.executable, "-c", "from dnnkit import plotting; print(plotting.can_show())"],

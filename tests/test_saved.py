@@ -199,22 +199,44 @@ def test_an_interrupted_save_keeps_the_previous_network(trained, tmp_path):
 # ---------------------------------------------------------------------------
 # The model scripts
 # ---------------------------------------------------------------------------
-# The dense network in the smoke tier; the CNN (its test set takes longer) in the full tier.
-@pytest.mark.parametrize("name", ["MLP_MNIST_digits_tf",
+@pytest.fixture(scope="module")
+def clothing_trained(tmp_path_factory):
+    """clothingSequential.py trained once on TINY for the module, its network saved:
+    ``(its globals, its output, its --models-dir, its figures' folder)``."""
+    folder = tmp_path_factory.mktemp("clothing")
+    output = io.StringIO()  # capsys is for one test only: the output is caught here
+    with pytest.MonkeyPatch.context() as monkeypatch, contextlib.redirect_stdout(output):
+        namespace = run_script("clothingSequential",
+                               [*TINY, "--models-dir", str(folder / "models")],
+                               folder / "trained", monkeypatch)
+    return namespace, output.getvalue(), folder / "models", folder / "trained"
+
+
+# Fashion-MNIST's dense network in the smoke tier (the quickest model script, trained once
+# for the module); the MNIST MLP (XLA compiles it) and CNN (its test set takes longer) in
+# the full tier.
+@pytest.mark.parametrize("name", ["clothingSequential",
+                                  pytest.param("MLP_MNIST_digits_tf", marks=pytest.mark.full),
                                   pytest.param("CNN_MNIST_digits_tf", marks=pytest.mark.full)])
 def test_pretrained_shows_the_saved_training_without_training(name, tmp_path, monkeypatch,
-                                                              capsys):
-    models = ["--models-dir", str(tmp_path / "models")]
-    trained = run_script(name, [*TINY, *models], tmp_path / "trained", monkeypatch)
-    trained_output = capsys.readouterr().out
+                                                              capsys, request):
+    if name == "clothingSequential":
+        trained, trained_output, models, trained_figures = \
+            request.getfixturevalue("clothing_trained")
+    else:
+        models, trained_figures = tmp_path / "models", tmp_path / "trained"
+        trained = run_script(name, [*TINY, "--models-dir", str(models)], trained_figures,
+                             monkeypatch)
+        trained_output = capsys.readouterr().out
     assert "Epoch 1/2" in trained_output and "Saved the trained network in" in trained_output
-    shown = run_script(name, [*TINY, *models, "--pretrained"],
+    shown = run_script(name, [*TINY, "--models-dir", str(models), "--pretrained"],
                        tmp_path / "shown", monkeypatch)
     output = capsys.readouterr().out
     # No model.fit: no epoch line, and the training time is the saved one.
     assert "Epoch 1/" not in output and "Saved the trained network" not in output
     assert "Loaded the trained network from" in output
-    data_line = re.search(r"^Data: (MNIST from .*)$", trained_output, re.MULTILINE).group(1)
+    data_line = re.search(r"^Data: ((Fashion-)?MNIST from .*)$", trained_output,
+                          re.MULTILINE).group(1)
     assert f"Its data: {data_line}, a subset of 500 training images" in output
     assert shown["monitor"].seconds == pytest.approx(trained["monitor"].seconds)
     assert as_floats(shown["history"]) == as_floats(trained["history"])
@@ -233,7 +255,7 @@ def test_pretrained_shows_the_saved_training_without_training(name, tmp_path, mo
         assert re.search(f"^{line}: .*$", output, re.MULTILINE).group(0) == \
             re.search(f"^{line}: .*$", trained_output, re.MULTILINE).group(0)
     assert sorted(path.name for path in (tmp_path / "shown").glob("*.png")) == \
-        sorted(path.name for path in (tmp_path / "trained").glob("*.png"))
+        sorted(path.name for path in trained_figures.glob("*.png"))
 
 
 def test_other_options_or_script_are_refused(tmp_path, monkeypatch, capsys):
@@ -299,7 +321,8 @@ def test_pretrained_error_is_one_line_and_exit_2(tmp_path):
     assert not (tmp_path / "empty").exists()  # --pretrained writes nothing
 
 
-def test_live_curves_redraw_one_figure_and_change_nothing(tmp_path, monkeypatch, capsys):
+def test_live_curves_redraw_one_figure_and_change_nothing(clothing_trained, tmp_path,
+                                                           monkeypatch, capsys):
     """--live in a notebook's inline backend (headless: it draws with Agg).
 
     Outside a notebook, IPython's display handle prints the figure instead of
@@ -309,7 +332,7 @@ def test_live_curves_redraw_one_figure_and_change_nothing(tmp_path, monkeypatch,
     pytest.importorskip("matplotlib_inline")
     from dnnkit import plotting
 
-    plain = run_script("clothingSequential", TINY, tmp_path / "plain", monkeypatch)
+    plain = clothing_trained[0]  # the same TINY run, without --live
     plt = plotting.pyplot()
     backend = plt.get_backend()
     plt.switch_backend("module://matplotlib_inline.backend_inline")

@@ -169,6 +169,37 @@ def test_script_runs_on_tiny_settings(name, tmp_path, monkeypatch, capsys):
         assert any(png.startswith(name[:10]) and png.endswith(figure) for png in pngs), pngs
 
 
+def run_cells_up_to(name, title, arguments, outdir, monkeypatch):
+    """Run the script's cells here, as a notebook runs them, up to and including the cell
+    ``title`` (e.g. "Model": the network built, not trained); return their globals."""
+    path = ROOT / f"{name}.py"
+    monkeypatch.setattr(sys, "argv",
+                        [str(path), *arguments, "--no-show", "--outdir", str(outdir)])
+    namespace = {"__name__": "__main__", "__file__": str(path)}
+    cells = jupytext.read(path, fmt="py:percent").cells
+    titles = [cell.metadata.get("title", "") for cell in cells]
+    assert title in titles, titles
+    for cell in cells[:titles.index(title) + 1]:
+        exec(compile(cell.source, str(path), "exec"), namespace)
+    return namespace
+
+
+def test_hidden_nodes_and_dropout_options_build_the_network(tmp_path, monkeypatch):
+    """The overtraining exercise: --hidden-nodes and --dropout change the network (the
+    scripts' cells up to the model, nothing trained; the full tier trains them)."""
+    settings = ["--max-samples", "500"]
+    wide = run_cells_up_to("clothingSequential", "Model", [*settings, "--hidden-nodes", "20"],
+                           tmp_path, monkeypatch)["model"]
+    assert [layer.units for layer in wide.layers if hasattr(layer, "units")] == [20, 10]
+    dropout = run_cells_up_to("clothingSequentialDropout", "Model",
+                              [*settings, "--dropout", "0.1"], tmp_path, monkeypatch)["model"]
+    assert [layer.rate for layer in dropout.layers if hasattr(layer, "rate")] == [0.1]
+    cnn = run_cells_up_to("clothingCNNDropout", "Model", [*settings, "--dropout", "0.4"],
+                          tmp_path, monkeypatch)["model"]
+    assert [layer.rate for layer in cnn.layers if hasattr(layer, "rate")] == [0.2, 0.4]
+
+
+@pytest.mark.full
 def test_hidden_nodes_and_dropout_options_reach_the_model(tmp_path, monkeypatch, capsys):
     """The overtraining exercise: --hidden-nodes and --dropout change the network."""
     settings = ["--epochs", "1", "--max-samples", "500", "--batch-size", "64"]

@@ -188,11 +188,31 @@ def test_quick_settings_give_way_to_options_given(tmp_path, monkeypatch, argumen
         runpy.run_path(str(path), run_name="__main__")
 
 
-@pytest.mark.parametrize("arguments, expected_error", [
+BAD_OPTIONS = [
     (["--seeds", "0"], "argument --seeds: must be at least 1, got 0"),
     (["--dropout", "1"], "argument --dropout: must be from 0 up to (not including) 1, got 1"),
     (["--hidden-nodes", "0"], "argument --hidden-nodes: must be at least 1, got 0"),
-])
+]
+
+
+@pytest.mark.parametrize("arguments, expected_error", BAD_OPTIONS)
+def test_bad_options_are_one_error_line_and_exit_2(tmp_path, monkeypatch, capsys, arguments,
+                                                   expected_error):
+    """In this process: argparse's exit 2 and its line, nothing printed, no run stored."""
+    path = ROOT / f"{NAME}.py"
+    monkeypatch.setattr(sys, "argv", [str(path), *arguments, "--no-show",
+                                      "--runs-dir", str(tmp_path / "runs")])
+    with pytest.raises(SystemExit) as done:
+        runpy.run_path(str(path), run_name="__main__")
+    assert done.value.code == 2
+    output = capsys.readouterr()
+    assert output.out == ""
+    assert output.err.strip().splitlines()[-1] == f"{NAME}.py: error: {expected_error}"
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.full
+@pytest.mark.parametrize("arguments, expected_error", BAD_OPTIONS[:1])  # one: argparse's path
 def test_bad_options_end_with_one_error_line_and_exit_2(tmp_path, arguments, expected_error):
     run = subprocess.run([sys.executable, f"{NAME}.py", *arguments, "--no-show",
                           "--runs-dir", str(tmp_path / "runs")],

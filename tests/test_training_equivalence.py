@@ -86,6 +86,7 @@ def test_speed_options_change_no_result_in_one_process(monkeypatch, tmp_path):
                                                              abs=TOLERANCE)
 
 
+@pytest.mark.full  # a benchmark's worker: it also times matrix products
 def test_benchmark_worker_leaves_the_saved_networks_alone(monkeypatch, tmp_path, capsys):
     """The worker trains into a temporary folder, never into models/ (here DNN_MODELS_DIR),
     where the lecture's trained networks wait for --pretrained."""
