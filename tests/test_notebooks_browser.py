@@ -25,6 +25,7 @@ Screenshots of both (and of the live curves) are saved into ``$DNN_TEST_ARTIFACT
 ``test-artifacts/`` in the project folder, which git ignores).
 """
 
+import importlib.util
 import json
 import os
 import re
@@ -90,8 +91,11 @@ def lab(tmp_path_factory):
     for module, fix in (("selenium", "pip install -r requirements.txt"),
                         ("jupyterlab", "pip install -r requirements.txt"),
                         ("ipympl", "pip install -r requirements.txt")):
-        pytest.importorskip(module, reason=f"the browser test needs {module} ({fix}; the lab "
-                                           f"floor has none and runs test_notebooks.py only)")
+        # Looked up, not imported: importing ipympl switches this process's matplotlib
+        # backend to ipympl's, which later tests (headless, Agg) would then find.
+        if importlib.util.find_spec(module) is None:
+            pytest.skip(f"the browser test needs {module} ({fix}; the lab floor has none and "
+                        f"runs test_notebooks.py only)")
     browser_programs()
     folder = tmp_path_factory.mktemp("lab")
     shutil.copytree(ROOT / "notebooks", folder / "notebooks")
