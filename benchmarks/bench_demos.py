@@ -57,15 +57,13 @@ if str(ROOT) not in sys.path:
 SCRIPT = "CNN_MNIST_digits_tf"
 
 
-def run(arguments, environment, command=None):
-    """Run the script (or ``command``) in a fresh process; return (wall seconds, CPU seconds,
-    output).
+def run(command, environment):
+    """Run ``command`` in a fresh process; return (wall seconds, CPU seconds, output).
 
     The CPU time (user + system, all threads) depends much less on what else
     the machine runs than the wall time; on a quiet machine with 2 cores the
     wall time lies between half of it and all of it.
     """
-    command = command or [sys.executable, f"{SCRIPT}.py", *arguments]
     before = resource.getrusage(resource.RUSAGE_CHILDREN) if resource else None
     start = time.perf_counter()
     completed = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True,
@@ -92,20 +90,20 @@ def bench_pretrained(models_dir, repeats):
             models_dir = str(Path(scratch) / "models")
             print(f"Training {SCRIPT}.py once, 1 epoch on all training images, into a "
                   f"temporary folder ...", flush=True)
-            seconds, _, _ = run(["--epochs", "1", "--no-show", "--outdir", outdir,
-                              "--models-dir", models_dir], environment)
+            seconds, _, _ = run([sys.executable, f"{SCRIPT}.py", "--epochs", "1", "--no-show",
+                                 "--outdir", outdir, "--models-dir", models_dir], environment)
             print(f"  took {seconds:.1f} s (with TensorFlow's import and all figures)")
         print(f"The network of {models_dir}:")
         import_tensorflow = [sys.executable, "-c", "import tensorflow"]
-        run([], environment, import_tensorflow)  # a first run of each, not counted
-        run(["--pretrained", "--no-show", "--outdir", outdir, "--models-dir", models_dir],
-            environment)
+        pretrained = [sys.executable, f"{SCRIPT}.py", "--pretrained", "--no-show", "--outdir",
+                      outdir, "--models-dir", models_dir]
+        run(import_tensorflow, environment)  # a first run of each, not counted
+        run(pretrained, environment)
         script, baseline, loads = [], [], []
         for _ in range(repeats):  # in pairs: the script, then TensorFlow's import alone
-            *timing, output = run(["--pretrained", "--no-show", "--outdir", outdir,
-                                   "--models-dir", models_dir], environment)
+            *timing, output = run(pretrained, environment)
             script.append(timing)
-            baseline.append(run([], environment, import_tensorflow)[:2])
+            baseline.append(run(import_tensorflow, environment)[:2])
             loads.append(os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan"))
         lines = output.splitlines()
         for start in ("Data:", "Loaded", "Stored with the network", "Test accuracy"):
