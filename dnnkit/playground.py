@@ -13,8 +13,10 @@ it returns (the map, the points, the loss curves, the texts, the node maps)
 on a kept picture of their own axes: the controls are never drawn over, so
 their marks stay right.  The artists are "animated" (left out of a full
 drawing) only while it plays; a change of a control while it plays draws the
-whole figure once.  Controls moved by the program (a preset) are switched off
-with the widgets' ``eventson`` and ``drawon`` while they move.
+whole figure once.  The controls with a handler do not draw themselves (their
+``drawon`` is off): the handler draws the whole figure once, where matplotlib's
+radio and check buttons would first draw it once more, at once.  Controls moved
+by the program (a preset) have their ``eventson`` switched off while they move.
 """
 
 import textwrap
@@ -237,6 +239,7 @@ class Playground:
             label.set_fontsize(9)
         if handler is not None:
             radio.on_clicked(handler)
+            radio.drawon = False  # the handler draws the figure
         return radio
 
     def _make_feature_checks(self):
@@ -249,6 +252,7 @@ class Playground:
         for label in checks.labels:
             label.set_fontsize(9)
         checks.on_clicked(self.on_features)
+        checks.drawon = False  # the handler draws the figure
         return checks
 
     def _make_sliders(self):
@@ -275,6 +279,7 @@ class Playground:
             slider.label.set_fontsize(9)
             slider.valtext.set_fontsize(9)
             slider.on_changed(lambda value, name=name: self.on_slider(name, value))
+            slider.drawon = False  # the handler draws the figure
             sliders[name] = slider
         for name in ("l2", "learning_rate"):
             self._show_choice(sliders[name], name)
@@ -553,7 +558,7 @@ class Playground:
         widgets = [self.dataset_radio, self.activation_radio, self.feature_checks,
                    *self.sliders.values()]
         for widget in widgets:
-            widget.eventson = widget.drawon = False
+            widget.eventson = False
         self.dataset_radio.set_active([label.get_text() for label in self.dataset_radio.labels]
                                       .index(settings["dataset"]))
         self.activation_radio.set_active(list(self.lesson.activations).index(settings["activation"]))
@@ -571,7 +576,7 @@ class Playground:
         for name in ("l2", "learning_rate"):
             self._show_choice(self.sliders[name], name)
         for widget in widgets:
-            widget.eventson = widget.drawon = True
+            widget.eventson = True
 
     def _rebuild(self, change, new_points=False):
         if new_points:
@@ -583,7 +588,8 @@ class Playground:
 
     def _change(self, name, value):
         old = self.settings[name]
-        if value == old:
+        if value == old:  # nothing to rebuild: the control is drawn where it stopped
+            self.fig.canvas.draw_idle()
             return
         self.settings[name] = value
         self._rebuild(f"{name.replace('_', ' ')} {old} -> {value}",
@@ -620,6 +626,7 @@ class Playground:
             nodes[layer] = value
             if layer >= self.settings["layers"]:  # a layer not in the network: no rebuild
                 self.settings["nodes"] = nodes
+                self.fig.canvas.draw_idle()
                 return
             name, value = "nodes", nodes
         self._change(name, value)
@@ -677,9 +684,9 @@ class Playground:
         """Make your points the data set, its radio button too (without a rebuild)."""
         if not self.own:
             self.settings["dataset"] = self.lesson.own_points
-            self.dataset_radio.eventson = self.dataset_radio.drawon = False
+            self.dataset_radio.eventson = False
             self.dataset_radio.set_active(len(self.dataset_radio.labels) - 1)
-            self.dataset_radio.eventson = self.dataset_radio.drawon = True
+            self.dataset_radio.eventson = True
 
     def on_map_click(self, event):
         """A click on the map: add a point of a class, or erase the nearest point."""

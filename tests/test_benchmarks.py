@@ -46,6 +46,16 @@ def test_summarize_ratio_is_robust_to_one_slow_pair():
     assert row["baseline_cores"] == pytest.approx(1.8)  # median of the epochs after the first
 
 
+def test_cnn_ops_counts_the_work_of_the_cnn_s_two_convolutions():
+    """The convolutions' work: 2 x multiply-adds of the CNN's two Conv2D layers (no
+    TensorFlow; the full tier runs the kernels themselves)."""
+    from benchmarks import bench_cnn_ops
+
+    assert bench_cnn_ops.CONV2_GFLOP == pytest.approx(
+        2 * 9 * 32 * 64 * 121 * bench_cnn_ops.BATCH / 1e9)
+
+
+@pytest.mark.full  # builds and runs every kernel at the CNN's batch (5 s)
 def test_cnn_ops_are_the_kernels_of_the_mnist_cnn_step():
     """Each timed kernel computes what it is named for, at the CNN's shapes."""
     from benchmarks import bench_cnn_ops
@@ -65,8 +75,6 @@ def test_cnn_ops_are_the_kernels_of_the_mnist_cnn_step():
     }
     kernels = bench_cnn_ops.kernels(tf)
     assert {name: tuple(kernel().shape) for name, kernel in kernels.items()} == expected
-    # The convolutions' work: 2 x multiply-adds of the CNN's two Conv2D layers.
-    assert bench_cnn_ops.CONV2_GFLOP == pytest.approx(2 * 9 * 32 * 64 * 121 * batch / 1e9)
 
 
 def test_worker_failed_is_one_line_with_the_last_line_of_output():

@@ -123,7 +123,7 @@ REQUIREMENTS_LAB = ROOT / "requirements-lab.txt"
 
 # Packages only the test suite and tools/make_notebooks.py need (the floor check
 # of a foreign environment in setup_env.sh asks only for what the scripts import).
-TEST_ONLY = {"pytest", "nbclient", "ipykernel", "nbformat", "jupytext", "selenium"}
+TEST_ONLY = {"pytest", "pytest-xdist", "nbclient", "ipykernel", "nbformat", "jupytext", "selenium"}
 #: Not on the lab's floor: myML brings its own Jupyter and has no ipympl (the demos'
 #: notebooks then say in one line what they need); the browser test, the only user of
 #: selenium, runs on the pinned versions (tests/test_notebooks_browser.py).

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from dnnkit import toydata
 from dnnkit.errors import UserError
 from test_scripts import run_script
 
@@ -153,6 +154,7 @@ def test_buttons_step_play_pause_reset(playground, capsys):
     assert "Epoch 0" in playground.status_text.get_text()
 
 
+@pytest.mark.full  # pixel by pixel (11 s); the smoke tier plays in test_buttons_step_play_pause_reset
 def test_a_frame_drawn_while_playing_keeps_every_mark_slider_and_text(playground):
     """A frame redraws the map, the curves and the texts, and leaves the controls as a full
     drawing shows them: the selected radio buttons and the ticked boxes keep their marks
@@ -267,6 +269,22 @@ def test_every_control_rebuilds_the_network(playground, capsys):
     assert playground.node_model is None and not any(ax.get_title() for ax in playground.node_axes)
 
 
+def test_a_control_change_draws_the_figure_once(playground):
+    """A control with a handler does not draw itself: its handler draws the whole figure
+    once (matplotlib's radio and check buttons would draw it first, at once), also where
+    nothing is rebuilt (a layer that is not in the network)."""
+    draws = []
+    playground.fig.canvas.mpl_connect("draw_event", lambda event: draws.append(event))
+    changes = [lambda: playground.activation_radio.set_active(2),
+               lambda: playground.feature_checks.set_active(4),
+               lambda: playground.sliders["dropout"].set_val(0.1),
+               lambda: playground.sliders["nodes_3"].set_val(7)]
+    for count, change in enumerate(changes, start=1):
+        change()
+        assert len(draws) == count
+    assert playground.sliders["nodes_3"].val == 7
+
+
 def test_preset_button_sets_every_control_and_rebuilds_once(playground, capsys):
     press(playground, "preset")  # the first preset: the two Gaussians
     assert playground.preset == "gaussians" and playground.settings["layers"] == 0
@@ -320,6 +338,7 @@ def test_clicks_add_erase_and_clear_points_and_the_network_trains_on_them(playgr
     assert playground.test_accuracy == 1.0
 
 
+@pytest.mark.full  # runs the script again; the smoke tier: test_saved_points_are_the_window_s_points
 def test_saved_points_come_back_with_data(playground, tmp_path, monkeypatch, capsys):
     """Save points (CSV), then --data FILE --no-show: the same points, trained on headless."""
     click_map(playground, 4.0, 4.0, button=3)
@@ -341,6 +360,22 @@ def test_saved_points_come_back_with_data(playground, tmp_path, monkeypatch, cap
     assert again.own and again.dataset_radio.value_selected == "your points"
     assert [len(again.y[again.parts[part]]) for part in ("train", "validation", "test")] \
         == [60, 20, 21]
+
+
+def test_saved_points_are_the_window_s_points(playground):
+    """Save points (CSV): the file reads back as the window's points, float32 for float32
+    (the full tier gives the file to the script with --data)."""
+    click_map(playground, 4.0, 4.0, button=3)
+    path = playground.save_points()
+    assert path.read_text(encoding="utf-8").startswith("x1,x2,label\n")
+    x, y = toydata.load_points(path)
+    assert len(y) == len(playground.y) == 101
+
+    def in_order(x, y):
+        table = np.column_stack([x, y])
+        return table[np.lexsort(table.T[::-1])]
+
+    np.testing.assert_array_equal(in_order(x, y), in_order(playground.x, playground.y))
 
 
 GOOD_LINES = [f"{index * 0.5 - 3:g},{(index % 3) - 1:g},{index % 2}" for index in range(12)]
@@ -403,6 +438,7 @@ def test_a_loss_that_is_not_a_number_stops_play_and_says_so(playground):
     assert not playground.diverged and np.isfinite(playground.history["loss"][-1])
 
 
+@pytest.mark.full  # runs the script again; the smoke tier: test_a_loss_that_is_not_a_number_stops_play_...
 def test_a_diverging_run_without_a_window_says_so(tmp_path, monkeypatch, capsys):
     from dnnkit import playground as window
 
@@ -485,8 +521,6 @@ def test_exported_code_of_every_option_builds_the_same_network(case, tmp_path, m
     clicked points; a fresh process runs the code in the test below)."""
     options = list(EXPORT_CASES[case])
     if options == ["--data"]:
-        from dnnkit import toydata
-
         x, y = toydata.make_data("xor", 60, 0.3, seed=7)
         toydata.save_points(tmp_path / "mine.csv", x, y)
         options = ["--data", str(tmp_path / "mine.csv"), "--epochs", "2"]
@@ -627,6 +661,7 @@ def test_overtraining_preset_overtrains_in_most_runs(tmp_path, monkeypatch):
     assert sum(overtrained) > len(overtrained) / 2, overtrained
 
 
+@pytest.mark.full  # a second way to play; the smoke tier plays in test_buttons_step_play_pause_reset
 def test_where_the_canvas_cannot_blit_play_draws_everything(playground):
     """ipympl's canvas in a notebook (%matplotlib widget), as matplotlib's web canvases,
     cannot blit: FuncAnimation then draws the whole figure each frame, so nothing may be left
