@@ -55,6 +55,37 @@ def _run_script(name, monkeypatch, tmp_path, plain):
     return namespace, given[0]
 
 
+def _small_network_trained(compile_options):
+    """A small network with Dropout, trained 3 epochs on fixed, learnable points with
+    ``compile_options``; its history."""
+    import numpy as np
+
+    keras = compat.keras()
+    runtime.set_seed(5)
+    x = np.random.default_rng(0).normal(size=(960, 20)).astype("float32")
+    y = (x @ np.random.default_rng(1).normal(size=(20, 4))).argmax(axis=1)
+    model = keras.Sequential([keras.Input(shape=(20,)), keras.layers.Dense(32, activation="relu"),
+                              keras.layers.Dropout(0.3), keras.layers.Dense(4, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"],
+                  **compile_options)
+    history = model.fit(x, y, epochs=3, batch_size=16, validation_split=0.1, verbose=0)
+    compat.clear_session()
+    return history.history
+
+
+def test_speed_options_change_no_result_of_a_small_network(monkeypatch):
+    """The scripts' speed options against Keras's defaults on a small network with Dropout,
+    in this process: the same curves (the full tier runs a model script both ways)."""
+    monkeypatch.delenv(runtime.PLAIN_KERAS_VARIABLE, raising=False)
+    options = training.speed_options()
+    assert options.get("steps_per_execution", 32) == 32  # Keras 2.4 may not take it
+    ours, plain = _small_network_trained(options), _small_network_trained({})
+    assert ours["accuracy"][-1] > 0.4  # it learns (chance: 0.25)
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        assert ours[key] == pytest.approx(plain[key], abs=TOLERANCE)
+
+
+@pytest.mark.full  # two runs of a model script (7-12 s); the smoke tier: the small network above
 def test_speed_options_change_no_result_in_one_process(monkeypatch, tmp_path):
     """Same process (the same kernels): steps_per_execution changes nothing.
 
