@@ -60,6 +60,15 @@ def pytest_addoption(parser):
                      help="run the full tier too (tests marked 'full'): what CI runs")
 
 
+def pytest_configure(config):
+    """Without --full, the smoke tier runs on the shipped samples on every machine, with or
+    without DNN_DATA_DIR: quick, and the same numbers everywhere.  With --full, every test
+    reads the full data where DNN_DATA_DIR names it (CI: both tiers on the lab's floor, the
+    full tier on the pinned versions)."""
+    if not config.getoption("--full"):
+        os.environ.pop("DNN_DATA_DIR", None)
+
+
 def pytest_collection_modifyitems(config, items):
     """Without --full, the tests marked ``full`` are deselected: the smoke tier."""
     if config.getoption("--full"):

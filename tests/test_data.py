@@ -704,10 +704,13 @@ def test_shipped_samples_are_small():
 
 
 full_data_dir = os.environ.get("DNN_DATA_DIR")
+#: The full tier's tests, where DNN_DATA_DIR is set (the smoke tier runs on the shipped samples).
 needs_full_data = pytest.mark.skipif(
-    not full_data_dir, reason="set DNN_DATA_DIR to a folder with the full MNIST and Fashion-MNIST to run this test")
+    not full_data_dir, reason="set DNN_DATA_DIR to a folder with the full MNIST and Fashion-MNIST "
+                              "and run python -m pytest --full to run this test")
 
 
+@pytest.mark.full
 @needs_full_data
 def test_full_data_sets_load_with_the_published_checksums():
     readme = Path(full_data_dir) / "README.md"
@@ -724,6 +727,7 @@ def test_full_data_sets_load_with_the_published_checksums():
             assert hashlib.sha256(idx_bytes(array)).hexdigest() == expected[f"{folder}/{file_name}"], key
 
 
+@pytest.mark.full
 @needs_full_data
 def test_make_samples_reproduces_the_shipped_files(tmp_path):
     tool = PROJECT_ROOT / "tools" / "make_samples.py"

@@ -192,50 +192,64 @@ def test_a_frame_drawn_while_playing_keeps_every_mark_slider_and_text(playground
         darkness[index] for index in range(len(darkness)) if index not in ticked), darkness
 
 
+def rebuilt(playground, capsys):
+    """The one line a change prints, and the new network starts at epoch 0."""
+    lines = [line for line in capsys.readouterr().out.splitlines()
+             if line.startswith("Rebuilt the network")]
+    assert len(lines) == 1 and playground.epoch == 0, lines
+    return lines[0]
+
+
 def test_every_control_rebuilds_the_network(playground, capsys):
+    """The network's shape and the data (the full tier: the other controls, below)."""
     sliders = playground.sliders
-
-    def rebuilt():
-        """The one line a change prints, and the new network starts at epoch 0."""
-        lines = [line for line in capsys.readouterr().out.splitlines()
-                 if line.startswith("Rebuilt the network")]
-        assert len(lines) == 1 and playground.epoch == 0, lines
-        return lines[0]
-
     playground.on_step()
     sliders["layers"].set_val(3)
-    assert "hidden layers [8, 8, 8]" in rebuilt()
+    assert "hidden layers [8, 8, 8]" in rebuilt(playground, capsys)
     assert hidden_units(playground.model) == [8, 8, 8]
     sliders["nodes_1"].set_val(5)
-    rebuilt()
+    rebuilt(playground, capsys)
     assert hidden_units(playground.model) == [8, 5, 8]
     sliders["nodes_3"].set_val(7)  # layer 4 is not in the network: nothing to rebuild
     assert hidden_units(playground.model) == [8, 5, 8]
     playground.activation_radio.set_active(4)  # leaky ReLU: a layer of its own
-    rebuilt()
+    rebuilt(playground, capsys)
     leaky = [layer for layer in playground.model.layers if "leaky" in layer.name]
     assert len(leaky) == 3
     activation = leaky[0](np.array([[-1.0, 2.0]], dtype="float32")).numpy()
     np.testing.assert_allclose(activation, [[-0.01, 2.0]], rtol=1e-6)
-    playground.activation_radio.set_active(5)
-    rebuilt()
-    assert playground.model.layers[0].get_config()["activation"] in ("swish", "silu")
     sliders["dropout"].set_val(0.25)
-    rebuilt()
+    rebuilt(playground, capsys)
     assert [layer.rate for layer in playground.model.layers if hasattr(layer, "rate")] == [0.25] * 3
+    # The data: the data set and the number of points.
+    playground.dataset_radio.set_active(3)
+    assert "spiral" in rebuilt(playground, capsys)
+    sliders["points"].set_val(200)
+    rebuilt(playground, capsys)
+    assert len(playground.x) == 200 and len(playground.scatters["test"].get_offsets()) == 40
+
+
+@pytest.mark.full  # 10 more rebuilds; the smoke tier has the test above
+def test_every_other_control_rebuilds_the_network(playground, capsys):
+    """Swish, L2, the learning rate, the batch size, the input features, the noise, and the
+    maps of the nodes of one hidden layer."""
+    sliders = playground.sliders
+    playground.activation_radio.set_active(5)
+    rebuilt(playground, capsys)
+    assert playground.model.layers[0].get_config()["activation"] in ("swish", "silu")
     sliders["l2"].set_val(3)
-    rebuilt()
+    rebuilt(playground, capsys)
     assert sliders["l2"].valtext.get_text() == "0.001"
     assert all(layer.kernel_regularizer is not None for layer in playground.model.layers
                if hasattr(layer, "kernel_regularizer"))
     sliders["learning_rate"].set_val(5)
-    rebuilt()
+    rebuilt(playground, capsys)
     assert float(np.asarray(playground.model.optimizer.learning_rate)) == pytest.approx(0.1)
     sliders["batch_size"].set_val(7)
-    rebuilt()
+    rebuilt(playground, capsys)
     assert [len(y) for _, y in playground.batches[0]][:2] == [7, 7]
     playground.feature_checks.set_active(4)  # x1·x2
-    rebuilt()
+    rebuilt(playground, capsys)
     assert playground.settings["features"] == ["x1", "x2", "x1x2"]
     assert playground.model.inputs[0].shape[-1] == 3
     # The last feature cannot be unticked: x1 stays.
@@ -243,29 +257,23 @@ def test_every_control_rebuilds_the_network(playground, capsys):
         playground.feature_checks.set_active(index)
     assert playground.settings["features"] == ["x1"] and playground.feature_checks.get_status()[0]
     capsys.readouterr()
-    # The data: the data set, the noise and the number of points.
-    playground.dataset_radio.set_active(3)
-    assert "spiral" in rebuilt()
-    sliders["points"].set_val(200)
-    rebuilt()
-    assert len(playground.x) == 200 and len(playground.scatters["test"].get_offsets()) == 40
     spread = playground.x.std()
     sliders["noise"].set_val(1.0)
-    rebuilt()
+    rebuilt(playground, capsys)
     assert playground.x.std() > spread
     # One hidden layer of at most 8 nodes: each node's map is shown, else none.
     sliders["layers"].set_val(1)
-    rebuilt()
+    rebuilt(playground, capsys)
     assert playground.node_model is not None
     titled = [ax.get_title() for ax in playground.node_axes]
     assert titled == [f"node {index}" for index in range(1, 9)]
     sliders["nodes_0"].set_val(4)
-    rebuilt()
+    rebuilt(playground, capsys)
     assert [bool(ax.get_title()) for ax in playground.node_axes] == [True] * 4 + [False] * 4
     image = playground.node_images[0].get_array()
     assert image.shape == (60, 60) and np.ptp(image) > 0
     sliders["nodes_0"].set_val(12)
-    rebuilt()
+    rebuilt(playground, capsys)
     assert playground.node_model is None and not any(ax.get_title() for ax in playground.node_axes)
 
 
@@ -301,7 +309,7 @@ def test_preset_button_sets_every_control_and_rebuilds_once(playground, capsys):
     assert capsys.readouterr().out.count("Rebuilt the network") == 1
 
 
-def test_clicks_add_erase_and_clear_points_and_the_network_trains_on_them(playground):
+def test_clicks_add_erase_and_clear_points(playground):
     count = len(playground.y)
     click_map(playground, 3.0, -3.0, button=3)  # right: class 1, starting from the points shown
     assert playground.dataset_radio.value_selected == "your points"
@@ -322,7 +330,12 @@ def test_clicks_add_erase_and_clear_points_and_the_network_trains_on_them(playgr
     epoch = playground.epoch
     press(playground, "step")
     assert playground.epoch == epoch and "at least 10" in playground.description_text.get_text()
-    # Twelve points of two classes, clicked: split 7:2:3, and the network learns them.
+
+
+@pytest.mark.full  # 12 clicks and 30 epochs; the smoke tier has the clicks above
+def test_the_network_learns_twelve_clicked_points(playground):
+    """Twelve points of two classes, clicked: split 7:2:3, and the network learns them."""
+    press(playground, "clear")
     playground.click_radio.set_active(0)
     for x2 in range(-3, 3):
         click_map(playground, -2.5, x2)

@@ -5,13 +5,14 @@ Each script runs in this process as sphinx-gallery runs its examples:
 (TensorFlow is imported once for the whole run).  The model scripts train
 for one epoch on a few thousand images: the test checks the script's own
 results (``history``, ``test_accuracy``), its printed result lines and its
-figures.  The data comes from ``DNN_DATA_DIR`` when set (CI), else the
-shipped sample.  How the scripts read (top-level cells, the lesson's calls
+figures.  The smoke tier runs them on the shipped samples; the full tier
+(``--full``) also on the full data of ``DNN_DATA_DIR`` (CI).  How the scripts read (top-level cells, the lesson's calls
 in view) is checked on their source.
 """
 
 import ast
 import json
+import os
 import re
 import runpy
 import subprocess
@@ -137,6 +138,26 @@ def test_model_script_shows_the_lesson(name):
 
 @pytest.mark.parametrize("name", lecture.names("model") + lecture.names("display"))
 def test_script_runs_on_tiny_settings(name, tmp_path, monkeypatch, capsys):
+    """On the shipped samples in the smoke tier (conftest.py), on the full data of
+    DNN_DATA_DIR with --full."""
+    assert_runs_on_tiny_settings(name, tmp_path, monkeypatch, capsys)
+
+
+@pytest.mark.full
+@pytest.mark.parametrize("name", lecture.names("model"))
+def test_model_script_runs_on_tiny_settings_on_the_full_data(name, tmp_path, monkeypatch,
+                                                             capsys):
+    """The full tier's run of the test above on the full data (its 10000 test images)."""
+    if not os.environ.get("DNN_DATA_DIR"):
+        pytest.skip("set DNN_DATA_DIR to a folder with the full MNIST and Fashion-MNIST")
+    namespace, output = assert_runs_on_tiny_settings(name, tmp_path, monkeypatch, capsys)
+    assert len(namespace["y_test"]) == 10000
+    assert "sample" not in re.search(r"^Data: .*$", output, re.MULTILINE).group(0)
+
+
+def assert_runs_on_tiny_settings(name, tmp_path, monkeypatch, capsys):
+    """Run ``name.py`` on its tiny settings and check its results, printout and figures;
+    return its globals and its output."""
     namespace = run_script(name, lecture.example(name).tiny, tmp_path, monkeypatch)
     output = capsys.readouterr().out
     if lecture.example(name).kind == "display":
@@ -144,7 +165,7 @@ def test_script_runs_on_tiny_settings(name, tmp_path, monkeypatch, capsys):
         counts = namespace["class_counts"]
         assert counts.sum() == len(namespace["y_train"]) and len(counts) == 10
         assert re.search(r"^Training images per class: ", output, re.MULTILINE)
-        return
+        return namespace, output
     assert output.startswith("Device: CPU") or output.startswith("Device: GPU")
     assert re.search(r"^Data: (Fashion-)?MNIST from ", output, re.MULTILINE)
     assert re.search(r"^x_train: \(2000, 28, 28, 1\)|^x_train: \(2000, 784\)", output,
@@ -167,6 +188,7 @@ def test_script_runs_on_tiny_settings(name, tmp_path, monkeypatch, capsys):
     pngs = [path.stem for path in assert_pngs(tmp_path, len(figures))]
     for figure in figures:
         assert any(png.startswith(name[:10]) and png.endswith(figure) for png in pngs), pngs
+    return namespace, output
 
 
 def run_cells_up_to(name, title, arguments, outdir, monkeypatch):
