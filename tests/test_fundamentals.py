@@ -244,6 +244,22 @@ def test_tf_intro_shows_the_lesson_calls():
     assert any(call.startswith("keras.Sequential(") for call in calls)
 
 
+def test_intro_without_iminuit_runs_the_rest_and_says_what_it_skipped_in_this_process(
+        tmp_path, monkeypatch, capsys):
+    """iminuit that cannot be imported (None in sys.modules): one line with the package, the
+    reason and the fix, and the other minimizers compared as usual (the full tier: an
+    iminuit that fails as 2.20 does on numpy 1.19, in a real process)."""
+    monkeypatch.setitem(sys.modules, "iminuit", None)
+    namespace = run_script("intro", [], tmp_path, monkeypatch)
+    output = capsys.readouterr().out
+    skipped = [line for line in output.splitlines() if line.startswith("Skipped: ")]
+    assert skipped[0].startswith("Skipped: iminuit cannot be imported (")
+    assert skipped[0].endswith("): pip install --user iminuit (with numpy 1.19, the lab's: "
+                               "pip install --user 'iminuit<2.20')")
+    assert "iminuit" not in namespace["runs"] and "-> OK" in output
+
+
+@pytest.mark.full  # a real process
 def test_intro_without_a_working_iminuit_runs_the_rest_and_says_what_it_skipped(tmp_path):
     """An iminuit of 2.20 or newer on numpy 1.19 fails to import: one line with the package,
     the reason and the fix; the other minimizers are compared as usual."""

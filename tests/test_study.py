@@ -126,6 +126,7 @@ def test_a_rerun_trains_nothing_and_leaves_the_stored_runs(first_run, tmp_path, 
     assert_figures(NAME, FIGURES, outdir)
 
 
+@pytest.mark.full  # a robustness case (6 s); the smoke tier: a rerun trains nothing, below
 def test_missing_and_damaged_runs_are_trained_again_and_only_they(first_run, tmp_path,
                                                                    monkeypatch, capsys):
     """As after Ctrl-C (a run missing) and with a damaged file: those two runs are redone."""
