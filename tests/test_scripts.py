@@ -146,10 +146,14 @@ def test_script_runs_on_tiny_settings(name, tmp_path, monkeypatch, capsys):
 @pytest.mark.full
 @pytest.mark.parametrize("name", lecture.names("model"))
 def test_model_script_runs_on_tiny_settings_on_the_full_data(name, tmp_path, monkeypatch,
-                                                             capsys):
-    """The full tier's run of the test above on the full data (its 10000 test images)."""
+                                                             capsys, request):
+    """The full tier's run of the test above on the full data (its 10000 test images), where
+    the test above does not run in this session (``--full`` runs it on the full data)."""
     if not os.environ.get("DNN_DATA_DIR"):
         pytest.skip("set DNN_DATA_DIR to a folder with the full MNIST and Fashion-MNIST")
+    if any(item.name == f"test_script_runs_on_tiny_settings[{name}]"
+           for item in request.session.items):
+        pytest.skip("test_script_runs_on_tiny_settings runs it on the full data in this session")
     namespace, output = assert_runs_on_tiny_settings(name, tmp_path, monkeypatch, capsys)
     assert len(namespace["y_test"]) == 10000
     assert "sample" not in re.search(r"^Data: .*$", output, re.MULTILINE).group(0)
