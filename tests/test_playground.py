@@ -63,6 +63,12 @@ def tick(playground):
         function(*args, **kwargs)
 
 
+def in_order(x, y):
+    """The points and their classes as rows, sorted: the same set in any order compares equal."""
+    table = np.column_stack([x, y])
+    return table[np.lexsort(table.T[::-1])]
+
+
 def hidden_units(model):
     return [layer.units for layer in model.layers if layer.name.startswith("hidden_")
             and hasattr(layer, "units")]
@@ -154,7 +160,7 @@ def test_buttons_step_play_pause_reset(playground, capsys):
     assert "Epoch 0" in playground.status_text.get_text()
 
 
-@pytest.mark.full  # pixel by pixel (11 s); the smoke tier plays in test_buttons_step_play_pause_reset
+@pytest.mark.full  # pixel by pixel (11 s); smoke tier: test_buttons_step_play_pause_reset
 def test_a_frame_drawn_while_playing_keeps_every_mark_slider_and_text(playground):
     """A frame redraws the map, the curves and the texts, and leaves the controls as a full
     drawing shows them: the selected radio buttons and the ticked boxes keep their marks
@@ -201,19 +207,28 @@ def rebuilt(playground, capsys):
 
 
 def test_every_control_rebuilds_the_network(playground, capsys):
-    """The network's shape and the data (the full tier: the other controls, below)."""
+    """The network's shape and the data (the full tier: the other controls, below).  A
+    control does not draw itself: its handler draws the whole figure once (matplotlib's
+    radio and check buttons would draw it first, at once), also where nothing is rebuilt."""
     sliders = playground.sliders
+    draws = []
+    playground.fig.canvas.mpl_connect("draw_event", lambda event: draws.append(event))
     playground.on_step()
+    draws.clear()
     sliders["layers"].set_val(3)
+    assert len(draws) == 1
     assert "hidden layers [8, 8, 8]" in rebuilt(playground, capsys)
     assert hidden_units(playground.model) == [8, 8, 8]
     sliders["nodes_1"].set_val(5)
     rebuilt(playground, capsys)
     assert hidden_units(playground.model) == [8, 5, 8]
+    draws.clear()
     sliders["nodes_3"].set_val(7)  # layer 4 is not in the network: nothing to rebuild
-    assert hidden_units(playground.model) == [8, 5, 8]
+    assert hidden_units(playground.model) == [8, 5, 8] and len(draws) == 1
+    draws.clear()
     playground.activation_radio.set_active(4)  # leaky ReLU: a layer of its own
     rebuilt(playground, capsys)
+    assert len(draws) == 1
     leaky = [layer for layer in playground.model.layers if "leaky" in layer.name]
     assert len(leaky) == 3
     activation = leaky[0](np.array([[-1.0, 2.0]], dtype="float32")).numpy()
@@ -277,22 +292,6 @@ def test_every_other_control_rebuilds_the_network(playground, capsys):
     assert playground.node_model is None and not any(ax.get_title() for ax in playground.node_axes)
 
 
-def test_a_control_change_draws_the_figure_once(playground):
-    """A control with a handler does not draw itself: its handler draws the whole figure
-    once (matplotlib's radio and check buttons would draw it first, at once), also where
-    nothing is rebuilt (a layer that is not in the network)."""
-    draws = []
-    playground.fig.canvas.mpl_connect("draw_event", lambda event: draws.append(event))
-    changes = [lambda: playground.activation_radio.set_active(2),
-               lambda: playground.feature_checks.set_active(4),
-               lambda: playground.sliders["dropout"].set_val(0.1),
-               lambda: playground.sliders["nodes_3"].set_val(7)]
-    for count, change in enumerate(changes, start=1):
-        change()
-        assert len(draws) == count
-    assert playground.sliders["nodes_3"].val == 7
-
-
 def test_preset_button_sets_every_control_and_rebuilds_once(playground, capsys):
     press(playground, "preset")  # the first preset: the two Gaussians
     assert playground.preset == "gaussians" and playground.settings["layers"] == 0
@@ -309,7 +308,7 @@ def test_preset_button_sets_every_control_and_rebuilds_once(playground, capsys):
     assert capsys.readouterr().out.count("Rebuilt the network") == 1
 
 
-def test_clicks_add_erase_and_clear_points(playground):
+def test_clicks_add_erase_save_and_clear_points(playground):
     count = len(playground.y)
     click_map(playground, 3.0, -3.0, button=3)  # right: class 1, starting from the points shown
     assert playground.dataset_radio.value_selected == "your points"
@@ -324,6 +323,12 @@ def test_clicks_add_erase_and_clear_points(playground):
     click_map(playground, 3.1, -2.9)
     assert len(playground.own_y) == count + 1
     assert not np.any(np.hypot(*(playground.own_x - [3.0, -3.0]).T) < 0.05)
+    # Save points (CSV): the file reads back as the window's points, float32 for float32
+    # (the full tier gives the file to the script with --data).
+    path = playground.save_points()
+    assert path.read_text(encoding="utf-8").startswith("x1,x2,label\n")
+    x, y = toydata.load_points(path)
+    np.testing.assert_array_equal(in_order(x, y), in_order(playground.x, playground.y))
     # Clear: no points, nothing to train on, and it says so.
     press(playground, "clear")
     assert len(playground.y) == 0 and playground.batches is None
@@ -351,7 +356,7 @@ def test_the_network_learns_twelve_clicked_points(playground):
     assert playground.test_accuracy == 1.0
 
 
-@pytest.mark.full  # runs the script again; the smoke tier: test_saved_points_are_the_window_s_points
+@pytest.mark.full  # runs the script again; smoke tier: test_clicks_add_erase_save_and_clear_points
 def test_saved_points_come_back_with_data(playground, tmp_path, monkeypatch, capsys):
     """Save points (CSV), then --data FILE --no-show: the same points, trained on headless."""
     click_map(playground, 4.0, 4.0, button=3)
@@ -363,32 +368,11 @@ def test_saved_points_come_back_with_data(playground, tmp_path, monkeypatch, cap
     output = capsys.readouterr().out
     assert f"Your points from {path}: 101 points" in output
     assert "Test accuracy: " in output and "Final training accuracy" in output
-
-    def in_order(x, y):
-        table = np.column_stack([x, y])
-        return table[np.lexsort(table.T[::-1])]
-
     np.testing.assert_array_equal(in_order(again.x, again.y),
                                   in_order(playground.x, playground.y))
     assert again.own and again.dataset_radio.value_selected == "your points"
     assert [len(again.y[again.parts[part]]) for part in ("train", "validation", "test")] \
         == [60, 20, 21]
-
-
-def test_saved_points_are_the_window_s_points(playground):
-    """Save points (CSV): the file reads back as the window's points, float32 for float32
-    (the full tier gives the file to the script with --data)."""
-    click_map(playground, 4.0, 4.0, button=3)
-    path = playground.save_points()
-    assert path.read_text(encoding="utf-8").startswith("x1,x2,label\n")
-    x, y = toydata.load_points(path)
-    assert len(y) == len(playground.y) == 101
-
-    def in_order(x, y):
-        table = np.column_stack([x, y])
-        return table[np.lexsort(table.T[::-1])]
-
-    np.testing.assert_array_equal(in_order(x, y), in_order(playground.x, playground.y))
 
 
 GOOD_LINES = [f"{index * 0.5 - 3:g},{(index % 3) - 1:g},{index % 2}" for index in range(12)]
@@ -451,7 +435,7 @@ def test_a_loss_that_is_not_a_number_stops_play_and_says_so(playground):
     assert not playground.diverged and np.isfinite(playground.history["loss"][-1])
 
 
-@pytest.mark.full  # runs the script again; the smoke tier: test_a_loss_that_is_not_a_number_stops_play_...
+@pytest.mark.full  # runs the script again; smoke tier: test_a_loss_that_is_not_a_number_...
 def test_a_diverging_run_without_a_window_says_so(tmp_path, monkeypatch, capsys):
     from dnnkit import playground as window
 
@@ -609,7 +593,7 @@ def test_bad_options_give_one_line_and_exit_code_2(arguments, message, tmp_path)
     assert "Traceback" not in completed.stderr
 
 
-@pytest.mark.full  # a second way to play; the smoke tier plays in test_buttons_step_play_pause_reset
+@pytest.mark.full  # a second way to play; smoke tier: test_buttons_step_play_pause_reset
 def test_where_the_canvas_cannot_blit_play_draws_everything(playground):
     """ipympl's canvas in a notebook (%matplotlib widget), as matplotlib's web canvases,
     cannot blit: FuncAnimation then draws the whole figure each frame, so nothing may be left

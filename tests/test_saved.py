@@ -258,6 +258,7 @@ def test_pretrained_shows_the_saved_training_without_training(name, tmp_path, mo
         sorted(path.name for path in trained_figures.glob("*.png"))
 
 
+@pytest.mark.full  # two script runs; smoke: test_a_network_that_does_not_fit_is_refused_and_kept
 def test_other_options_or_script_are_refused(tmp_path, monkeypatch, capsys):
     models = tmp_path / "models"
     settings = [*TINY, "--models-dir", str(models)]

@@ -6,8 +6,9 @@ Each script runs in this process as sphinx-gallery runs its examples:
 for one epoch on a few thousand images: the test checks the script's own
 results (``history``, ``test_accuracy``), its printed result lines and its
 figures.  The smoke tier runs them on the shipped samples; the full tier
-(``--full``) also on the full data of ``DNN_DATA_DIR`` (CI).  How the scripts read (top-level cells, the lesson's calls
-in view) is checked on their source.
+(``--full``) also on the full data of ``DNN_DATA_DIR`` (CI).  How the
+scripts read (top-level cells, the lesson's calls in view) is checked on
+their source.
 """
 
 import ast

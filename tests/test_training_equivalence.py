@@ -64,8 +64,10 @@ def _small_network_trained(compile_options):
     runtime.set_seed(5)
     x = np.random.default_rng(0).normal(size=(960, 20)).astype("float32")
     y = (x @ np.random.default_rng(1).normal(size=(20, 4))).argmax(axis=1)
-    model = keras.Sequential([keras.Input(shape=(20,)), keras.layers.Dense(32, activation="relu"),
-                              keras.layers.Dropout(0.3), keras.layers.Dense(4, activation="softmax")])
+    model = keras.Sequential([keras.Input(shape=(20,)),
+                              keras.layers.Dense(32, activation="relu"),
+                              keras.layers.Dropout(0.3),
+                              keras.layers.Dense(4, activation="softmax")])
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"],
                   **compile_options)
     history = model.fit(x, y, epochs=3, batch_size=16, validation_split=0.1, verbose=0)
