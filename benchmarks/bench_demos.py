@@ -182,7 +182,19 @@ def measure_live(plt, epochs):
         print(f"--live, {name} {tenth} of {epochs} epochs: redraw "
               f"{1000 * statistics.median(redraw[part]):.0f} ms + render to PNG "
               f"{1000 * statistics.median(render[part]):.0f} ms per epoch (median)")
-    # Memory, in a run of its own: tracemalloc slows Python down.
+    held = memory_held(epochs)
+    print(f"Python memory held by the live figure: {held[tenth]:.1f} MB after epoch {tenth}, "
+          f"{held[epochs // 2]:.1f} MB after epoch {epochs // 2}, {held[epochs]:.1f} MB after "
+          f"epoch {epochs}; figures open after training: "
+          f"{len(plt.get_fignums())}")
+    return held
+
+
+def memory_held(epochs):
+    """{epoch: MB of memory Python holds after it} after the first tenth, the half and all of
+    ``epochs`` fake epochs of the --live callback, in a run of its own (tracemalloc slows
+    Python down)."""
+    tenth = max(1, epochs // 10)
     held = {}
 
     def measured(callback, epoch):
@@ -192,12 +204,10 @@ def measure_live(plt, epochs):
             held[epoch + 1] = tracemalloc.get_traced_memory()[0] / 2**20
 
     tracemalloc.start()
-    live_run(epochs, measured)
-    tracemalloc.stop()
-    print(f"Python memory held by the live figure: {held[tenth]:.1f} MB after epoch {tenth}, "
-          f"{held[epochs // 2]:.1f} MB after epoch {epochs // 2}, {held[epochs]:.1f} MB after "
-          f"epoch {epochs}; figures open after training: "
-          f"{len(plt.get_fignums())}")
+    try:
+        live_run(epochs, measured)
+    finally:
+        tracemalloc.stop()
     return held
 
 

@@ -14,8 +14,9 @@ on a kept picture of their own axes: the controls are never drawn over, so
 their marks stay right.  The artists are "animated" (left out of a full
 drawing) only while it plays; a change of a control while it plays draws the
 whole figure once.  The controls with a handler do not draw themselves (their
-``drawon`` is off): the handler draws the whole figure once, where matplotlib's
-radio and check buttons would first draw it once more, at once.  Controls moved
+``drawon`` is off): the handler draws the whole figure once.  Before it, a
+slider would ask for a drawing too (at once under Agg), and the radio and check
+buttons would draw the canvas, or blit their own axes where it can.  Controls moved
 by the program (a preset) have their ``eventson`` switched off while they move.
 """
 

@@ -17,14 +17,9 @@ SEEDS = (42, 43, 44)
 
 
 def preset_runs(preset, change, tmp_path, monkeypatch):
-    """For each seed: the preset trained headless, then (``change``) the change its text asks
-    for, trained as many epochs in the same window; ``[(before, after)]`` of
-    ``(test accuracy, history)``."""
-    return list(preset_runs_one_by_one(preset, change, tmp_path, monkeypatch))
-
-
-def preset_runs_one_by_one(preset, change, tmp_path, monkeypatch):
-    """:func:`preset_runs`, one seed at a time (a generator: the caller may stop early)."""
+    """For each seed, one at a time (the caller may stop early): the preset trained
+    headless, then (``change``) the change its text asks for, trained as many epochs in the
+    same window; ``(before, after)``, each ``(test accuracy, history)``."""
     for seed in SEEDS:
         playground = run_script("playground", ["--preset", preset, "--seed", str(seed)],
                                 tmp_path / str(seed), monkeypatch)["playground"]
@@ -67,7 +62,7 @@ def test_overtraining_preset_overtrains_in_most_runs(tmp_path, monkeypatch):
     training loss keeps falling, in most seeds: not in every one, since on 40 validation
     points one run is one draw (with seed 43 the network did not overtrain)."""
     overtrained = []
-    for (_, history), _ in preset_runs_one_by_one("overtraining", None, tmp_path, monkeypatch):
+    for (_, history), _ in preset_runs("overtraining", None, tmp_path, monkeypatch):
         validation, training = history["val_loss"], history["loss"]
         best = int(np.argmin(validation))
         overtrained.append(validation[-1] > 1.3 * validation[best] and training[-1] < training[best])

@@ -455,33 +455,20 @@ def test_live_figure_is_cleared_and_redrawn_not_added_to():
 @pytest.mark.full  # tracemalloc slows every redraw down (about 10 s)
 def test_live_memory_does_not_grow_with_the_epochs():
     """In the notebook's inline backend: the memory Python holds after 24 epochs of --live
-    is what it held after 6 and 12 (the cleared axes are freed), and no figure stays open
+    is what it held after 2 and 12 (the cleared axes are freed), and no figure stays open
     (benchmarks/bench_demos.py --part live times the redraws)."""
-    import gc
-    import tracemalloc
-
     pytest.importorskip("matplotlib_inline")
     from benchmarks import bench_demos
     from dnnkit import plotting
 
     plt = plotting.pyplot()
     backend = plt.get_backend()
-    held = {}
-
-    def measured(callback, epoch):
-        callback.on_epoch_end(epoch, bench_demos.fake_logs(epoch))
-        if epoch + 1 in (6, 12, 24):
-            gc.collect()  # the axes cleared away are freed by the collector (reference cycles)
-            held[epoch + 1] = tracemalloc.get_traced_memory()[0]
-
     plt.switch_backend("module://matplotlib_inline.backend_inline")
-    tracemalloc.start()
     try:
-        bench_demos.live_run(24, measured)
+        held = bench_demos.memory_held(24)
     finally:
-        tracemalloc.stop()
         plt.switch_backend(backend)
-    assert held[24] < 1.2 * held[12] and held[24] < 1.5 * held[6], held
+    assert held[24] < 1.2 * held[12] and held[24] < 1.5 * held[2], held
     assert plt.get_fignums() == []
     assert plotting.pyplot().get_backend().lower() == "agg"  # switched back
 
