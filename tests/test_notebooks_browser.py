@@ -171,14 +171,17 @@ def browser(lab):
         chrome.quit()
 
 
-def wait_until(condition, seconds, what):
+def wait_until(condition, seconds, what, describe=None):
+    """Poll ``condition`` until it is true; fail after ``seconds``, saying what was awaited
+    and, where ``describe`` is given, what it returned last (e.g. the kernel's status)."""
     deadline = time.monotonic() + seconds
     while True:
         value = condition()
         if value:
             return value
         if time.monotonic() > deadline:
-            pytest.fail(f"waited {seconds} s: {what}")
+            last = f" (last seen: {describe()!r})" if describe else ""
+            pytest.fail(f"waited {seconds} s: {what}{last}")
         time.sleep(0.5)
 
 
@@ -200,7 +203,8 @@ def open_notebook(browser, lab, name):
     browser.get(f"{base}/lab/tree/notebooks/{name}.ipynb?token={token}")
     wait_until(lambda: shown(browser, ".jp-Notebook .jp-CodeCell"),
                120, f"{name}.ipynb's cells to appear")
-    wait_until(lambda: "Idle" in kernel_status(browser), 120, "the kernel to start")
+    wait_until(lambda: "Idle" in kernel_status(browser), 120, "the kernel to start",
+               lambda: kernel_status(browser))
 
 
 def kernel_status(browser):
@@ -221,8 +225,13 @@ def choose_from_menu(browser, menu, item):
                         if element.text == item], 10, f"{menu} > {item}")[0].click()
 
 
-def run_all_cells(browser):
-    """Run > Run All Cells, as a student does; wait until every code cell has run."""
+def run_all_cells(browser, done=None):
+    """Run > Run All Cells, as a student does; wait until every code cell has run, then
+    until ``done()`` is true, or (without ``done``) until the kernel is idle.
+
+    A notebook with ipympl figures needs ``done``: their canvases talk to the kernel
+    after the last cell has run (sizes, redraws), so under load its status can stay busy
+    for a long while.  Its test waits for the output it reads instead."""
     choose_from_menu(browser, "Run", "Run All Cells")
 
     def finished():
@@ -230,7 +239,11 @@ def run_all_cells(browser):
         return all(re.fullmatch(r"\[\d+\]:", prompt) for prompt in prompts) and prompts
 
     wait_until(finished, RUN_SECONDS, "Run All Cells to finish (a cell stayed [*] or [ ])")
-    wait_until(lambda: "Idle" in kernel_status(browser), 60, "the kernel to be idle")
+    if done is None:
+        wait_until(lambda: "Idle" in kernel_status(browser), 60, "the kernel to be idle",
+                   lambda: kernel_status(browser))
+    else:
+        wait_until(done, 60, "the last cell's output", lambda: kernel_status(browser))
 
 
 def save_notebook(browser, lab, name):
@@ -332,11 +345,15 @@ def test_the_drawing_pad_answers_a_stroke_in_the_notebook(lab, browser):
     notebook.cells.append(cell_of_4_4(nbformat, PROBE))
     nbformat.write(notebook, str(path))
 
+    def probe_output():
+        outputs = shown(browser, ".jp-Notebook .jp-CodeCell")[-1].find_elements(
+            By.CSS_SELECTOR, ".jp-OutputArea-output")
+        return outputs[0].text if outputs else ""
+
     open_notebook(browser, lab, "drawDigit")
-    run_all_cells(browser)
+    run_all_cells(browser, done=probe_output)
     cells = shown(browser, ".jp-Notebook .jp-CodeCell")
-    assert cells[-1].find_element(By.CSS_SELECTOR, ".jp-OutputArea-output").text == \
-        "Answer: Draw a digit"
+    assert probe_output() == "Answer: Draw a digit"
     canvases = shown(browser, ".jupyter-matplotlib-canvas-div canvas")
     assert canvases, "no ipympl canvas: %matplotlib widget did not take effect"
     # The pad's figure is the first widget: its top canvas takes the mouse.
