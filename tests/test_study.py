@@ -226,16 +226,20 @@ def test_bad_options_end_with_one_error_line_and_exit_2(tmp_path, arguments, exp
 
 @pytest.mark.full
 def test_ctrl_c_keeps_the_finished_runs(first_run, tmp_path):
-    """A real process, interrupted after its first run: exit 130, that run stored, no litter."""
+    """A real process, interrupted in its second run's training: exit 130, the first run
+    stored, no litter.  30 epochs, so that the Ctrl-C, sent when the second run's first
+    epoch begins, lands while it trains (one epoch of SETTINGS lasts milliseconds)."""
     runs_dir = tmp_path / "runs"
+    settings = list(SETTINGS)
+    settings[settings.index("--epochs") + 1] = "30"
     process = subprocess.Popen(
-        [sys.executable, "-u", f"{NAME}.py", *SETTINGS, "--runs-dir", str(runs_dir),
+        [sys.executable, "-u", f"{NAME}.py", *settings, "--runs-dir", str(runs_dir),
          "--no-show", "--outdir", str(tmp_path / "figures")],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lines = []
     for line in process.stdout:
         lines.append(line)
-        if line.startswith("Run 2 of 3"):
+        if line.startswith("Epoch 1/") and any(seen.startswith("Run 2 of 3") for seen in lines):
             process.send_signal(signal.SIGINT)
             break
     output, errors = process.communicate(timeout=120)
