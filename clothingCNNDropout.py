@@ -51,8 +51,11 @@ from tensorflow import keras  # noqa: E402
 # tensor (samples, height, width, channels): the input of a convolution.
 (x_train, y_train), (x_test, y_test) = runtime.load_data(args, "fashion_mnist")
 test_images = x_test  # kept as 28x28 images for the figures
-x_train = x_train.reshape(len(x_train), 28, 28, 1).astype("float32") / 255
-x_test = x_test.reshape(len(x_test), 28, 28, 1).astype("float32") / 255
+x_test = x_test.reshape(len(x_test), 28, 28, 1).astype("float32")
+x_test /= 255  # in place: no second copy of the images
+if not args.pretrained:  # --pretrained trains nothing: it leaves the training images as read
+    x_train = x_train.reshape(len(x_train), 28, 28, 1).astype("float32")
+    x_train /= 255
 print("x_train:", x_train.shape, " y_train:", y_train.shape)
 print("x_test: ", x_test.shape, " y_test: ", y_test.shape)
 

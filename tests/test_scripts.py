@@ -64,13 +64,6 @@ def assert_figures(name, figures, outdir):
         assert path.stat().st_size > 10_000, f"{path.name} looks empty"
 
 
-def top_level_statements(name):
-    """The source of every top-level statement of the script (functions and classes left out)."""
-    source = (ROOT / f"{name}.py").read_text(encoding="utf-8")
-    return [ast.get_source_segment(source, statement) for statement in ast.parse(source).body
-            if not isinstance(statement, (ast.FunctionDef, ast.ClassDef))]
-
-
 def top_level_calls(name):
     """The source of every call that stands at the top level of the script (not in a def)."""
     source = (ROOT / f"{name}.py").read_text(encoding="utf-8")
@@ -131,10 +124,18 @@ def test_model_script_shows_the_lesson(name):
     assert any(call.startswith("model.evaluate(x_test, y_test") for call in calls)
     assert any(call.startswith("model.compile(") for call in calls)
     assert any(call.startswith("keras.Sequential(") for call in calls)
-    statements = top_level_statements(name)
+    # Scaled to [0, 1] in place, in the float32 copy: x_train only where it trains
+    # (inside ``if not args.pretrained:``, still outside any function).
+    source = (ROOT / f"{name}.py").read_text(encoding="utf-8")
+    assignments = [ast.get_source_segment(source, node)
+                   for statement in ast.parse(source).body
+                   if not isinstance(statement, (ast.FunctionDef, ast.ClassDef))
+                   for node in ast.walk(statement)
+                   if isinstance(node, (ast.Assign, ast.AugAssign))]
     for part in ("x_train", "x_test"):
         assert any(statement.startswith(f"{part} = {part}.reshape(") and
-                   statement.endswith(") / 255") for statement in statements), part
+                   statement.endswith('.astype("float32")') for statement in assignments), part
+        assert f"{part} /= 255" in assignments, part
 
 
 @pytest.mark.parametrize("name", lecture.names("model") + lecture.names("display"))
