@@ -62,9 +62,9 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     """Without --full, the smoke tier runs on the shipped samples on every machine, with or
-    without DNN_DATA_DIR: quick, and the same numbers everywhere.  With --full, every test
-    reads the full data where DNN_DATA_DIR names it (CI: both tiers on the lab's floor, the
-    full tier on the pinned versions)."""
+    without DNN_DATA_DIR: quick, and the same numbers everywhere.  With --full, the tests
+    read the full data where DNN_DATA_DIR names it (CI: both tiers on the lab's floor, the
+    full tier on the pinned versions), but for the notebooks' kernels (test_notebooks.py)."""
     if not config.getoption("--full"):
         os.environ.pop("DNN_DATA_DIR", None)
 

@@ -495,17 +495,16 @@ def test_exported_code_builds_the_same_network_on_the_same_points(playground, ca
     assert_exported_code_builds_the_window_s_network(playground, capsys)
 
 
-#: One case per way the code is written: the activations linear, sigmoid and swish are
-#: written as tanh is (``activation="..."`` of the Dense layer), the learning rate as in the
-#: smoke tier's defaults (``Adam(learning_rate=...)``); leaky ReLU is a layer of its own.
+#: Every way the code is written, in four runs: the activations linear, sigmoid and swish
+#: are written as tanh is (``activation="..."`` of the Dense layer), the learning rate as
+#: in the smoke tier's defaults (``Adam(learning_rate=...)``); leaky ReLU is a layer of its
+#: own, so it goes with hidden layers, as Dropout and L2 do.
 EXPORT_CASES = {
     "no hidden layer": ["--hidden", "0"],
-    "four hidden layers": ["--hidden", "3,4,5,6"],
-    "tanh": ["--activation", "tanh", "--learning-rate", "0.1"],
-    "leaky ReLU": ["--activation", "leaky_relu"],
-    "Dropout": ["--dropout", "0.3"],
-    "L2": ["--l2", "0.001"],
-    "features": ["--features", "x1sq,x2sq,x1x2,sinx1,sinx2"],
+    "four hidden layers, leaky ReLU, Dropout, L2": [
+        "--hidden", "3,4,5,6", "--activation", "leaky_relu", "--dropout", "0.3", "--l2", "0.001"],
+    "tanh, features": ["--activation", "tanh", "--learning-rate", "0.1",
+                       "--features", "x1sq,x2sq,x1x2,sinx1,sinx2"],
     "your points": ["--data"],
 }
 
