@@ -199,9 +199,10 @@ def test_ci_runs_the_readme_test_command_then_the_full_tier_and_the_floor_leg():
     assert "python -m pytest --full" in readme, "README.md does not name the full tier"
     lines = [line.strip() for line in ci.splitlines()]
     assert command in lines, ".ci/run must run the README's test command exactly"
-    full_tier = "python -m pytest --full -m full"
+    # Both full-tier runs list their slowest tests (--durations=20).
+    full_tier = "python -m pytest --full -m full --durations=20"
     assert full_tier in lines, ".ci/run must run the full tier's tests after the README's"
-    floor_leg = f"DNN_ENV=lab-floor {command} --full"
+    floor_leg = f"DNN_ENV=lab-floor {command} --full --durations=20"
     assert floor_leg in lines, ".ci/run must run both tiers in the lab-floor leg"
     assert lines.index(command) < lines.index(full_tier) < lines.index(floor_leg)
     assert '[ "$1" -eq 5 ] && return 0' in lines
