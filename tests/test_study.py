@@ -22,6 +22,7 @@ import pytest
 
 from dnnkit import lecture
 from dnnkit.errors import UserError
+from test_robustness import restore_ctrl_c
 from test_scripts import ROOT, assert_figures, run_script, top_level_calls
 
 NAME = "overtrainingStudy"
@@ -235,7 +236,8 @@ def test_ctrl_c_keeps_the_finished_runs(first_run, tmp_path):
     process = subprocess.Popen(
         [sys.executable, "-u", f"{NAME}.py", *settings, "--runs-dir", str(runs_dir),
          "--no-show", "--outdir", str(tmp_path / "figures")],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=restore_ctrl_c)  # Ctrl-C as in a terminal, however pytest was started
     lines = []
     for line in process.stdout:
         lines.append(line)
