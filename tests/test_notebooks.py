@@ -277,11 +277,12 @@ def write_kernel_spec(folder):
     return folder
 
 
-#: Set for the tests (tests/conftest.py, pytest), not in a student's Jupyter: MPLBACKEND=Agg
-#: would hide the figures; TF_CPP_MIN_LOG_LEVEL is set by dnnkit where the user did not.
-#: Left out of the kernels' environment.  DNN_DATA_DIR too: the notebooks run on the shipped
-#: samples in both tiers, since what they test is the notebook (its cells, the kernel, the
-#: figures), not the data; the scripts' runs on the full data are test_scripts.py's (--full).
+#: Left out of the kernels' environment.  The first three are set for the tests
+#: (tests/conftest.py, pytest), not in a student's Jupyter: MPLBACKEND=Agg would hide the
+#: figures; TF_CPP_MIN_LOG_LEVEL is set by dnnkit where the user did not.  DNN_DATA_DIR:
+#: the notebooks run on the shipped samples in both tiers, since what they test is the
+#: notebook (its cells, the kernel, the figures), not the data; the scripts' runs on the
+#: full data are test_scripts.py's (--full).
 NOT_IN_KERNEL_ENVIRONMENT = ("MPLBACKEND", "PYTEST_CURRENT_TEST", "TF_CPP_MIN_LOG_LEVEL",
                              "DNN_DATA_DIR")
 

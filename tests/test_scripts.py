@@ -64,13 +64,19 @@ def assert_figures(name, figures, outdir):
         assert path.stat().st_size > 10_000, f"{path.name} looks empty"
 
 
-def top_level_calls(name):
-    """The source of every call that stands at the top level of the script (not in a def)."""
+def top_level_nodes(name, kinds):
+    """The source of every node of the ``kinds`` (ast classes) that stands at the top level
+    of the script, also inside an ``if`` or a ``for`` there (not in a def or a class)."""
     source = (ROOT / f"{name}.py").read_text(encoding="utf-8")
     return [ast.get_source_segment(source, node)
             for statement in ast.parse(source).body
             if not isinstance(statement, (ast.FunctionDef, ast.ClassDef))
-            for node in ast.walk(statement) if isinstance(node, ast.Call)]
+            for node in ast.walk(statement) if isinstance(node, kinds)]
+
+
+def top_level_calls(name):
+    """The source of every call that stands at the top level of the script (not in a def)."""
+    return top_level_nodes(name, ast.Call)
 
 
 def cell_titles(name):
@@ -126,12 +132,7 @@ def test_model_script_shows_the_lesson(name):
     assert any(call.startswith("keras.Sequential(") for call in calls)
     # Scaled to [0, 1] in place, in the float32 copy: x_train only where it trains
     # (inside ``if not args.pretrained:``, still outside any function).
-    source = (ROOT / f"{name}.py").read_text(encoding="utf-8")
-    assignments = [ast.get_source_segment(source, node)
-                   for statement in ast.parse(source).body
-                   if not isinstance(statement, (ast.FunctionDef, ast.ClassDef))
-                   for node in ast.walk(statement)
-                   if isinstance(node, (ast.Assign, ast.AugAssign))]
+    assignments = top_level_nodes(name, (ast.Assign, ast.AugAssign))
     for part in ("x_train", "x_test"):
         assert any(statement.startswith(f"{part} = {part}.reshape(") and
                    statement.endswith('.astype("float32")') for statement in assignments), part
