@@ -14,7 +14,7 @@ z sigmoid(beta z).  tests/test_slides.py checks every function that Keras
 has (keras.activations) against these numpy definitions, and every
 derivative against TensorFlow's automatic derivative (tf.GradientTape).
 
-Result of a full run (the lecture settings, seeds 42 to 46; ``python
+Result of a full run (the script's defaults, seeds 42 to 46; ``python
 reproduce.py --seeds 5``, 2026-12-07, on AMD EPYC (2 CPU cores), CPU (no GPU
 visible), TensorFlow 2.21.0, load average 1.5-20.0): done in 22 s.
 

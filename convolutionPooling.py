@@ -13,7 +13,7 @@ input, a 2x2 filter, stride 2) is printed and checked against
 worked out for the layers of the CNN scripts (28 -> 26 -> 13 -> 11 -> 5) and
 checked against the output shapes Keras gives these layers.
 
-Result of a full run (the lecture settings, seeds 42 to 46; ``python
+Result of a full run (the script's defaults, seeds 42 to 46; ``python
 reproduce.py --seeds 5``, 2026-12-07, on AMD EPYC (2 CPU cores), CPU (no GPU
 visible), TensorFlow 2.21.0, load average 1.5-20.0): done in 125 s.
 

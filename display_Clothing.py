@@ -15,7 +15,7 @@ look alike.  This script shows
 It does not need TensorFlow, so it starts fast.  On the full data it
 counts 60000 training images, exactly 6000 of each class.
 
-Result of a full run (the lecture settings, seeds 42 to 46; ``python
+Result of a full run (the script's defaults, seeds 42 to 46; ``python
 reproduce.py --seeds 5``, 2026-12-07, on AMD EPYC (2 CPU cores), CPU (no GPU
 visible), TensorFlow 2.21.0, load average 1.5-20.0): done in 10 s.
 """

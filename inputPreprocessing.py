@@ -19,7 +19,7 @@ scikit-learn does the work: ``train_test_split``, ``StandardScaler`` and
 ``PCA(whiten=True)``, each fitted on the training set only (``fit``) and
 applied to all three parts (``transform``).
 
-Result of a full run (the lecture settings, seeds 42 to 46; ``python
+Result of a full run (the script's defaults, seeds 42 to 46; ``python
 reproduce.py --seeds 5``, 2026-12-07, on AMD EPYC (2 CPU cores), CPU (no GPU
 visible), TensorFlow 2.21.0, load average 1.5-20.0): done in 48 s.
 

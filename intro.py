@@ -13,7 +13,7 @@ Adam (adaptive per-parameter steps) run on the same map, and the same minimum
 is found with scipy.optimize.minimize and with iminuit (MIGRAD, uncertainties
 from HESSE).
 
-Result of a full run (the lecture settings, seeds 42 to 46; ``python
+Result of a full run (the script's defaults, seeds 42 to 46; ``python
 reproduce.py --seeds 5``, 2026-12-07, on AMD EPYC (2 CPU cores), CPU (no GPU
 visible), TensorFlow 2.21.0, load average 1.5-20.0): done in 10 s.
 

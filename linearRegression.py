@@ -7,7 +7,7 @@ with respect to the variables; a Keras optimizer (SGD, or Adam with
 ``--optimizer adam``) then updates the variables.  The result is compared with
 the closed-form least-squares fit (numpy's ``np.polyfit``).
 
-Result of a full run (the lecture settings, seeds 42 to 46; ``python
+Result of a full run (the script's defaults, seeds 42 to 46; ``python
 reproduce.py --seeds 5``, 2026-12-07, on AMD EPYC (2 CPU cores), CPU (no GPU
 visible), TensorFlow 2.21.0, load average 1.5-20.0): done in 25 s.
 

@@ -13,7 +13,7 @@ layer are drawn as a histogram against the slide's bound: the weights are
 uniform within +-sqrt(3 var) with var = 2 / (N_in + N_out), which is
 Keras's default initializer, glorot_uniform (Glorot and Bengio 2010).
 
-Result of a full run (the lecture settings, seeds 42 to 46; ``python
+Result of a full run (the script's defaults, seeds 42 to 46; ``python
 reproduce.py --seeds 5``, 2026-12-07, on AMD EPYC (2 CPU cores), CPU (no GPU
 visible), TensorFlow 2.21.0, load average 1.5-20.0): done in 141 s.
 

@@ -11,7 +11,7 @@ classification of points in the plane together with the labelled data.
 A fifth of the sample is held out as test set.  No classifier can do better
 on these two Gaussians than the Bayes limit Phi(sqrt 2) = 0.921.
 
-Result of a full run (the lecture settings, seeds 42 to 46; ``python
+Result of a full run (the script's defaults, seeds 42 to 46; ``python
 reproduce.py --seeds 5``, 2026-12-07, on AMD EPYC (2 CPU cores), CPU (no GPU
 visible), TensorFlow 2.21.0, load average 1.5-20.0): test accuracy 0.9190
 (lecture 0.921: consistent, one run, within 0.01). No overtraining (one run).

@@ -89,7 +89,7 @@ def _fake_results(outcomes, lecture_overtrains=True):
                "outcomes": outcomes, "verdict": verdict}
     dropout = dict(copy.deepcopy(summary), name="clothingSequentialDropout",
                    lecture_overtrains=False)
-    run = {"settings": "defaults of each script (the lecture settings)",
+    run = {"settings": "defaults of each script (the lecture settings, or as its header says)",
            "seeds": "5 per model script (42 to 46)", "command": "python reproduce.py --seeds 5",
            "date": "2026-12-06", "machine": "Some CPU, 2 CPU cores, Linux",
            "device": "CPU (no GPU visible)", "software": "TensorFlow 2.21.0, Python 3.11.7",
@@ -106,7 +106,7 @@ def _fake_results(outcomes, lecture_overtrains=True):
 def test_the_generated_paragraph_labels_every_spread_and_names_the_machine():
     text = sync_results.paragraph("clothingSequential", _fake_results(
         {"overtraining": 4, "within the noise": 1}))
-    assert text.startswith("Result of a full run (the lecture settings, seeds 42 to 46; "
+    assert text.startswith("Result of a full run (the script's defaults, seeds 42 to 46; "
                            "``python reproduce.py --seeds 5``, 2026-12-06, on Some CPU "
                            "(2 CPU cores), CPU (no GPU visible), TensorFlow 2.21.0, ")
     assert "test accuracy 0.8751 ± 0.0021 (mean ± std of 5 seeds; lecture 0.877: consistent, " \
@@ -141,7 +141,7 @@ def test_update_header_replaces_only_the_result_paragraph():
     new = sync_results.update_header(source, "clothingSequential",
                                      _fake_results({"overtraining": 5}))
     docstring = ast.get_docstring(ast.parse(new))
-    assert docstring.startswith("Title.\n\nProse stays.\n\nResult of a full run (the lecture")
+    assert docstring.startswith("Title.\n\nProse stays.\n\nResult of a full run (the script's")
     assert docstring.endswith("\n\nLast paragraph stays.") and "0.1234" not in docstring
     assert new.endswith('"""\nx = 1\n')
     assert all(len(line) <= sync_results.WIDTH for line in docstring.splitlines())

@@ -60,7 +60,7 @@ def where_measured(run):
     tensorflow = run["software"].split(",")[0]
     seeds = re.search(r"\((\d+ to \d+)\)", run["seeds"])
     seeds = f"seeds {seeds.group(1)}" if seeds else run["seeds"]
-    settings = "quick settings" if run.get("quick") else "the lecture settings"
+    settings = "quick settings" if run.get("quick") else "the script's defaults"
     machines = "; ".join(machine.split(",")[0] + f" ({machine.split(',')[1].strip()})"
                          for machine in run["machine"].split("; ") if "," in machine)
     return (f"({settings}, {seeds}; ``{run['command']}``, {run['date']}, on "

@@ -90,16 +90,20 @@ def tuning_runs(folder=STUDY):
 
 
 def check_runs(folders=LECTURE_RUNS):
-    """Every stored lecture-setting run of a model script."""
+    """Every stored lecture-setting run of a model script, and the runs of a script's
+    earlier defaults kept in a folder below its own (``MLP_MNIST_digits_tf/epochs-10/``:
+    the MLP trained 10 epochs until 2026-12-07)."""
     runs = []
     for folder in folders:
-        for path in sorted(folder.glob("tf*-lecture/*/seed-*.json")):
+        for path in sorted(folder.glob("tf*-lecture/*/**/seed-*.json")):
             record = json.loads(path.read_text(encoding="utf-8"))
             example = lecture.example(record["script"])
             if not example.trains or record["exit_code"] != 0 or not record.get("history"):
                 continue
             label = training.OVERTRAINING if example.overtrains else training.NO_OVERTRAINING
-            name = f"{record['script']}, seed {record['seed']}, {path.parent.parent.name}"
+            store = next(part for part in path.parts if part.endswith("-lecture"))
+            name = (f"{record['script']}, seed {record['seed']}, "
+                    f"{len(record['history']['val_loss'])} epochs, {store}")
             runs.append(Run(name, label, record["history"], record.get("date", "")))
     return runs
 
