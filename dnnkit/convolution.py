@@ -77,30 +77,26 @@ def _convolution_layers(model):
     return layers
 
 
-def _grid(count, columns, extra_rows=0, size=1.3):
-    """A figure with a grid of axes without ticks for ``count`` small images."""
+def filters_figure(model, title=None):
+    """The first Conv2D layer's filters, averaged over input channels, as one mosaic, on one
+    colour scale centred on zero (red beside blue responds to an edge), numbered."""
     from dnnkit import plotting
 
-    columns = min(columns, count)
-    rows = math.ceil(count / columns) + extra_rows
-    return plotting.subplots(rows, columns, figsize=(size * columns + 0.6, size * rows + 0.6),
-                             squeeze=False, subplot_kw={"xticks": [], "yticks": []})
-
-
-def filters_figure(model, title=None):
-    """The first Conv2D layer's filters, averaged over input channels, as a grid of images,
-    on one colour scale centred on zero (red beside blue responds to an edge)."""
     layer = _convolution_layers(model)[0]
     kernel = layer.get_weights()[0].mean(axis=2)  # (height, width, filters)
     count = kernel.shape[-1]
     largest = float(np.abs(kernel).max()) or 1.0
-    fig, axes = _grid(count, COLUMNS)
-    for index, ax in zip(range(count), axes.flat):
-        picture = ax.imshow(kernel[:, :, index], cmap="RdBu_r", vmin=-largest, vmax=largest)
-        ax.set_title(str(index), fontsize="small")
-    for ax in axes.flat[count:]:
-        ax.axis("off")
-    fig.colorbar(picture, ax=list(axes.flat), shrink=0.8, label="weight")
+    size = kernel.shape[0]
+    # One row of room above each filter for its number, in units of the filter's pixels.
+    tiled, corners = plotting.mosaic(np.moveaxis(kernel, -1, 0), COLUMNS,
+                                     label_room=max(1, size // 3))
+    rows, columns = math.ceil(count / COLUMNS), min(COLUMNS, count)
+    fig, ax = plotting.subplots(figsize=(1.3 * columns + 1.6, 1.3 * rows + 0.8))
+    picture = plotting.draw_mosaic(ax, tiled, cmap="RdBu_r", vmin=-largest, vmax=largest)
+    for index, (top, left) in enumerate(corners):
+        ax.text(left + (size - 1) / 2, top - 0.6, str(index), ha="center", va="bottom",
+                fontsize="small")
+    fig.colorbar(picture, ax=ax, shrink=0.8, label="weight")
     fig.suptitle(title or f"Filters of the first convolution layer ({layer.name}, "
                           f"{kernel.shape[0]}x{kernel.shape[1]}, {count} filters)")
     return fig
@@ -126,32 +122,46 @@ def feature_maps(model, image):
     return [np.asarray(output)[0] for output in outputs]
 
 
+def _maps_mosaic(layer_maps, count):
+    """The first ``count`` maps of one layer as a :func:`dnnkit.plotting.mosaic`, each
+    scaled to 0-1 on its own (each on its own colour scale)."""
+    from dnnkit import plotting
+
+    maps = np.moveaxis(np.asarray(layer_maps, dtype=np.float32)[..., :count], -1, 0)
+    low = maps.min(axis=(1, 2), keepdims=True)
+    span = maps.max(axis=(1, 2), keepdims=True) - low
+    scaled = np.divide(maps - low, span, out=np.zeros_like(maps), where=span > 0)
+    return plotting.mosaic(scaled, COLUMNS)[0]
+
+
 def feature_maps_figure(model, image, title=None, max_maps=MAX_FEATURE_MAPS):
-    """The input ``image`` (top left), then a block of rows per Conv2D layer with its
-    first ``max_maps`` feature maps, each on its own colour scale."""
+    """The input ``image`` (top), then one mosaic per Conv2D layer of its first ``max_maps``
+    feature maps, each map on its own colour scale (bright where its filter responds)."""
+    from dnnkit import plotting
+
     layers = _convolution_layers(model)
     maps = feature_maps(model, image)
     shown = [min(max_maps, layer_maps.shape[-1]) for layer_maps in maps]
     columns = min(COLUMNS, max(shown))
-    rows_per_layer = [math.ceil(count / columns) for count in shown]
-    fig, axes = _grid(columns * sum(rows_per_layer), columns, extra_rows=1)
+    rows_per_layer = [math.ceil(count / COLUMNS) for count in shown]
+    fig, axes = plotting.subplots(
+        1 + len(layers), 1, figsize=(1.3 * columns + 0.6, 1.3 * (1 + sum(rows_per_layer)) + 0.6),
+        gridspec_kw={"height_ratios": [1, *rows_per_layer]}, squeeze=False)
+    axes = axes[:, 0]
     image = np.asarray(image)
-    # The pictures, per row block, for update_feature_maps_figure.
-    fig.feature_map_pictures = [[axes[0, 0].imshow(image.reshape(image.shape[:2]), cmap="gray_r")]]
-    axes[0, 0].set_title("input", fontsize="small")
-    for ax in axes[0, 1:]:
-        ax.axis("off")
-    row = 1
-    for layer, layer_maps, count, layer_rows in zip(layers, maps, shown, rows_per_layer):
-        block = axes[row:row + layer_rows].flat
-        fig.feature_map_pictures.append([ax.imshow(layer_maps[:, :, index], cmap="viridis")
-                                         for index, ax in zip(range(count), block)])
-        for ax in axes[row:row + layer_rows].flat[count:]:
-            ax.axis("off")
+    axes[0].set_anchor("W")  # the input at the left, in a cell of a map's size
+    # The pictures: the input, then one mosaic per layer, for update_feature_maps_figure.
+    fig.feature_map_pictures = [plotting.draw_mosaic(
+        axes[0], image.reshape(image.shape[:2]).astype(np.float32), cmap="gray_r")]
+    axes[0].set_ylabel("input", fontsize="small")
+    fig.feature_map_counts = shown
+    for layer, layer_maps, count, ax in zip(layers, maps, shown, axes[1:]):
+        fig.feature_map_pictures.append(plotting.draw_mosaic(
+            ax, _maps_mosaic(layer_maps, count), cmap="viridis", vmin=0, vmax=1))
+        ax.set_anchor("W")
         height, width, filters = layer_maps.shape
-        axes[row, 0].set_ylabel(f"{layer.name}\n{height}x{width}\n({count} of {filters})",
-                                fontsize="small")
-        row += layer_rows
+        ax.set_ylabel(f"{layer.name}\n{height}x{width}\n({count} of {filters})",
+                      fontsize="small")
     fig.suptitle(title or "Feature maps of one image after each convolution layer")
     return fig
 
@@ -160,10 +170,9 @@ def update_feature_maps_figure(fig, model, image):
     """Show another ``image``'s feature maps in ``fig`` from :func:`feature_maps_figure`
     (drawDigit.py redraws its window so), each map on its new colour scale."""
     image = np.asarray(image)
-    values = [[image.reshape(image.shape[:2])]]
-    values += [[layer_maps[:, :, index] for index in range(layer_maps.shape[-1])]
-               for layer_maps in feature_maps(model, image)]
-    for pictures, layer_values in zip(fig.feature_map_pictures, values):
-        for picture, value in zip(pictures, layer_values):
-            picture.set_data(value)
-            picture.autoscale()
+    pictures = fig.feature_map_pictures
+    pictures[0].set_data(image.reshape(image.shape[:2]).astype(np.float32))
+    pictures[0].autoscale()
+    for picture, layer_maps, count in zip(pictures[1:], feature_maps(model, image),
+                                          fig.feature_map_counts):
+        picture.set_data(np.ma.masked_invalid(_maps_mosaic(layer_maps, count)))

@@ -145,37 +145,69 @@ def plot_training_curves(history, title=None, diagnosis=None, fig=None):
 MARGIN_GREY = 0.85  # the grey between the images of a grid (0 black, 1 white)
 
 
-def plot_image_grid(images, labels, class_names=None, predicted=None, columns=8, title=None,
-                    captions=None):
-    """A grid of images with their labels; with ``predicted``, ``true / predicted``, wrong in red;
-    ``captions`` (one string per image) replace the labels above the images.
-
-    One ``imshow`` of a mosaic of all images: much faster than a small plot per image.
-    """
+def mosaic(images, columns, margin=1, label_room=0):
+    """Tile ``images`` (count, height, width) into one array, ``columns`` per row, for one
+    ``imshow`` (much faster than a small plot per image); NaN between them, and in
+    ``label_room`` rows above each for its caption.  Returns the array and each image's
+    (top, left) in it."""
     import numpy as np
-    from matplotlib.patches import Rectangle
 
     images = np.asarray(images, dtype=np.float32)
     count, height, width = images.shape
     columns = max(1, min(columns, count))
     rows = max(1, -(-count // columns))
+    cell_height, cell_width = height + margin + label_room, width + margin
+    tiled = np.full((rows * cell_height, columns * cell_width), np.nan, dtype=np.float32)
+    corners = []
+    for index in range(count):
+        row, column = divmod(index, columns)
+        top, left = row * cell_height + label_room, column * cell_width + margin // 2
+        tiled[top:top + height, left:left + width] = images[index]
+        corners.append((top, left))
+    return tiled, corners
+
+
+def draw_mosaic(ax, tiled, **imshow_options):
+    """Show a :func:`mosaic` in ``ax``, its NaN margins grey; returns the image (its
+    ``set_data`` takes a new mosaic of the same layout)."""
+    import numpy as np
+
+    # A grey image beneath the masked mosaic (a colormap's "bad" colour is set
+    # differently in matplotlib 3.3 and 3.11).
+    ax.imshow(np.full((1, 1, 3), MARGIN_GREY),
+              extent=(-0.5, tiled.shape[1] - 0.5, tiled.shape[0] - 0.5, -0.5))
+    picture = ax.imshow(np.ma.masked_invalid(tiled), interpolation="nearest", **imshow_options)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    return picture
+
+
+def plot_image_grid(images, labels, class_names=None, predicted=None, columns=8, title=None,
+                    captions=None):
+    """A grid of images with their labels; with ``predicted``, ``true / predicted``, wrong in red;
+    ``captions`` (one string per image) replace the labels above the images.
+
+    One ``imshow`` of a :func:`mosaic` of all images.
+    """
+    from matplotlib.patches import Rectangle
+
+    count, height, width = (len(images), *images[0].shape)
     lines = 1 if predicted is None else 2
     if captions is not None:
         lines = max(caption.count("\n") + 1 for caption in captions)
     margin, label_room = 3, 12 if lines == 1 else 17 if lines == 2 else 6 + 4 * lines  # pixels
-    cell_width, cell_height = width + margin, height + margin + label_room
-    mosaic = np.full((rows * cell_height, columns * cell_width), np.nan, dtype=np.float32)
-
-    fig, ax = subplots(figsize=(1.3 * columns, 1.3 * rows * cell_height / cell_width + 0.5))
+    tiled, corners = mosaic(images, columns, margin, label_room)
+    columns = tiled.shape[1] // (width + margin)
+    rows = tiled.shape[0] // (height + margin + label_room)
+    fig, ax = subplots(figsize=(1.3 * columns, 1.3 * rows * (height + margin + label_room)
+                                / (width + margin) + 0.5))
 
     def name(label):
         return class_names[int(label)] if class_names is not None else str(int(label))
 
-    for index in range(count):
-        row, column = divmod(index, columns)
-        top = row * cell_height + label_room  # the image's first row in the mosaic
-        left = column * cell_width + margin // 2
-        mosaic[top:top + height, left:left + width] = images[index]
+    for index, (top, left) in enumerate(corners):
         text = name(labels[index]) + ("" if predicted is None else f"\n/ {name(predicted[index])}")
         if captions is not None:
             text = captions[index]
@@ -185,13 +217,7 @@ def plot_image_grid(images, labels, class_names=None, predicted=None, columns=8,
                                    edgecolor="red", linewidth=2))
         ax.text(left + (width - 1) / 2, top - 1.5, text, ha="center", va="bottom",
                 fontsize=9 if predicted is None else 8, color="red" if wrong else "black")
-
-    # The margins (NaN, masked) show a grey image beneath the mosaic (a colormap's
-    # "bad" colour is set differently in matplotlib 3.3 and 3.11).
-    ax.imshow(np.full((1, 1, 3), MARGIN_GREY),
-              extent=(-0.5, mosaic.shape[1] - 0.5, mosaic.shape[0] - 0.5, -0.5))
-    ax.imshow(np.ma.masked_invalid(mosaic), cmap="gray_r", interpolation="nearest")
-    ax.set_axis_off()
+    draw_mosaic(ax, tiled, cmap="gray_r")
     if title:
         ax.set_title(title)
     fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.99 - 0.45 / fig.get_figheight())

@@ -145,7 +145,7 @@ def test_a_stroke_changes_the_28x28_input_and_the_bars(app):
         assert heights.sum() == pytest.approx(1.0, abs=1e-3)  # softmax probabilities
     assert app["bars_title"].get_text().startswith("MLP: ")
     # The feature-map window shows the new input too.
-    shown = app["maps_fig"].feature_map_pictures[0][0].get_array()
+    shown = app["maps_fig"].feature_map_pictures[0].get_array()
     assert np.allclose(shown, image)
     # Under Agg there is no window: the script said so, in one line.
     notes = [line for line in app["printed"].splitlines() if "needs a window" in line]

@@ -342,8 +342,18 @@ def tiny_cnn(keras, trained):
     return model
 
 
-def image_arrays(ax):
-    return [np.asarray(picture.get_array()) for picture in ax.images]
+def mosaic_blocks(picture):
+    """The images of a mosaic (dnnkit.plotting.mosaic) as shown, row by row: the blocks
+    between its NaN margins (empty cells left out)."""
+    values = np.ma.filled(np.ma.asarray(picture.get_array(), dtype=float), np.nan)
+    filled = ~np.isnan(values)
+
+    def runs(mask):  # (start, stop) of each run of True
+        edges = np.diff(np.concatenate([[0], mask.astype(int), [0]]))
+        return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)))
+
+    return [values[top:bottom, left:right] for top, bottom in runs(filled.any(axis=1))
+            for left, right in runs(filled.any(axis=0)) if filled[top:bottom, left:right].all()]
 
 
 @pytest.mark.parametrize("trained", [False, True])
@@ -359,10 +369,11 @@ def test_filters_and_feature_maps_figures_show_the_model_s_own_numbers(trained, 
         model.layers[0].set_weights([kernel, bias])
 
     fig = convolution.filters_figure(model, title="Filters of the tiny CNN")
-    shown = [arrays[0] for arrays in map(image_arrays, fig.axes) if arrays]
+    shown = mosaic_blocks(fig.axes[0].images[-1])  # one mosaic of all filters, then a colour bar
     assert len(shown) == 4
     for index, picture in enumerate(shown):
         np.testing.assert_allclose(picture, kernel[:, :, 0, index])
+    assert [text.get_text() for text in fig.axes[0].texts] == ["0", "1", "2", "3"]
     assert [text.get_text() for text in fig.texts] == ["Filters of the tiny CNN"]  # suptitle
     plotting.save_figure(fig, "filters", tmp_path)
     assert (tmp_path / "filters.png").stat().st_size > 5_000
@@ -384,18 +395,31 @@ def test_filters_and_feature_maps_figures_show_the_model_s_own_numbers(trained, 
     np.testing.assert_allclose(convolution.feature_maps(model, image[..., np.newaxis])[1], maps[1])
 
     fig = convolution.feature_maps_figure(model, image, max_maps=16)
-    pictures = [arrays[0] for arrays in map(image_arrays, fig.axes) if arrays]
-    assert len(pictures) == 1 + 4 + 6  # the input and every map of both layers
-    np.testing.assert_allclose(pictures[0], image)
-    np.testing.assert_allclose(pictures[1], maps[0][:, :, 0])
-    np.testing.assert_allclose(pictures[5], maps[1][:, :, 0])
+    pictures = fig.feature_map_pictures  # the input, then one mosaic per layer
+    assert len(pictures) == 3
+    np.testing.assert_allclose(pictures[0].get_array(), image)
+    for picture, layer_maps in zip(pictures[1:], maps):
+        blocks = mosaic_blocks(picture)
+        assert len(blocks) == layer_maps.shape[-1]  # every map of the layer
+        for block, index in zip(blocks, range(layer_maps.shape[-1])):
+            one_map = layer_maps[:, :, index]  # each on its own colour scale, 0 to 1
+            span = one_map.max() - one_map.min()
+            expected = (one_map - one_map.min()) / span if span > 0 else np.zeros_like(one_map)
+            np.testing.assert_allclose(block, expected, atol=1e-5)
     labels = [ax.get_ylabel() for ax in fig.axes if ax.get_ylabel()]
-    assert len(labels) == 2 and "26x26" in labels[0] and "11x11" in labels[1]
+    assert len(labels) == 3 and "26x26" in labels[1] and "11x11" in labels[2]
     plotting.save_figure(fig, "feature_maps", tmp_path)
     assert (tmp_path / "feature_maps.png").stat().st_size > 5_000
     # At most max_maps maps per layer.
     fig = convolution.feature_maps_figure(model, image, max_maps=2)
-    assert sum(1 for ax in fig.axes if ax.images) == 1 + 2 + 2
+    assert [len(mosaic_blocks(picture)) for picture in fig.feature_map_pictures[1:]] == [2, 2]
+    # Another image: the same figure shows its maps (drawDigit.py's window).
+    other = np.random.default_rng(2).random((28, 28)).astype("float32")
+    convolution.update_feature_maps_figure(fig, model, other)
+    np.testing.assert_allclose(fig.feature_map_pictures[0].get_array(), other)
+    first = convolution.feature_maps(model, other)[0][:, :, 0]
+    np.testing.assert_allclose(mosaic_blocks(fig.feature_map_pictures[1])[0],
+                               (first - first.min()) / (first.max() - first.min()), atol=1e-5)
 
 
 def test_feature_maps_of_a_model_with_one_convolution_and_misuse():
