@@ -34,6 +34,23 @@ def test_summarize_compares_the_epochs_that_ran_back_to_back():
     assert row["ours_spread"] == pytest.approx(0.0)
 
 
+def test_summarize_counts_the_first_epochs_and_each_side_s_scatter():
+    """Issue 31: the ratio with the first epochs (a short run feels XLA's compile), of
+    whole runs, and the epoch-to-epoch scatter of each side (std / mean within a run)."""
+    results = {
+        "baseline": [_run([6.0, 4.0, 4.0, 4.0], 0.9), _run([6.0, 4.0, 5.0, 3.0], 0.9)],
+        "ours": [_run([12.0, 2.0, 2.0, 2.0], 0.9), _run([12.0, 2.0, 2.0, 2.0], 0.9)],
+    }
+    row = bench_training.summarize("mlp", results)
+    assert row["ratio"] == pytest.approx(2.0)  # the steady epochs: 2, 2, 2, 2, 2.5, 1.5
+    # With the first epochs: 0.5 twice more among the eight ratios; median (2 + 2) / 2.
+    assert row["ratio_with_first"] == pytest.approx(2.0)
+    assert row["run_ratio"] == pytest.approx(18.0 / 18.0)  # the compile eats the gain
+    assert row["ours_scatter"] == pytest.approx(0.0)
+    # The baseline's runs: 4, 4, 4 (no scatter) and 4, 5, 3 (std 1 / mean 4); median 0.125.
+    assert row["baseline_scatter"] == pytest.approx(0.125)
+
+
 def test_summarize_ratio_is_robust_to_one_slow_pair():
     results = {
         "baseline": [_run([9.0, 4.0, 4.0, 40.0], 0.9, cores=[1.0, 1.9, 1.8, 0.2])],
