@@ -572,7 +572,8 @@ def describe_run(args, summaries, outcomes):
         "device": "; ".join(devices) or "not reported",
         "software": f"TensorFlow {tensorflow_version()}, Python {platform.python_version()}",
         "settings": ("--quick: " + " ".join(QUICK_SETTINGS) + " for the model scripts"
-                     if args.quick else "defaults of each script (the lecture settings, or as its header says)"),
+                     if args.quick
+                     else "defaults of each script (the lecture settings, or as its header says)"),
         "seeds": (f"{counts[0] if counts[0] == counts[-1] else f'{counts[0]}-{counts[-1]}'} "
                   f"per model script ({seeds[0]} to {seeds[-1]})" if len(seeds) > 1
                   else f"one run, seed {FIRST_SEED}"),

@@ -247,6 +247,15 @@ def run_pair(model_key, args, order):
     return results
 
 
+def epoch_ratios(results, epochs=steady_epochs):
+    """baseline / ours for epoch e of the baseline and epoch e of ours, in the two runs of
+    each pair; ``epochs`` picks a run's epochs (by default all but the first)."""
+    return [baseline / ours
+            for baseline_run, our_run in zip(results["baseline"], results["ours"])
+            for baseline, ours in zip(epochs(baseline_run["seconds"]),
+                                      epochs(our_run["seconds"]))]
+
+
 def summarize(key, results):
     """One table row from the results of all runs of one model."""
     row = {"model": key, "epoch_gflop": results["ours"][0]["epoch_gflop"],
@@ -260,19 +269,13 @@ def summarize(key, results):
         accuracies = [r["accuracy"] for r in results[path]]
         row[path + "_accuracy"] = statistics.mean(accuracies)
         row[path + "_spread"] = max(accuracies) - min(accuracies)
-    # Epoch e of the baseline and epoch e of ours, in the two runs of a pair.
-    ratios = [baseline / ours
-              for baseline_run, our_run in zip(results["baseline"], results["ours"])
-              for baseline, ours in zip(steady_epochs(baseline_run["seconds"]),
-                                        steady_epochs(our_run["seconds"]))]
+    ratios = epoch_ratios(results)
     row["ratio"] = statistics.median(ratios)
     row["ratio_range"] = (min(ratios), max(ratios))
     row["ratio_of_medians"] = row["baseline"] / row["ours"]
     # A student's run is short: the same with the first epochs (graph building, XLA's
     # compile), epoch by epoch, and whole runs (the sum of their epochs), pair by pair.
-    row["ratio_with_first"] = statistics.median(
-        [baseline / ours for baseline_run, our_run in zip(results["baseline"], results["ours"])
-         for baseline, ours in zip(baseline_run["seconds"], our_run["seconds"])])
+    row["ratio_with_first"] = statistics.median(epoch_ratios(results, epochs=list))
     row["run_ratio"] = statistics.median(
         [sum(baseline_run["seconds"]) / sum(our_run["seconds"])
          for baseline_run, our_run in zip(results["baseline"], results["ours"])])

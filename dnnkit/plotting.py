@@ -199,10 +199,8 @@ def plot_image_grid(images, labels, class_names=None, predicted=None, columns=8,
         lines = max(caption.count("\n") + 1 for caption in captions)
     margin, label_room = 3, 12 if lines == 1 else 17 if lines == 2 else 6 + 4 * lines  # pixels
     tiled, corners = mosaic(images, columns, margin, label_room)
-    columns = tiled.shape[1] // (width + margin)
-    rows = tiled.shape[0] // (height + margin + label_room)
-    fig, ax = subplots(figsize=(1.3 * columns, 1.3 * rows * (height + margin + label_room)
-                                / (width + margin) + 0.5))
+    inches = 1.3 / (width + margin)  # per pixel of the mosaic: 1.3 inches per image
+    fig, ax = subplots(figsize=(inches * tiled.shape[1], inches * tiled.shape[0] + 0.5))
 
     def name(label):
         return class_names[int(label)] if class_names is not None else str(int(label))
