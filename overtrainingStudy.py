@@ -13,10 +13,10 @@ the training images held out for validation):
 - each setting with 3 seeds, so that every number comes with its spread.
 
 Each run is diagnosed from its curves with ``training.diagnose`` (the epoch of
-the lowest validation loss, how far the validation loss rose after it, the gap
+the lowest validation loss, its trend after it and how far it rose, the gap
 between training and validation accuracy, both measured by model.evaluate).
 The script prints a table (mean +- standard deviation over the seeds) and draws
-the validation-loss curves of every setting, and the rise of the validation
+the validation-loss curves of every setting, and the trend of the validation
 loss (the overtraining measure) and the test accuracy against the hidden nodes
 and against the Dropout rate, with error bars.
 
@@ -38,20 +38,20 @@ shared the two cores, load average 11-19): 61 min (35.6 min of CPU time).
 Mean +- standard deviation of single runs over seeds 42-44; the verdicts are
 today's diagnosis of the stored curves:
 
-- hidden nodes 16, 64, 128, 512, 2048 (no Dropout): validation-loss rise
-  after its low 0.5 +- 0.6, 8.9 +- 6.2, 11.5 +- 4.6, 3.5 +- 1.2, 4.4 +- 0.4
-  times its epoch-to-epoch scatter; overtraining in 0, 2, 3, 1, 2 of 3 runs
-  (the others of 64 to 2048 nodes within the noise); test accuracy 0.8578, 0.8720, 0.8704,
-  0.8785, 0.8759 (+- 0.001 to 0.004).  16 nodes are too few to overtrain, and
-  too few to learn as much.  The large networks overtrain by 8 to 25 % of their
-  lowest validation loss, but their curves scatter more, so measured against
-  their own noise the rise is smaller.
-- Dropout 0, 0.1, 0.2, 0.3, 0.5 (128 nodes): rise 11.5 +- 4.6, 1.0 +- 0.9,
-  1.9 +- 1.6, 0.9 +- 0.8, 0.6 +- 0.4 scatters; overtraining in 3, 0, 0, 0, 0
-  of 3 runs (Dropout 0.1: 2 within the noise, 0.2: 1); test accuracy 0.8704 +-
-  0.0044, 0.8775 +- 0.0041, 0.8768 +- 0.0003, 0.8772 +- 0.0047, 0.8754 +-
-  0.0028.  Dropout from 0.1 on removes the rise; the test accuracies of 0.1 to
-  0.5 lie within each other's spread.
+- hidden nodes 16, 64, 128, 512, 2048 (no Dropout): trend of the validation
+  loss after its low +0.0 +- 0.0 (its low too late to read one), +11.1 +- 7.7,
+  +16.2 +- 7.4, +4.6 +- 1.6, +5.6 +- 0.4 standard errors; overtraining in 0, 2,
+  3, 3, 3 of 3 runs (64 nodes: 1 within the noise); test accuracy 0.8578, 0.8720, 0.8704, 0.8785,
+  0.8759 (+- 0.001 to 0.004).  16 nodes are too few to overtrain, and too few
+  to learn as much.  The large networks overtrain by 8 to 25 % of their lowest
+  validation loss, but their curves scatter more, so measured against their
+  own noise the rise is smaller.
+- Dropout 0, 0.1, 0.2, 0.3, 0.5 (128 nodes): trend +16.2 +- 7.4, -0.2 +- 0.3,
+  +0.6 +- 1.1, +0.0 +- 0.0, +0.0 +- 0.0 standard errors; overtraining in 3, 0,
+  0, 0, 0 of 3 runs (Dropout 0.1: 2 within the noise, 0.2: 1); test accuracy
+  0.8704 +- 0.0044, 0.8775 +- 0.0041, 0.8768 +- 0.0003, 0.8772 +- 0.0047,
+  0.8754 +- 0.0028.  Dropout from 0.1 on removes the rise; the test accuracies
+  of 0.1 to 0.5 lie within each other's spread.
 
 These 27 runs are also the set on which the verdict's two bounds were chosen
 (``tools/verdict_rule.py``, results/RULE.md).
@@ -281,6 +281,7 @@ for nodes, rate in sorted(set(node_settings + dropout_settings)):
         "test accuracy": [result["test_accuracy"] for result in done],
         "best epoch": [result["diagnosis"].best_epoch for result in done],
         "rise in scatters": [result["diagnosis"].rise_in_scatters or 0.0 for result in done],
+        "trend": [result["diagnosis"].trend_in_errors or 0.0 for result in done],
         "gap": [result["diagnosis"].gap for result in done],
     }
     summary[(nodes, rate)] = {name: (float(np.mean(values)),
@@ -293,7 +294,8 @@ for nodes, rate in sorted(set(node_settings + dropout_settings)):
                                                       training.NO_OVERTRAINING, training.DIVERGED)
         if name in outcomes)
 header = (f"{'runs':>5}  {'test accuracy':>16}  {'best epoch':>11}  "
-          f"{'rise in scatters':>17}  {'accuracy gap':>17}  verdicts of the runs")
+          f"{'rise in scatters':>17}  {'trend in std. err.':>18}  {'accuracy gap':>17}  "
+          f"verdicts of the runs")
 for title, series, label in (("Hidden nodes, no Dropout", node_settings, "nodes"),
                              (f"Dropout rate, {LECTURE_NODES} hidden nodes", dropout_settings,
                               "Dropout")):
@@ -308,15 +310,19 @@ for title, series, label in (("Hidden nodes, no Dropout", node_settings, "nodes"
               f"{row['test accuracy'][0]:.4f} +- {row['test accuracy'][1]:.4f}  "
               f"{row['best epoch'][0]:4.1f} +- {row['best epoch'][1]:3.1f}  "
               f"{row['rise in scatters'][0]:7.1f} +- {row['rise in scatters'][1]:5.1f}  "
+              f"{row['trend'][0]:+8.1f} +- {row['trend'][1]:5.1f}  "
               f"{row['gap'][0]:+.4f} +- {row['gap'][1]:.4f}  {row['verdicts']}")
 print(f"\n+- is the standard deviation of single runs over the seeds.  Best epoch: the low of "
       f"the validation loss (its running median over 3 epochs).  Rise in scatters: how far the "
-      f"last 3 epochs lie above that low, in units of the curve's own epoch-to-epoch scatter; "
-      f"above {training.RISE_SCATTERS:g}, while the training loss kept falling, the run "
-      f"overtrains, up to {training.NO_RISE_SCATTERS:g} it does not (if its scatter is at "
-      f"most {training.QUIET_RATIO:g} of its fall from epoch 1), otherwise it is within the "
-      f"noise.  Accuracy gap: training minus validation accuracy, both measured by "
-      f"model.evaluate.")
+      f"last 3 epochs lie above that low, in units of the curve's own epoch-to-epoch scatter.  "
+      f"Trend: the Theil-Sen slope of the validation loss from its low on (over at least "
+      f"{training.TREND_EPOCHS} epochs, else 0), in units of its standard error (from the "
+      f"same scatter).  A rise above {training.RISE_SCATTERS:g} scatters or a trend above "
+      f"{training.RISE_ERRORS:g}, while the training loss kept falling, is overtraining; a "
+      f"rise of at most {training.NO_RISE_SCATTERS:g} scatters is none (if the scatter is at "
+      f"most {training.QUIET_RATIO:g} of the fall from epoch 1); otherwise it is within the "
+      f"noise.  "
+      f"Accuracy gap: training minus validation accuracy, both measured by model.evaluate.")
 
 # %% Validation-loss curves of every setting
 # One colour per setting: thin lines are the single seeds, the thick line is
@@ -352,9 +358,10 @@ plotting.tight_layout(fig)
 plotting.save_figure(fig, "overtrainingStudy_validation_loss", args.outdir)
 
 # %% Overtraining and test accuracy against the hidden nodes and the Dropout rate
-# Top: the rise of the validation loss after its low, in units of its own
-# epoch-to-epoch scatter (above the upper dashed line a run counts as
-# overtraining, below the lower one as none, in between within the noise).
+# Top: the trend of the validation loss after its low, in standard errors
+# (from its own epoch-to-epoch scatter): above the dashed line, while the
+# training loss keeps falling, a run counts as overtraining (so does a rise
+# of its end over training.RISE_SCATTERS scatters, in the table).
 # Bottom: the test accuracy.  The error bars are the standard deviation of
 # single runs over the seeds.
 fig, axes = plotting.subplots(2, 2, figsize=(11, 7), sharex="col", sharey="row")
@@ -363,8 +370,8 @@ for column, (series, label) in enumerate(((node_settings, "hidden nodes (no Drop
                                            f"Dropout rate ({LECTURE_NODES} hidden nodes)"))):
     shown = [setting for setting in series if setting in summary]
     x = [setting[column] for setting in shown]
-    for row, (measure, ylabel) in enumerate((("rise in scatters", "validation-loss rise after "
-                                                                   "its low (scatters)"),
+    for row, (measure, ylabel) in enumerate((("trend", "validation-loss trend after "
+                                                        "its low (std. errors)"),
                                              ("test accuracy", "test accuracy"))):
         ax = axes[row, column]
         ax.errorbar(x, [summary[setting][measure][0] for setting in shown],
@@ -372,9 +379,8 @@ for column, (series, label) in enumerate(((node_settings, "hidden nodes (no Drop
                     fmt="o-", capsize=4)
         ax.set_ylabel(ylabel)
         ax.grid(True, alpha=0.3)
-    axes[0, column].axhspan(training.NO_RISE_SCATTERS, training.RISE_SCATTERS, color="orange",
-                            alpha=0.25, label=f"within the noise ({training.NO_RISE_SCATTERS:g} "
-                                              f"to {training.RISE_SCATTERS:g} scatters)")
+    axes[0, column].axhline(training.RISE_ERRORS, color="red", linestyle="--",
+                            label=f"overtraining above {training.RISE_ERRORS:g} standard errors")
     axes[0, column].legend(fontsize=8)
     axes[1, column].set_xlabel(label)
 axes[1, 0].set_xscale("log")

@@ -118,7 +118,7 @@ EPOCH_LINE = re.compile(r"^Epoch (\d+)/(\d+)", re.MULTILINE)
 BEST_EPOCH_LINE = re.compile(r"^Best epoch: \d+ of (\d+)", re.MULTILINE)
 #: The numbers that are averaged over the seeds.
 AVERAGED = ("test_accuracy", "gap", "best_epoch", "rise_percent", "rise_in_scatters",
-            "seconds_per_epoch")
+            "trend_in_errors", "seconds_per_epoch")
 
 
 def parse_output(text):
@@ -277,7 +277,8 @@ def rediagnose(outcome):
     d = training.diagnose(outcome.history, numbers.get("train_accuracy"),
                           numbers.get("train_count"))
     numbers.update(outcome=d.outcome, best_epoch=d.best_epoch, rise_percent=d.rise_percent,
-                   rise_in_scatters=d.rise_in_scatters, epochs=d.epochs)
+                   rise_in_scatters=d.rise_in_scatters, trend_in_errors=d.trend_in_errors,
+                   epochs=d.epochs)
     if d.gap is not None:
         numbers["gap"] = d.gap
 
@@ -318,7 +319,8 @@ def summarize(example, outcomes):
     pooled = pooled_diagnosis([outcome.history for outcome in good if outcome.history])
     if pooled is not None:
         summary["mean_curve"] = {"outcome": pooled.outcome, "runs": len(good),
-                                 "rise_in_scatters": pooled.rise_in_scatters}
+                                 "rise_in_scatters": pooled.rise_in_scatters,
+                                 "trend_in_errors": pooled.trend_in_errors}
     return summary
 
 
@@ -473,12 +475,17 @@ def verdict_text(summary):
 
 
 def mean_curve_text(summary):
-    """"overtraining (7.2 scatters)": the verdict on the mean curves of the seeds."""
+    """"overtraining (trend +9.1 standard errors, end 6.9 scatters above the low)": the
+    verdict on the mean curves of the seeds."""
     pooled = summary.get("mean_curve")
     if pooled is None:
         return ""
-    rise = pooled["rise_in_scatters"]
-    return pooled["outcome"] + ("" if rise is None else f" ({rise:.1f} scatters)")
+    rise, trend = pooled["rise_in_scatters"], pooled.get("trend_in_errors")
+    if rise is None:
+        return pooled["outcome"]
+    return pooled["outcome"] + (f" ({rise:.1f} scatters)" if trend is None else
+                                f" (trend {trend:+.1f} standard errors, end {rise:.1f} "
+                                f"scatters above the low)")
 
 
 def status_text(summary, quick):
@@ -495,9 +502,10 @@ def status_text(summary, quick):
 def results_table(summaries, quick=False):
     """The Markdown table of all scripts' summaries."""
     header = ("| script | lecture | test accuracy | consistent with the lecture | best epoch "
-              "| val. loss rise % | rise in scatters | verdict | train/val gap | epochs "
-              "| mean curve of the seeds | s/epoch | total s | peak memory MB | status |\n"
-              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+              "| val. loss rise % | rise in scatters | trend in standard errors | verdict "
+              "| train/val gap | epochs | mean curve of the seeds | s/epoch | total s "
+              "| peak memory MB | status |\n"
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     consistent = {True: "yes", False: "no"}
     rows = []
     for summary in summaries:
@@ -510,6 +518,7 @@ def results_table(summaries, quick=False):
             f"| {format_spread(summary.get('best_epoch'), 1)} "
             f"| {format_spread(summary.get('rise_percent'), 0)} "
             f"| {format_spread(summary.get('rise_in_scatters'), 1)} "
+            f"| {format_spread(summary.get('trend_in_errors'), 1, sign=True)} "
             f"| {verdict_text(summary)} "
             f"| {format_spread(summary.get('gap'), 3, sign=True)} "
             f"| {summary.get('epochs', '')} "
@@ -618,11 +627,14 @@ def write_results(summaries, differences, args, results_dir, outcomes):
         "How to read it: " + "; ".join(LABELS.values()) + ". \"best epoch\": the low of the "
         "validation loss (its running median over 3 epochs); \"val. loss rise\": how far the "
         "median of the last 3 epochs lies above that low, in per cent; \"rise in scatters\": the "
-        "same rise divided by the curve's epoch-to-epoch scatter, which is what the verdict "
-        "compares (dnnkit.training.diagnose: overtraining above "
-        f"{training_bound('RISE_SCATTERS')} scatters while the training loss falls, no overtraining "
-        f"up to {training_bound('NO_RISE_SCATTERS')} on a curve whose scatter is at most "
-        f"{training_bound('QUIET_RATIO')} of its fall from epoch 1, otherwise within the noise).  Every verdict is "
+        "same rise divided by the curve's epoch-to-epoch scatter; \"trend in standard errors\": "
+        "the Theil-Sen slope of the validation loss from its low to the last epoch, divided by "
+        "its standard error (from the same scatter).  The verdict (dnnkit.training.diagnose) "
+        f"compares both: overtraining above a trend of {training_bound('RISE_ERRORS')} standard "
+        "errors while the training loss falls, no overtraining up to "
+        f"{training_bound('NO_RISE_SCATTERS')} scatters of rise on a curve whose scatter is at "
+        f"most {training_bound('QUIET_RATIO')} of its fall from epoch 1, otherwise within the "
+        "noise.  Every verdict is "
         "read again from the stored history of its run.  \"train/val gap\": training accuracy "
         "measured like the validation accuracy (model.evaluate) minus validation accuracy. "
         + ("A --quick run trains for a few epochs on a part of the data: its accuracies are "

@@ -111,7 +111,8 @@ def plot_training_curves(history, title=None, diagnosis=None, fig=None):
         if diagnosis.scatter is not None:
             # What the verdict compares: the low, the band of NO_RISE_SCATTERS to
             # RISE_SCATTERS scatters above it (within the noise; from the low itself where
-            # the curve is too noisy to show a rise), and the end.
+            # the curve is too noisy to show a rise), the end, and the trend after the low
+            # (the Theil-Sen line, where it was read).
             from dnnkit import training
 
             low, scatter = diagnosis.best_val_loss, diagnosis.scatter
@@ -120,10 +121,19 @@ def plot_training_curves(history, title=None, diagnosis=None, fig=None):
             ax_loss.axhspan(low + (training.NO_RISE_SCATTERS if quiet else 0) * scatter,
                             low + training.RISE_SCATTERS * scatter, color="orange", alpha=0.25,
                             label="within the noise")
-            ax_loss.plot([len(history["loss"]) - 1], [diagnosis.final_val_loss], "D",
+            last = len(history["loss"])
+            if diagnosis.trend is not None:
+                ax_loss.plot([diagnosis.best_epoch, last], [
+                    diagnosis.trend_start,
+                    diagnosis.trend_start + diagnosis.trend * (last - diagnosis.best_epoch)],
+                    "-", color="red", linewidth=2, alpha=0.7,
+                    label=f"trend after the low ({diagnosis.trend_in_errors:+.1f} std. errors)")
+            ax_loss.plot([last - 1], [diagnosis.final_val_loss], "D",
                          color="black", label="end (median of last 3)")
             ax_loss.legend(loc="best", fontsize=8)
-            summary = (f"low {low:.3g} (epoch {diagnosis.best_epoch}), end "
+            trend = ("" if diagnosis.trend_in_errors is None else
+                     f"trend {diagnosis.trend_in_errors:+.1f} standard errors, ")
+            summary = (f"low {low:.3g} (epoch {diagnosis.best_epoch}), {trend}end "
                        f"{diagnosis.rise:+.2g} = {diagnosis.rise_in_scatters:.1f} scatters "
                        f"of {scatter:.2g}"
                        + ("" if quiet else f", {diagnosis.noise_ratio:.2f} of its fall (too noisy)")

@@ -198,6 +198,13 @@ def test_plot_training_curves_shows_the_measured_gap_and_the_verdict_of_a_diagno
     assert f"{diagnosis.rise_in_scatters:.1f} scatters" in texts and "overtraining" in texts
     band = [patch for patch in fig.axes[0].patches if patch.get_label() == "within the noise"]
     assert len(band) == 1
+    # The trend after the low, as the verdict read it: the Theil-Sen line from the low's
+    # epoch to the last, its standard errors in the legend and the title.
+    trend, = [line for line in fig.axes[0].get_lines()
+              if line.get_label().startswith("trend after the low")]
+    assert list(trend.get_xdata()) == [diagnosis.best_epoch, 10]
+    assert list(trend.get_ydata()) == pytest.approx([0.34, 0.34 + 0.02 * 7])
+    assert f"trend {diagnosis.trend_in_errors:+.1f} standard errors" in texts
 
 
 def test_a_curve_too_noisy_to_show_a_rise_says_so_and_its_band_starts_at_the_low():

@@ -450,7 +450,7 @@ def test_the_mean_curve_of_several_seeds_decides_what_one_run_leaves_within_the_
     from dnnkit import training
 
     rng = np.random.default_rng(draw)
-    trend = np.r_[0.30, 0.25, 0.22, 0.215 + 0.0022 * np.arange(12)]
+    trend = np.r_[0.30, 0.25, 0.22, 0.215 + 0.0011 * np.arange(12)]
     histories = [{"loss": list(np.geomspace(0.5, 0.05, 15)),
                   "val_loss": list(trend + 0.008 * rng.standard_normal(15))} for _ in range(10)]
     alone = [training.diagnose(history).outcome for history in histories]

@@ -84,6 +84,7 @@ def _fake_results(outcomes, lecture_overtrains=True):
                "test_accuracy": {"mean": 0.8751, "std": 0.0021, "n": 5},
                "best_epoch": {"mean": 5.0, "std": 1.0, "n": 5},
                "rise_in_scatters": {"mean": 9.5, "std": 3.0, "n": 5},
+               "trend_in_errors": {"mean": 11.2, "std": 4.1, "n": 5},
                "rise_percent": {"mean": 12.0, "std": 3.0, "n": 5},
                "gap": {"mean": 0.05, "std": 0.004, "n": 5},
                "outcomes": outcomes, "verdict": verdict}
@@ -111,8 +112,9 @@ def test_the_generated_paragraph_labels_every_spread_and_names_the_machine():
                            "(2 CPU cores), CPU (no GPU visible), TensorFlow 2.21.0, ")
     assert "test accuracy 0.8751 ± 0.0021 (mean ± std of 5 seeds; lecture 0.877: consistent, " \
            "95 % prediction interval of one run 0.8688 to 0.8814)" in text
-    assert "then up 9.5 ± 3.0 times its epoch-to-epoch scatter: overtraining in 4 of 5 seeds " \
-           "(within the noise in 1), as the lecture says." in text
+    assert "then up 9.5 ± 3.0 times its epoch-to-epoch scatter (its trend after the low " \
+           "+11.2 ± 4.1 standard errors): overtraining in 4 of 5 seeds (within the noise in 1), " \
+           "as the lecture says." in text
     assert "reproduce.py --seeds 5 checks" in text
     pair = sync_results.paragraph("clothingSequentialDropout", _fake_results({"overtraining": 5}))
     assert "paired by seed: test accuracy +0.30 points (95 % CI +0.05 to +0.55, 5 seeds), " \

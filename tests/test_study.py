@@ -33,7 +33,8 @@ SETTINGS = ["--epochs", "1", "--max-samples", "1000", "--batch-size", "64",
 #: The three runs of SETTINGS: (nodes, Dropout, seed).
 RUNS = [(16, 0.0, 42), (128, 0.0, 42), (128, 0.5, 42)]
 ROW = re.compile(r"^ +(\S+) +(\d+) +(\d\.\d{4}) \+- (\d\.\d{4}) +(\d+\.\d) \+- +\d+\.\d +"
-                 r"(-?\d+\.\d) \+- +\d+\.\d +([+-]\d\.\d{4}) \+- \d\.\d{4} +(\d+ [a-z ,\d]+)$",
+                 r"(-?\d+\.\d) \+- +\d+\.\d +[+-]\d+\.\d \+- +\d+\.\d +"
+                 r"([+-]\d\.\d{4}) \+- \d\.\d{4} +(\d+ [a-z ,\d]+)$",
                  re.MULTILINE)
 
 #: The line of a run trained (not read back).

@@ -208,11 +208,41 @@ def test_a_steady_rise_while_training_loss_falls_is_overtraining():
     assert d.best_epoch == 3 and d.epochs == 10 and d.best_val_loss == 0.36
     assert d.final_val_loss == 0.46 and d.rise == pytest.approx(0.10)
     assert d.rise_in_scatters == pytest.approx(d.rise / d.scatter)
-    assert d.rise_in_scatters > training.RISE_SCATTERS
+    # The trend from the low on: 0.02 per epoch, in standard errors of that slope.
+    assert d.trend == pytest.approx(0.02) and d.trend_start == pytest.approx(0.34)
+    epochs = np.arange(2, 10)
+    assert d.trend_in_errors == pytest.approx(
+        0.02 * np.sqrt(np.sum((epochs - epochs.mean()) ** 2)) / d.scatter)
+    assert d.trend_in_errors > training.RISE_ERRORS
     assert d.training_loss_fell
-    # The verdict cites the rise and the noise it is compared with.
+    # The verdict cites the rise, the trend and the noise they are compared with.
+    assert f"{d.trend_in_errors:+.1f} standard errors" in d.verdict
     assert f"{d.rise:.2g} higher" in d.verdict and f"scatter of {d.scatter:.2g}" in d.verdict
     assert d.verdict.endswith("(overtraining).")
+
+
+def test_a_slow_rise_on_a_noisy_curve_is_read_from_every_epoch_after_the_low():
+    """The MNIST MLP at 20 epochs (pinned, seed 42): the last 3 epochs lie only 3.5
+    scatters above the low, within the noise for the end alone, but the validation loss
+    rose over the 18 epochs after its low, 5.6 standard errors of that trend."""
+    val_loss = [0.0976, 0.0793, 0.0811, 0.0874, 0.0856, 0.0954, 0.0876, 0.0853, 0.0870, 0.0947,
+                0.1049, 0.0930, 0.1390, 0.1123, 0.1100, 0.1011, 0.1065, 0.1042, 0.1062, 0.0926]
+    d = training.diagnose(_history(val_loss, loss=list(np.geomspace(0.23, 0.006, 20))))
+    assert training.NO_RISE_SCATTERS < d.rise_in_scatters < 4
+    assert d.trend_in_errors > training.RISE_ERRORS and d.outcome == training.OVERTRAINING
+
+
+@pytest.mark.parametrize("seed", [0, 3, 5, 7])  # the seeds whose low leaves 8 epochs or more
+def test_one_spike_after_the_low_is_no_trend(seed):
+    """Theil-Sen takes the median of the slopes between all pairs of epochs: one spike,
+    however high, moves it little, so a flat curve with a spike is no overtraining."""
+    val_loss = _noisy(0.34, 30, scatter=0.005, seed=seed)
+    without = training.diagnose(_history(val_loss))
+    val_loss[min(without.best_epoch + 8, 27)] = 0.60  # 50 scatters up
+    d = training.diagnose(_history(val_loss))
+    assert without.trend_in_errors is not None and d.best_epoch == without.best_epoch
+    assert abs(d.trend_in_errors - without.trend_in_errors) < 1
+    assert d.outcome == without.outcome != training.OVERTRAINING
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -235,7 +265,9 @@ def test_the_lecture_amd_run_of_the_dropout_network_is_not_overtraining():
                 0.3259, 0.3365, 0.3434, 0.3472]
     d = training.diagnose(_history(val_loss))
     assert d.outcome != training.OVERTRAINING
-    assert d.rise_in_scatters < training.RISE_SCATTERS
+    # Its low lies in the last 7 epochs: too few to read a trend (one spike could make
+    # it), so the end alone decides, and it lies below the bound.
+    assert d.trend_in_errors is None and d.rise_in_scatters < training.RISE_SCATTERS
 
 
 def test_a_spike_in_a_loss_near_zero_is_not_a_rise():
@@ -273,26 +305,29 @@ def test_a_falling_or_flat_validation_loss_is_no_overtraining(val_loss):
 def test_a_rise_between_the_two_bounds_is_within_the_noise_and_says_what_decides():
     val_loss = _noisy(0.30, 15, seed=3)
     scatter = training.scatter_of(val_loss)
-    middle = (training.NO_RISE_SCATTERS + training.RISE_SCATTERS) / 2
-    val_loss[-3:] = [0.30 + middle * scatter] * 3
+    val_loss[-3:] = [0.30 + 3 * scatter] * 3  # the end 3 scatters up, but no trend before
     d = training.diagnose(_history(val_loss))
+    assert d.rise_in_scatters > training.NO_RISE_SCATTERS
+    assert d.trend_in_errors <= training.RISE_ERRORS
     assert d.outcome == training.WITHIN_NOISE and not d.overtraining
     assert "reproduce.py --seeds" in d.verdict and "more epochs" in d.verdict
 
 
 def test_the_bounds_are_where_the_verdict_changes():
     no, noise, over = training.NO_OVERTRAINING, training.WITHIN_NOISE, training.OVERTRAINING
-    assert training.judge(0.99 * training.NO_RISE_SCATTERS, True) == no
-    assert training.judge(1.01 * training.NO_RISE_SCATTERS, True) == noise
-    assert training.judge(0.99 * training.RISE_SCATTERS, True) == noise
-    assert training.judge(1.01 * training.RISE_SCATTERS, True) == over
-    assert training.judge(1.01 * training.RISE_SCATTERS, False) == no  # unstable, not over
+    rise, trend = training.NO_RISE_SCATTERS, training.RISE_ERRORS
+    assert training.judge(0.99 * rise, 0.0, True) == no
+    assert training.judge(1.01 * rise, 0.0, True) == noise
+    assert training.judge(1.01 * rise, 0.99 * trend, True) == noise
+    assert training.judge(1.01 * rise, 1.01 * trend, True) == over
+    assert training.judge(0.99 * rise, 1.01 * trend, True) == over  # a trend, a low end
+    assert training.judge(1.01 * rise, 1.01 * trend, False) == no  # unstable, not over
 
 
 def test_the_quiet_bound_is_where_a_small_rise_stops_counting_as_none():
     no, noise = training.NO_OVERTRAINING, training.WITHIN_NOISE
-    assert training.judge(1.0, True, training.is_quiet(0.99 * training.QUIET_RATIO)) == no
-    assert training.judge(1.0, True, training.is_quiet(1.01 * training.QUIET_RATIO)) == noise
+    assert training.judge(1.0, 0.0, True, training.is_quiet(0.99 * training.QUIET_RATIO)) == no
+    assert training.judge(1.0, 0.0, True, training.is_quiet(1.01 * training.QUIET_RATIO)) == noise
     assert not training.is_quiet(None)
 
 
@@ -383,6 +418,7 @@ def test_print_results_prints_the_verdict_and_the_result_lines(capsys):
     assert lines[2:] == ["Test accuracy: 0.8500", "Train/validation gap: 0.1300",
                          "Best epoch: 3 of 10", "Validation loss rise: 27.8 %",
                          f"Rise in scatters: {d.rise_in_scatters:.1f}",
+                         f"Trend in standard errors: {d.trend_in_errors:+.1f}",
                          "Overtraining: yes", "Training time: 12.3 s (1.23 s/epoch)"]
 
 

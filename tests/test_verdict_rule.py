@@ -15,24 +15,41 @@ from dnnkit import training  # noqa: E402
 OVER, NONE = training.OVERTRAINING, training.NO_OVERTRAINING
 
 
-def _run(label, rise_in_scatters, still_falling=False, noise_ratio=0.05):
+def _run(label, rise_in_scatters, still_falling=False, noise_ratio=0.05, trend=None):
+    """A run whose trend in standard errors is ``trend`` (default: the rise's value)."""
+    trend = rise_in_scatters if trend is None else trend
     diagnosis = SimpleNamespace(rise_in_scatters=rise_in_scatters, still_falling=still_falling,
-                                training_loss_fell=True, outcome=NONE, noise_ratio=noise_ratio)
+                                training_loss_fell=True, outcome=NONE, noise_ratio=noise_ratio,
+                                trend_in_errors=trend)
     return SimpleNamespace(name="a run", label=label, diagnosis=diagnosis)
 
 
 def test_overlapping_rises_widened_by_a_scatter_become_the_band_within_the_noise():
     runs = [_run(NONE, 0.7), _run(NONE, 3.4), _run(OVER, 2.9), _run(OVER, 12.0),
             _run(None, 20.0), _run(NONE, 9.0, still_falling=True)]  # neither counts
-    assert verdict_rule.choose(runs) == (1.5, 4.5)  # 2.9 - 1 and 3.4 + 1, outwards
-    counts = verdict_rule.count(runs, (1.5, 4.5, 0.15))
+    assert verdict_rule.choose(runs) == (1.5, 4.5, 4.5)  # 2.9 - 1 and 3.4 + 1, outwards
+    counts = verdict_rule.count(runs, (1.5, 4.5, 4.5, 0.15))
     assert counts == {"as labelled": 3, "within the noise": 2, "opposite": 0, "unlabelled": 1}
+
+
+def test_the_trend_bound_is_the_upper_edge_of_the_trends_overlap():
+    """The trend (in standard errors) gets its own overlap; only its upper edge is a bound:
+    a trend above it is overtraining even where the end lies within the noise."""
+    runs = [_run(NONE, 0.7, trend=0.5), _run(NONE, 3.4, trend=1.9), _run(OVER, 2.9, trend=3.5),
+            _run(OVER, 12.0, trend=14.0)]
+    assert verdict_rule.choose(runs) == (1.5, 4.5, 3.0)  # 3.5 - 1 = 2.5 to 1.9 + 1 = 2.9
+    counts = verdict_rule.count(runs, (1.5, 4.5, 3.0, 0.15))
+    assert counts == {"as labelled": 3, "within the noise": 1, "opposite": 0, "unlabelled": 0}
+    # Without a trend (too few epochs after the low) the end alone decides.
+    short = _run(OVER, 2.9, trend=None)
+    short.diagnosis.trend_in_errors = None
+    assert verdict_rule.outcome(short.diagnosis, 1.5, 4.5, 3.0, 0.15) == training.WITHIN_NOISE
 
 
 def test_separated_rises_put_the_band_around_the_gap():
     runs = [_run(NONE, 0.7), _run(NONE, 1.6), _run(OVER, 4.9), _run(OVER, 12.0)]
-    assert verdict_rule.choose(runs) == (3.0, 3.5)  # 1.6 + 1 and 4.9 - 1, inwards
-    assert verdict_rule.count(runs, (3.0, 3.5, 0.15))["as labelled"] == 4
+    assert verdict_rule.choose(runs) == (3.0, 3.5, 3.5)  # 1.6 + 1 and 4.9 - 1, inwards
+    assert verdict_rule.count(runs, (3.0, 3.5, 3.5, 0.15))["as labelled"] == 4
 
 
 def test_a_small_rise_on_a_noisy_curve_is_within_the_noise_not_none():
@@ -41,7 +58,7 @@ def test_a_small_rise_on_a_noisy_curve_is_within_the_noise_not_none():
     overtrain, widened by the scatter's own uncertainty and rounded up to 0.05."""
     quiet, noisy = _run(OVER, 0.7, noise_ratio=0.05), _run(OVER, 0.7, noise_ratio=0.34)
     falling_noisy = _run(OVER, 0.0, still_falling=True, noise_ratio=0.21)
-    bounds = (1.5, 4.5, 0.15)
+    bounds = (1.5, 4.5, 3.0, 0.15)
     assert verdict_rule.count([quiet], bounds)["opposite"] == 1
     assert verdict_rule.count([noisy, falling_noisy], bounds)["within the noise"] == 2
     runs = [_run(NONE, 0.3, noise_ratio=0.103), _run(NONE, 0.2, noise_ratio=0.05),

@@ -116,13 +116,17 @@ def paragraph(name, results):
     text += (f"test accuracy {spread(summary['test_accuracy'], 4)} ({seeds}"
              f"{lecture_comparison(summary)}).")
     if summary.get("rise_in_scatters"):
+        trend = (f" (its trend after the low {spread(summary['trend_in_errors'], 1, sign=True)}"
+                 f" standard errors)" if summary.get("trend_in_errors") else "")
         text += (f" Validation loss lowest around epoch {spread(summary['best_epoch'], 1)} of "
                  f"{summary['epochs']}, then up {spread(summary['rise_in_scatters'], 1)} times "
-                 f"its epoch-to-epoch scatter: {verdict(summary)}.")
+                 f"its epoch-to-epoch scatter{trend}: {verdict(summary)}.")
     pooled = summary.get("mean_curve")
     if pooled and pooled["rise_in_scatters"] is not None:
+        trend = ("" if pooled.get("trend_in_errors") is None else
+                 f"trend {pooled['trend_in_errors']:+.1f} standard errors, ")
         text += (f" The mean curve of the {pooled['runs']} seeds: {pooled['outcome']} "
-                 f"({pooled['rise_in_scatters']:.1f} scatters).")
+                 f"({trend}end {pooled['rise_in_scatters']:.1f} scatters above the low).")
     elif "verdict" in summary:
         text += f" {verdict(summary)[0].upper()}{verdict(summary)[1:]}."
     if "gap" in summary:
