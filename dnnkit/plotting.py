@@ -132,12 +132,12 @@ def plot_training_curves(history, title=None, diagnosis=None, fig=None):
                          color="black", label="end (median of last 3)")
             ax_loss.legend(loc="best", fontsize=8)
             trend = ("" if diagnosis.trend_in_errors is None else
-                     f"trend {diagnosis.trend_in_errors:+.1f} standard errors, ")
-            summary = (f"low {low:.3g} (epoch {diagnosis.best_epoch}), {trend}end "
+                     f"trend {diagnosis.trend_in_errors:+.1f} standard errors: ")
+            summary = (f"low {low:.3g} (epoch {diagnosis.best_epoch}), end "
                        f"{diagnosis.rise:+.2g} = {diagnosis.rise_in_scatters:.1f} scatters "
                        f"of {scatter:.2g}"
                        + ("" if quiet else f", {diagnosis.noise_ratio:.2f} of its fall (too noisy)")
-                       + f":\n{diagnosis.outcome}")
+                       + f"\n{trend}{diagnosis.outcome}")
         elif diagnosis.best_epoch is not None:
             summary = f"lowest validation loss at epoch {diagnosis.best_epoch}: {diagnosis.outcome}"
         # Above the curves, as the panel's title: it never hides a point.
