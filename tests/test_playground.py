@@ -16,6 +16,7 @@ a fresh process and trains the presets over several seeds.
 """
 
 import contextlib
+import dataclasses
 import io
 import json
 import runpy
@@ -26,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dnnkit import toydata
+from dnnkit import toydata, training
 from dnnkit.errors import UserError
 from test_scripts import run_script
 
@@ -433,6 +434,28 @@ def test_a_loss_that_is_not_a_number_stops_play_and_says_so(playground):
     playground.sliders["learning_rate"].set_val(1)  # a new network trains again
     press(playground, "step")
     assert not playground.diverged and np.isfinite(playground.history["loss"][-1])
+
+
+def test_a_run_with_spikes_and_no_trend_is_neither_unstable_nor_overtraining(playground,
+                                                                           monkeypatch):
+    """The spiral in a real window once read "rose 190 % ... unstable": a validation loss
+    near zero with spikes and no trend.  Trained here as such a history (the lesson's
+    train_epochs gives it), the window's text says neither."""
+    rng = np.random.default_rng(0)
+    val_loss = list(np.r_[np.geomspace(0.7, 0.03, 40), 0.03 + 0.002 * rng.standard_normal(100)])
+    val_loss[120], val_loss[-1] = 0.12, 0.09  # spikes, the last one at the end
+    loss = list(np.geomspace(0.7, 0.02, 140))
+    monkeypatch.setattr(playground, "lesson", dataclasses.replace(
+        playground.lesson, train_epochs=lambda model, batches, start, count: {
+            "loss": loss[start:start + count], "val_loss": val_loss[start:start + count],
+            "accuracy": [0.99] * count, "val_accuracy": [0.98] * count}))
+    playground.sliders["learning_rate"].set_val(0.01)  # a new network, from epoch 0
+    playground.train(139)
+    press(playground, "step")  # the 140th epoch, and the window brought up to date
+    text = playground.description_text.get_text().replace("\n", " ")
+    assert playground.epoch == 140
+    assert playground.diagnosis.outcome == training.NO_OVERTRAINING, text
+    assert "unstable" not in text and "(overtraining)" not in text and "190" not in text
 
 
 @pytest.mark.full  # runs the script again; smoke tier: test_a_loss_that_is_not_a_number_...
