@@ -142,15 +142,18 @@ NO_RISE_SCATTERS = 1.5
 #: whatever the end alone says.  Chosen like the bounds above on the same 27 study runs:
 #: the runs that must overtrain had trends of 3.5 to 23.7 standard errors, those that
 #: must not (where the trend was read) up to 1.9; each edge widened by one standard
-#: error, the upper edge of the overlap 2.5 to 2.9, rounded up to a half.  Added on 2026-12-08: the end alone, a median of 3
-#: epochs, left 6 of the MNIST MLP's 8 runs at 20 epochs within the noise, though their
-#: validation loss rose over the 13 to 18 epochs after its low.
+#: error, the upper edge of the overlap 2.5 to 2.9, rounded up to a half.  Added on
+#: 2026-12-08: the end alone, a median of 3 epochs, left 6 of the MNIST MLP's 8 runs at
+#: 20 epochs within the noise, though their validation loss rose over the 13 to 18 epochs
+#: after its low.
 RISE_ERRORS = 3.0
 
 #: The trend is read over at least this many epochs from the low to the last (the low's
 #: included).  Over fewer, one or two spikes can make it: Theil-Sen tolerates fewer than
 #: 29 % of wild points, 2 of 8; and the low itself, one chosen point, weighs more.  Such
-#: a curve (its low in the last 7 epochs) is read from its end alone.
+#: a curve (its low in the last 7 epochs) is read from its end alone.  (Issue 26's AMD
+#: run of clothingSequentialDropout, low at epoch 9 of 15, read as a trend over 7 epochs
+#: of 4.5 standard errors: one low point and two high ones made it.)
 TREND_EPOCHS = 8
 
 #: "No overtraining" needs a curve quiet enough to show a rise: its scatter at most this
