@@ -54,8 +54,8 @@ def test_separated_rises_put_the_band_around_the_gap():
 
 def test_a_small_rise_on_a_noisy_curve_is_within_the_noise_not_none():
     """No evidence of a rise is no evidence of none: "no overtraining" needs a curve whose
-    scatter is small against its fall; the quiet bound comes from the runs that must not
-    overtrain, widened by the scatter's own uncertainty and rounded up to 0.05."""
+    scatter is small against its fall; the quiet bound is the largest of the runs that
+    must not overtrain, rounded down to 0.01: no curve noisier than those is called quiet."""
     quiet, noisy = _run(OVER, 0.7, noise_ratio=0.05), _run(OVER, 0.7, noise_ratio=0.34)
     falling_noisy = _run(OVER, 0.0, still_falling=True, noise_ratio=0.21)
     bounds = (1.5, 4.5, 3.0, 0.15)
@@ -63,9 +63,8 @@ def test_a_small_rise_on_a_noisy_curve_is_within_the_noise_not_none():
     assert verdict_rule.count([noisy, falling_noisy], bounds)["within the noise"] == 2
     runs = [_run(NONE, 0.3, noise_ratio=0.103), _run(NONE, 0.2, noise_ratio=0.05),
             _run(OVER, 9.0, noise_ratio=0.8)]  # the overtraining run's ratio does not count
-    assert verdict_rule.choose_quiet(runs, 0.42) == 0.15  # 0.103 * 1.42 = 0.146, up to 0.15
-    assert verdict_rule.choose_quiet(runs, 0.0) == 0.15   # 0.103, up to 0.15
-    assert verdict_rule.choose_quiet(runs[1:], 0.0) == 0.05
+    assert verdict_rule.choose_quiet(runs) == 0.10  # 0.103, down to 0.01: not widened
+    assert verdict_rule.choose_quiet(runs[1:]) == 0.05
 
 
 def test_one_run_s_scatter_is_uncertain_by_about_forty_per_cent():
