@@ -340,8 +340,8 @@ def diagnose(history, train_accuracy=None, train_count=None, restored_best=False
             f"{d.rise_in_scatters:.1f} times its epoch-to-epoch scatter of {d.scatter:.2g}")
     if epochs - best >= TREND_EPOCHS:
         d.trend, d.trend_start, d.trend_in_errors = trend_of(val_loss, best, d.scatter)
-        rose += (f", with a trend of {d.trend:+.2g} per epoch from its low to epoch {epochs} "
-                 f"({d.trend_in_errors:+.1f} standard errors)")
+        if d.rise_in_scatters <= RISE_SCATTERS:  # cited where the rise alone does not decide
+            rose += f", its trend after the low {d.trend_in_errors:+.1f} standard errors"
     d.outcome = judge(d.rise_in_scatters, d.trend_in_errors, fell, quiet)
     rising = judge(d.rise_in_scatters, d.trend_in_errors, True, False) == OVERTRAINING
     over = (f"over {RISE_SCATTERS:g} scatters" if d.rise_in_scatters > RISE_SCATTERS else

@@ -215,8 +215,7 @@ def test_a_steady_rise_while_training_loss_falls_is_overtraining():
         0.02 * np.sqrt(np.sum((epochs - epochs.mean()) ** 2)) / d.scatter)
     assert d.trend_in_errors > training.RISE_ERRORS
     assert d.training_loss_fell
-    # The verdict cites the rise, the trend and the noise they are compared with.
-    assert f"{d.trend_in_errors:+.1f} standard errors" in d.verdict
+    # The verdict cites the rise and the noise it is compared with (the rise decided).
     assert f"{d.rise:.2g} higher" in d.verdict and f"scatter of {d.scatter:.2g}" in d.verdict
     assert d.verdict.endswith("(overtraining).")
 
@@ -230,6 +229,9 @@ def test_a_slow_rise_on_a_noisy_curve_is_read_from_every_epoch_after_the_low():
     d = training.diagnose(_history(val_loss, loss=list(np.geomspace(0.23, 0.006, 20))))
     assert training.NO_RISE_SCATTERS < d.rise_in_scatters < 4
     assert d.trend_in_errors > training.RISE_ERRORS and d.outcome == training.OVERTRAINING
+    # The verdict cites the trend that decided, and the rise beside it.
+    assert f"its trend after the low {d.trend_in_errors:+.1f} standard errors" in d.verdict
+    assert f"a trend over {training.RISE_ERRORS:g} standard errors" in d.verdict
 
 
 @pytest.mark.parametrize("seed", [0, 3, 5, 7])  # the seeds whose low leaves 8 epochs or more
