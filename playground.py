@@ -127,11 +127,9 @@ PRESETS = {
         description="Too many nodes for too few points: 3 x 32 ReLU nodes learn the 120 "
                     "training points by heart. Watch the validation loss turn up while "
                     "the training loss keeps falling, and the map draw fingers around "
-                    "single points. Then set Dropout to 0.2 (the network is rebuilt) and "
-                    "Play again. Reset draws other initial weights for the same points: "
-                    "on 40 validation points the outcome varies from draw to draw, with "
-                    "Dropout and without, so one run decides little: overtrainingStudy.py "
-                    "judges Dropout over several seeds."),
+                    "single points. Then set Dropout to 0.2 and Play again. Reset draws "
+                    "other initial weights: with 40 validation points one run decides "
+                    "little; overtrainingStudy.py judges Dropout over several seeds."),
 }
 HEADLESS_EPOCHS = 100  # without a preset
 

@@ -124,7 +124,7 @@ class Playground:
         self.info_axes.set_axis_off()
         self.status_text = self.info_axes.text(0.02, 1.0, "", fontsize=9, va="top",
                                                family="monospace", clip_on=True)
-        self.description_text = self.info_axes.text(0.02, 0.68, "", fontsize=8.5, va="top",
+        self.description_text = self.info_axes.text(0.02, 0.68, "", fontsize=8, va="top",
                                                      clip_on=True)
         self.node_axes, self.node_images = self._make_node_maps()
         # Outside every animated axes: a frame redraws those from a picture kept earlier.
@@ -414,7 +414,7 @@ class Playground:
         verdict = diagnosis.verdict if diagnosis is not None else ""
         preset = (f"Preset {self.preset}: {self.lesson.presets[self.preset]['description']}"
                   if self.preset else "")
-        self.description_text.set_text("\n".join(textwrap.fill(text, 62) for text in
+        self.description_text.set_text("\n".join(textwrap.fill(text, 66) for text in
                                                  (self.message, verdict, preset) if text))
         self._update_node_maps(grid_inputs)
         return limits_changed
