@@ -411,7 +411,8 @@ class Playground:
             self.loss_axes.set_ylim(0, highest * 1.2 if highest > 0 else 1)
             limits_changed = True
         self.status_text.set_text(self._status())
-        verdict = diagnosis.verdict if diagnosis is not None else ""
+        # The verdict in short, with its numbers (the whole sentence is printed at the end).
+        verdict = "Verdict: " + diagnosis.summary() if diagnosis is not None else ""
         preset = (f"Preset {self.preset}: {self.lesson.presets[self.preset]['description']}"
                   if self.preset else "")
         self.description_text.set_text("\n".join(textwrap.fill(text, 66) for text in

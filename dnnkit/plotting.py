@@ -107,7 +107,6 @@ def plot_training_curves(history, title=None, diagnosis=None, fig=None):
         ax.legend(loc="best", fontsize=8)
     box = {"facecolor": "white", "alpha": 0.8, "edgecolor": "grey"}
     if diagnosis is not None:
-        summary = diagnosis.outcome
         if diagnosis.scatter is not None:
             # What the verdict compares: the low, the band of NO_RISE_SCATTERS to
             # RISE_SCATTERS scatters above it (within the noise; from the low itself where
@@ -131,17 +130,8 @@ def plot_training_curves(history, title=None, diagnosis=None, fig=None):
             ax_loss.plot([last - 1], [diagnosis.final_val_loss], "D",
                          color="black", label="end (median of last 3)")
             ax_loss.legend(loc="best", fontsize=8)
-            trend = ("" if diagnosis.trend_in_errors is None else
-                     f"trend {diagnosis.trend_in_errors:+.1f} standard errors: ")
-            summary = (f"low {low:.3g} (epoch {diagnosis.best_epoch}), end "
-                       f"{diagnosis.rise:+.2g} = {diagnosis.rise_in_scatters:.1f} scatters "
-                       f"of {scatter:.2g}"
-                       + ("" if quiet else f", {diagnosis.noise_ratio:.2f} of its fall (too noisy)")
-                       + f"\n{trend}{diagnosis.outcome}")
-        elif diagnosis.best_epoch is not None:
-            summary = f"lowest validation loss at epoch {diagnosis.best_epoch}: {diagnosis.outcome}"
         # Above the curves, as the panel's title: it never hides a point.
-        ax_loss.set_title(summary, fontsize=9)
+        ax_loss.set_title(diagnosis.summary(), fontsize=9)
     if diagnosis is not None and diagnosis.gap is not None:
         ax_accuracy.text(0.98, 0.04, f"train - validation accuracy {diagnosis.gap:+.3f}\n"
                          f"(both measured by model.evaluate)",

@@ -217,6 +217,20 @@ class Diagnosis:
     def overtraining(self):
         return self.outcome == OVERTRAINING
 
+    def summary(self):
+        """The verdict in two short lines, with the numbers it compared (the title of the
+        training curves, the playground's text): :attr:`verdict` is the sentence."""
+        if self.scatter is None:
+            return (self.outcome if self.best_epoch is None else
+                    f"lowest validation loss at epoch {self.best_epoch}: {self.outcome}")
+        quiet = is_quiet(self.noise_ratio)
+        trend = ("" if self.trend_in_errors is None else
+                 f"trend {self.trend_in_errors:+.1f} standard errors: ")
+        return (f"low {self.best_val_loss:.3g} (epoch {self.best_epoch}), end {self.rise:+.2g} = "
+                f"{self.rise_in_scatters:.1f} scatters of {self.scatter:.2g}"
+                + ("" if quiet else f", {self.noise_ratio:.2f} of its fall (too noisy)")
+                + f"\n{trend}{self.outcome}")
+
 
 def scatter_of(values):
     """The epoch-to-epoch noise of a curve, as a standard deviation: the median absolute

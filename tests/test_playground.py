@@ -456,6 +456,9 @@ def test_a_run_with_spikes_and_no_trend_is_neither_unstable_nor_overtraining(pla
     assert playground.epoch == 140
     assert playground.diagnosis.outcome == training.NO_OVERTRAINING, text
     assert "unstable" not in text and "(overtraining)" not in text and "190" not in text
+    # The window gives the verdict in short, with the numbers it compared.
+    short = playground.diagnosis.summary().replace("\n", " ")
+    assert f"Verdict: {short}" in text
 
 
 @pytest.mark.full  # runs the script again; smoke tier: test_a_loss_that_is_not_a_number_...
