@@ -483,9 +483,8 @@ def mean_curve_text(summary):
     rise, trend = pooled["rise_in_scatters"], pooled.get("trend_in_errors")
     if rise is None:
         return pooled["outcome"]
-    return pooled["outcome"] + (f" ({rise:.1f} scatters)" if trend is None else
-                                f" (trend {trend:+.1f} standard errors, end {rise:.1f} "
-                                f"scatters above the low)")
+    trend = "" if trend is None else f"trend {trend:+.1f} standard errors, "
+    return f"{pooled['outcome']} ({trend}end {rise:.1f} scatters above the low)"
 
 
 def status_text(summary, quick):
@@ -630,8 +629,10 @@ def write_results(summaries, differences, args, results_dir, outcomes):
         "same rise divided by the curve's epoch-to-epoch scatter; \"trend in standard errors\": "
         "the Theil-Sen slope of the validation loss from its low to the last epoch, divided by "
         "its standard error (from the same scatter).  The verdict (dnnkit.training.diagnose) "
-        f"compares both: overtraining above a trend of {training_bound('RISE_ERRORS')} standard "
-        "errors while the training loss falls, no overtraining up to "
+        f"compares both: overtraining above {training_bound('RISE_SCATTERS')} scatters of rise "
+        f"or a trend of {training_bound('RISE_ERRORS')} standard errors (over at least "
+        f"{training_bound('TREND_EPOCHS')} epochs) while the training loss falls, no "
+        "overtraining up to "
         f"{training_bound('NO_RISE_SCATTERS')} scatters of rise on a curve whose scatter is at "
         f"most {training_bound('QUIET_RATIO')} of its fall from epoch 1, otherwise within the "
         "noise.  Every verdict is "

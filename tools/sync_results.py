@@ -33,6 +33,7 @@ from dnnkit import lecture  # noqa: E402
 # The table's own "mean ± std" and "difference ± error", so that prose and table agree.
 from reproduce import format_difference as difference  # noqa: E402
 from reproduce import format_spread as spread  # noqa: E402
+from reproduce import mean_curve_text  # noqa: E402
 
 RESULTS = ROOT / "results" / "results.json"
 README = ROOT / "README.md"
@@ -123,10 +124,7 @@ def paragraph(name, results):
                  f"its epoch-to-epoch scatter{trend}: {verdict(summary)}.")
     pooled = summary.get("mean_curve")
     if pooled and pooled["rise_in_scatters"] is not None:
-        trend = ("" if pooled.get("trend_in_errors") is None else
-                 f"trend {pooled['trend_in_errors']:+.1f} standard errors, ")
-        text += (f" The mean curve of the {pooled['runs']} seeds: {pooled['outcome']} "
-                 f"({trend}end {pooled['rise_in_scatters']:.1f} scatters above the low).")
+        text += f" The mean curve of the {pooled['runs']} seeds: {mean_curve_text(summary)}."
     elif "verdict" in summary:
         text += f" {verdict(summary)[0].upper()}{verdict(summary)[1:]}."
     if "gap" in summary:

@@ -1,4 +1,4 @@
-"""Choose the overtraining verdict's two bounds on one set of stored runs, check them on another.
+"""Choose the overtraining verdict's bounds on one set of stored runs, check them on another.
 
 The verdict (``dnnkit.training.diagnose``) reads the validation loss after its
 low against the curve's own epoch-to-epoch scatter: an end over
@@ -232,10 +232,15 @@ def describe(counts):
     return ", ".join(f"{value} {key}" for key, value in counts.items())
 
 
+def bounds_in_code():
+    """The bounds in dnnkit/training.py, in the order of :func:`choose` and the quiet ratio."""
+    return (training.NO_RISE_SCATTERS, training.RISE_SCATTERS, training.RISE_ERRORS,
+            training.QUIET_RATIO)
+
+
 def report(tuning, checking, bounds, uncertainty):
     no_rise, rise, trend, quiet_ratio = bounds
-    in_code = (training.NO_RISE_SCATTERS, training.RISE_SCATTERS, training.RISE_ERRORS,
-               training.QUIET_RATIO)
+    in_code = bounds_in_code()
     same, seen, unseen = split_check(tuning, checking)
     return "\n".join([
         "# The overtraining verdict's bounds: chosen on the study, checked on the lecture runs",
@@ -280,8 +285,7 @@ def main(argv=None):
         return 2
     uncertainty = scatter_uncertainty()
     bounds = (*choose(tuning), choose_quiet(tuning))
-    in_code = (training.NO_RISE_SCATTERS, training.RISE_SCATTERS, training.RISE_ERRORS,
-               training.QUIET_RATIO)
+    in_code = bounds_in_code()
     _, seen, unseen = split_check(tuning, checking)
     print(f"Chosen on {len(tuning)} study runs: no overtraining up to {bounds[0]:g} scatters "
           f"with scatter / fall up to {bounds[3]:g}, overtraining above {bounds[1]:g} scatters "
