@@ -202,6 +202,9 @@ def worker_command(path, model_key, args):
     The baseline's process gets ``DNN_PLAIN_KERAS=1`` and no
     ``TF_ENABLE_ONEDNN_OPTS`` (TensorFlow's own choice of kernels); ours gets
     neither, so that the script's set-up decides, as on a student's machine.
+    Both get ``DNN_SAME_BATCH_ORDER=1``: the two runs of a pair train on the
+    same batches in the same order (on Keras 3 that order repeats every epoch,
+    which costs no time).
     """
     command = [sys.executable, str(Path(__file__).resolve()), "--worker", path,
                "--models", model_key, "--epochs", str(args.epochs), "--seed", str(args.seed)]
@@ -211,6 +214,7 @@ def worker_command(path, model_key, args):
         command += ["--data-dir", str(args.data_dir)]
     environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3"),
                        PYTHONIOENCODING="utf-8")
+    environment[runtime.SAME_BATCH_ORDER_VARIABLE] = "1"
     environment.pop(runtime.PLAIN_KERAS_VARIABLE, None)
     environment.pop(BEFORE_VARIABLE, None)
     if path == "baseline" and getattr(args, "before", None):  # our path, in the other checkout

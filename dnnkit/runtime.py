@@ -30,6 +30,9 @@ DEFAULT_MODELS_DIR = "models"  # the trained networks, unless $DNN_MODELS_DIR is
 MODELS_DIR_VARIABLE = "DNN_MODELS_DIR"
 NOTEBOOK_ARGS_VARIABLE = "DNN_NOTEBOOK_ARGS"  # the options in a notebook (no command line)
 PLAIN_KERAS_VARIABLE = "DNN_PLAIN_KERAS"  # 1: Keras's defaults, no speed options
+#: 1: on Keras 3, seed the order of the training batches too (repeatable runs, but the
+#: same order every epoch: compat.seed_tensorflow).  For tests and benchmarks.
+SAME_BATCH_ORDER_VARIABLE = "DNN_SAME_BATCH_ORDER"
 OUT_OF_MEMORY_WORDS = ("CUDA_ERROR_OUT_OF_MEMORY", "out of memory", "OOM when allocating")
 
 
@@ -107,7 +110,8 @@ def make_parser(doc, *, epochs=None, batch_size=None, data=False, cpu=None, seed
     if cpu or (cpu is None and epochs is not None):
         add("--cpu", action="store_true", help="run on the CPU even when a GPU is visible")
     add("--seed", type=seed_int, default=seed,
-        help="random seed for Python, numpy and TensorFlow")
+        help="random seed of the data subsets, initial weights and Dropout (on Keras 3 "
+             "not of the batch order, which is new every epoch)")
     if data and epochs is not None:
         add("--max-samples", type=positive_int, default=None, metavar="N",
             help="train on a stratified subset of N images (quick runs)")
@@ -299,18 +303,30 @@ def report_uncaught(error_type, error, traceback):
 
 
 def set_seed(seed):
-    """Seed Python, numpy and (if it is loaded) TensorFlow: the same numbers on the CPU."""
+    """Seed Python, numpy and (if it is loaded) TensorFlow and Keras.
+
+    The same seed gives the same data subsets, initial weights and Dropout
+    masks.  On Keras 3 the order of the training batches is drawn anew every
+    epoch, unseeded, unless ``DNN_SAME_BATCH_ORDER=1`` (see
+    :func:`dnnkit.compat.seed_tensorflow`); on TensorFlow 2.4 and Keras 2 it is
+    seeded and new every epoch.
+    """
     import numpy as np
 
     random.seed(seed)
     np.random.seed(seed)
     if "tensorflow" in sys.modules:
-        compat.seed_tensorflow(seed)
+        compat.seed_tensorflow(seed, same_batch_order=switched_on(SAME_BATCH_ORDER_VARIABLE))
+
+
+def switched_on(variable):
+    """True when the environment variable ``variable`` is set, and not to "" or "0"."""
+    return os.environ.get(variable, "") not in ("", "0")
 
 
 def plain_keras():
     """True when ``DNN_PLAIN_KERAS=1``: Keras's and TensorFlow's defaults, no speed settings."""
-    return os.environ.get(PLAIN_KERAS_VARIABLE, "") not in ("", "0")
+    return switched_on(PLAIN_KERAS_VARIABLE)
 
 
 def enable_onednn(environ=None, machine=None):

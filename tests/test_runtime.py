@@ -418,29 +418,90 @@ def _tiny_model(keras):
                              keras.layers.Dense(2, activation="softmax")])
 
 
-def test_set_seed_repeats_tensorflow_draws_and_initial_weights():
+def test_set_seed_repeats_initial_weights_and_dropout_masks():
+    """The same seed, the same initial weights and Dropout masks, on every Keras."""
     keras = _import_keras()
-    import tensorflow as tf
 
     def draws():
         runtime.set_seed(7)
-        uniform = tf.random.uniform((6,)).numpy()
-        weights = [w.copy() for w in _tiny_model(keras).get_weights()]
-        return uniform, weights
+        model = _tiny_model(keras)
+        mask = keras.layers.Dropout(0.5)(np.ones((1, 40), "float32"), training=True)
+        return [w.copy() for w in model.get_weights()], np.asarray(mask)
 
-    uniform_1, weights_1 = draws()
-    uniform_2, weights_2 = draws()
-    np.testing.assert_array_equal(uniform_1, uniform_2)
+    weights_1, mask_1 = draws()
+    weights_2, mask_2 = draws()
     assert len(weights_1) == len(weights_2) == 4
     for w1, w2 in zip(weights_1, weights_2):
         np.testing.assert_array_equal(w1, w2)
-    # Without re-seeding, the next draw differs (the check above is not vacuous).
-    assert not np.array_equal(tf.random.uniform((6,)).numpy(), uniform_1)
+    np.testing.assert_array_equal(mask_1, mask_2)
+    assert 0 < np.count_nonzero(mask_1) < 40  # a real mask: the check is not vacuous
+    runtime.set_seed(8)
+    assert not np.array_equal(_tiny_model(keras).get_weights()[0], weights_1[0])
 
 
-def test_two_tiny_trainings_with_the_same_seed_give_the_same_losses():
-    """With the same seed, training on the CPU is reproducible (set_seed's promise)."""
+def _first_samples_of_each_epoch(keras, epochs=4):
+    """Train on the samples 0, 1, ..., 199 for ``epochs`` epochs (batches of 20, no
+    re-seeding); the first 3 samples of each epoch, in the order the training saw them."""
+
+    class Recorder(keras.layers.Layer):  # keeps the first sample of the last batch
+        def build(self, input_shape):
+            self.first = self.add_weight(name="first", shape=(), initializer="zeros",
+                                         trainable=False)
+
+        def call(self, inputs, training=None):
+            if training:
+                self.first.assign(inputs[0, 0])
+            return inputs
+
+    recorder = Recorder()
+    model = keras.Sequential([keras.Input(shape=(1,)), recorder, keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    seen = []
+
+    class Collect(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if batch < 3:
+                seen.append(int(recorder.first.numpy()))
+
+    x = np.arange(200, dtype="float32")[:, None]
+    model.fit(x, x / 200, epochs=epochs, batch_size=20, validation_split=0.1,
+              callbacks=[Collect()], verbose=0)
+    return [tuple(seen[i:i + 3]) for i in range(0, 3 * epochs, 3)]
+
+
+def test_seeded_training_draws_a_new_batch_order_every_epoch(monkeypatch):
+    """After set_seed, model.fit shuffles anew every epoch, on every Keras.
+
+    Keras 3 with TensorFlow's global seed set would feed every epoch the same
+    order (compat.seed_tensorflow): that order is kept only on request.
+    """
     keras = _import_keras()
+    monkeypatch.delenv(runtime.SAME_BATCH_ORDER_VARIABLE, raising=False)
+    runtime.set_seed(3)
+    orders = _first_samples_of_each_epoch(keras)
+    assert len(orders) == 4 and len(set(orders)) == 4, orders
+    assert all(0 <= sample < 180 for order in orders for sample in order)  # training part
+
+
+def test_same_batch_order_variable_repeats_the_batch_order(monkeypatch):
+    """With DNN_SAME_BATCH_ORDER=1, two runs with the same seed see the same batches; on
+    Keras 3 that is the same order every epoch, elsewhere a new one every epoch."""
+    from dnnkit import compat
+
+    keras = _import_keras()
+    monkeypatch.setenv(runtime.SAME_BATCH_ORDER_VARIABLE, "1")
+    runtime.set_seed(3)
+    first = _first_samples_of_each_epoch(keras)
+    runtime.set_seed(3)
+    second = _first_samples_of_each_epoch(keras)
+    assert first == second
+    assert len(set(first)) == (1 if compat.restarts_batch_order() else 4), first
+
+
+def test_two_tiny_trainings_with_the_same_seed_give_the_same_losses(monkeypatch):
+    """With the same seed and DNN_SAME_BATCH_ORDER=1, training on the CPU is repeatable."""
+    keras = _import_keras()
+    monkeypatch.setenv(runtime.SAME_BATCH_ORDER_VARIABLE, "1")
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(120, 4)).astype("float32")

@@ -202,10 +202,12 @@ def test_an_interrupted_save_keeps_the_previous_network(trained, tmp_path):
 @pytest.fixture(scope="module")
 def clothing_trained(tmp_path_factory):
     """clothingSequential.py trained once on TINY for the module, its network saved:
-    ``(its globals, its output, its --models-dir, its figures' folder)``."""
+    ``(its globals, its output, its --models-dir, its figures' folder)``.  With the same
+    batch order as a second run with the same seed (the --live test compares them)."""
     folder = tmp_path_factory.mktemp("clothing")
     output = io.StringIO()  # capsys is for one test only: the output is caught here
     with pytest.MonkeyPatch.context() as monkeypatch, contextlib.redirect_stdout(output):
+        monkeypatch.setenv(runtime.SAME_BATCH_ORDER_VARIABLE, "1")
         namespace = run_script("clothingSequential",
                                [*TINY, "--models-dir", str(folder / "models")],
                                folder / "trained", monkeypatch)
@@ -334,6 +336,7 @@ def test_live_curves_redraw_one_figure_and_change_nothing(clothing_trained, tmp_
     from dnnkit import plotting
 
     plain = clothing_trained[0]  # the same TINY run, without --live
+    monkeypatch.setenv(runtime.SAME_BATCH_ORDER_VARIABLE, "1")  # the same batches as plain's
     plt = plotting.pyplot()
     backend = plt.get_backend()
     plt.switch_backend("module://matplotlib_inline.backend_inline")

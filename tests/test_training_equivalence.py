@@ -31,6 +31,7 @@ TINY = ["--epochs", "2", "--max-samples", "3000", "--seed", "7"]
 def _run_script(name, monkeypatch, tmp_path, plain):
     """Run ``name.py`` in this process on the tiny settings; return its globals and the
     compile options ``training.speed_options`` gave it."""
+    monkeypatch.setenv(runtime.SAME_BATCH_ORDER_VARIABLE, "1")  # both see the same batches
     if plain:
         monkeypatch.setenv(runtime.PLAIN_KERAS_VARIABLE, "1")
     else:
@@ -79,6 +80,7 @@ def test_speed_options_change_no_result_of_a_small_network(monkeypatch):
     """The scripts' speed options against Keras's defaults on a small network with Dropout,
     in this process: the same curves (the full tier runs a model script both ways)."""
     monkeypatch.delenv(runtime.PLAIN_KERAS_VARIABLE, raising=False)
+    monkeypatch.setenv(runtime.SAME_BATCH_ORDER_VARIABLE, "1")  # both see the same batches
     options = training.speed_options()
     assert options.get("steps_per_execution") == 32  # the fast path is really in use
     ours, plain = _small_network_trained(options), _small_network_trained({})
