@@ -54,7 +54,12 @@ today's diagnosis of the stored curves:
   of 0.1 to 0.5 lie within each other's spread.
 
 These 27 runs are also the set on which the verdict's bounds were chosen
-(``tools/verdict_rule.py``, results/RULE.md).
+(``tools/verdict_rule.py``, results/RULE.md).  They were trained before
+2026-12-08, when TensorFlow 2.21 fed every epoch of a seeded run the same
+batch order (``dnnkit.compat.seed_tensorflow``): the networks memorised
+sooner than with a new order every epoch, so today's study shows smaller
+rises (clothingSequential.py's header: at 15 epochs the 128 nodes overtrained
+in 1 of 3 new runs).  They have not been run again yet.
 
 ``--quick`` is the same study in small: 16, 128 and 512 nodes, Dropout 0 and
 0.5, 2 seeds, 10 epochs on 2000 training images (8 runs).  Measured with
