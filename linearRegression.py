@@ -8,8 +8,9 @@ with respect to the variables; a Keras optimizer (SGD, or Adam with
 the closed-form least-squares fit (numpy's ``np.polyfit``).
 
 Result of a full run (the script's defaults, seeds 42 to 46; ``python
-reproduce.py --seeds 5``, 2026-12-07, on AMD EPYC (2 CPU cores), CPU (no GPU
-visible), TensorFlow 2.21.0, load average 1.5-20.0): done in 25 s.
+reproduce.py --seeds 5``, 2026-12-08, on Intel(R) Xeon(R) Processor (2 CPU
+cores), CPU (no GPU visible), TensorFlow 2.21.0, load average 1.7-7.1): done
+in 5 s.
 
 What it prints with its defaults (100 points on y = 2 x + 1 with noise 0.3,
 SGD with learning rate 0.1, 200 steps; TensorFlow 2.21): slope 2.01148,
