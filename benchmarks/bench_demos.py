@@ -237,7 +237,8 @@ def bench_replay(epoch_counts=(12, 50)):
             print(f"--pretrained --live, replay of {epochs} epochs (asked: "
                   f"{live.REPLAY_SECONDS:.0f} s): {seconds:.2f} s wall, {cpu:.2f} s CPU; a frame "
                   f"rendered to PNG: {1000 * statistics.median(frames):.0f} ms (median of 5), "
-                  f"{1000 * live.REPLAY_SECONDS / epochs:.0f} ms available; load average "
+                  f"{1000 * live.REPLAY_SECONDS / min(epochs, live.REPLAY_FRAMES):.0f} ms "
+                  f"available (one of {min(epochs, live.REPLAY_FRAMES)} frames); load average "
                   + (f"{os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else "unknown"))
     finally:
         plt.switch_backend(backend)
