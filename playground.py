@@ -400,6 +400,8 @@ x_test, y_test = features[{validation_end}:], y[{validation_end}:]
 # The same initial weights as in the playground.
 if hasattr(keras.utils, "set_random_seed"):  # TensorFlow 2.7 and later
     keras.utils.set_random_seed({weight_seed})
+    if hasattr(keras, "ops"):  # Keras 3: with TensorFlow's seed set, fit would feed
+        tf.random.set_seed(None)  # every epoch the same batch order; now a new one
 else:  # TensorFlow 2.4 to 2.6
     tf.random.set_seed({weight_seed})
 

@@ -20,7 +20,7 @@ import sys
 
 import pytest
 
-from dnnkit import lecture
+from dnnkit import lecture, runtime
 from dnnkit.errors import UserError
 from test_robustness import restore_ctrl_c
 from test_scripts import ROOT, assert_figures, run_script, top_level_calls
@@ -56,10 +56,12 @@ def stored(runs_dir):
 
 @pytest.fixture(scope="module")
 def first_run(tmp_path_factory):
-    """The study run once on SETTINGS: (runs folder, output, globals)."""
+    """The study run once on SETTINGS: (runs folder, output, globals), with the same batch
+    order as a second run with the same seed (a test compares the two)."""
     tmp_path = tmp_path_factory.mktemp("study")
     output = io.StringIO()  # capsys is for one test only: the output is caught here
     with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv(runtime.SAME_BATCH_ORDER_VARIABLE, "1")
         with contextlib.redirect_stdout(output):
             namespace, outdir = run_study(tmp_path, tmp_path / "runs", monkeypatch)
     return tmp_path / "runs", output.getvalue(), namespace, outdir
@@ -137,6 +139,7 @@ def test_missing_and_damaged_runs_are_trained_again_and_only_they(first_run, tmp
     (folder / "nodes128_dropout0.5_seed42.json").unlink()
     (folder / "nodes16_dropout0_seed42.json").write_text('{"settings": ', encoding="utf-8")
     kept = stored(runs_dir)["nodes128_dropout0_seed42.json"]
+    monkeypatch.setenv(runtime.SAME_BATCH_ORDER_VARIABLE, "1")  # the batches of first_run's
     namespace, _ = run_study(tmp_path, runs_dir, monkeypatch)
     output = capsys.readouterr().out
     damaged = [line for line in output.splitlines() if line.startswith("Damaged stored run")]
@@ -149,7 +152,7 @@ def test_missing_and_damaged_runs_are_trained_again_and_only_they(first_run, tmp
     assert len(TRAINED.findall(output)) == 2
     assert stored(runs_dir)["nodes128_dropout0_seed42.json"] == kept
     assert len(stored(runs_dir)) == 3
-    # On the CPU, the same seed trains the same network again.
+    # On the CPU, the same seed and batch order train the same network again.
     first = first_run[2]["results"]
     for run in RUNS:
         assert namespace["results"][run]["test_accuracy"] == pytest.approx(
