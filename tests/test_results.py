@@ -171,8 +171,8 @@ def assert_verdict_figure_and_diagnosis_agree(namespace, output):
     marked = [line for line in loss_axes.get_lines()
               if line.get_label().startswith("lowest val. loss")]
     assert marked and marked[0].get_xdata()[0] == diagnosis.best_epoch
-    texts = " ".join([loss_axes.get_title(), *(text.get_text() for text in
-                                               loss_axes.texts + accuracy_axes.texts)])
+    texts = " ".join([loss_axes.get_title(), accuracy_axes.get_title(),
+                      *(text.get_text() for text in loss_axes.texts + accuracy_axes.texts)])
     assert diagnosis.outcome in texts and f"{diagnosis.gap:+.3f}" in texts
     if diagnosis.rise_in_scatters is not None:
         assert f"{diagnosis.rise_in_scatters:.1f} scatters" in texts
